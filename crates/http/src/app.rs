@@ -1,0 +1,106 @@
+use actix_web::{
+    App, HttpRequest, HttpResponse, Resource,
+    body::MessageBody,
+    dev::{ServiceFactory, ServiceRequest, ServiceResponse},
+    error::{JsonPayloadError, PathError, QueryPayloadError},
+    middleware::from_fn,
+    web,
+};
+
+use crate::{
+    ApiState,
+    errors::{ApiError, FieldError},
+    middleware::{catch_panic::catch_panic, request_id::assign_request_id},
+    ops,
+};
+
+/// Builds the actix application: state, extractor configuration, middleware and every route.
+///
+/// `extra_routes` lets tests mount routes of their own behind the same middleware; the server
+/// passes a no-op.
+pub fn build_app(
+    state: ApiState,
+    extra_routes: impl FnOnce(&mut web::ServiceConfig),
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let max_body_bytes = state.settings.max_body_bytes;
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(json_config(max_body_bytes))
+        .app_data(web::PayloadConfig::new(max_body_bytes))
+        .app_data(web::QueryConfig::default().error_handler(query_error))
+        .app_data(web::PathConfig::default().error_handler(path_error))
+        .configure(ops::health::configure)
+        .configure(ops::docs::configure)
+        .configure(extra_routes)
+        .default_service(web::to(route_not_found))
+        .wrap(from_fn(catch_panic))
+        .wrap(from_fn(assign_request_id))
+}
+
+/// JSON extraction: at most `max_body_bytes`, `application/json` required, and every failure
+/// answered with a problem document.
+#[must_use]
+pub fn json_config(max_body_bytes: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(max_body_bytes)
+        .content_type_required(true)
+        .error_handler(move |error, _req| json_error(error, max_body_bytes).into())
+}
+
+fn json_error(error: JsonPayloadError, limit_bytes: usize) -> ApiError {
+    match error {
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            ApiError::PayloadTooLarge { limit_bytes }
+        }
+        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
+        JsonPayloadError::Deserialize(error) if error.is_data() => {
+            ApiError::Validation(vec![FieldError {
+                field: "body".to_owned(),
+                message: error.to_string(),
+            }])
+        }
+        JsonPayloadError::Deserialize(error) => ApiError::MalformedJson(error.to_string()),
+        other => ApiError::MalformedJson(other.to_string()),
+    }
+}
+
+fn query_error(error: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::Validation(vec![FieldError {
+        field: "query".to_owned(),
+        message: error.to_string(),
+    }])
+    .into()
+}
+
+fn path_error(_error: PathError, req: &HttpRequest) -> actix_web::Error {
+    // A path that does not parse names no resource.
+    ApiError::RouteNotFound {
+        path: req.path().to_owned(),
+    }
+    .into()
+}
+
+async fn route_not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::RouteNotFound {
+        path: req.path().to_owned(),
+    })
+}
+
+/// A resource that answers 405 with `Allow: <allow>` and a problem body for every method it
+/// has no route for.
+pub(crate) fn resource(path: &str, allow: &'static str) -> Resource {
+    web::resource(path).default_service(web::to(move |req: HttpRequest| async move {
+        Err::<HttpResponse, _>(ApiError::MethodNotAllowed {
+            method: req.method().to_string(),
+            allow,
+        })
+    }))
+}

@@ -1,0 +1,186 @@
+//! `X-Request-ID`: accepted from the caller when well-formed, generated otherwise, echoed on
+//! every response, attached to the request's tracing span and to every problem body.
+
+use std::time::Instant;
+
+use actix_web::{
+    Error, HttpMessage, ResponseError,
+    body::{BoxBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
+    error::InternalError,
+    http::{
+        StatusCode,
+        header::{self, HeaderName, HeaderValue},
+    },
+    middleware::Next,
+};
+use tracing::{Instrument, field::Empty};
+
+use crate::errors::ApiError;
+
+/// The request id header.
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+tokio::task_local! {
+    static CURRENT_REQUEST_ID: String;
+}
+
+/// The id of the request being served, in request extensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub String);
+
+/// The id of the request the current task is serving, if any.
+#[must_use]
+pub fn current() -> Option<String> {
+    CURRENT_REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// Whether a caller's id may be reused: 1-128 characters of `[A-Za-z0-9._-]`.
+#[must_use]
+pub fn is_acceptable(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// Middleware: assigns the request id, runs the request inside its span, turns any error
+/// response that is not yet a problem document into one, echoes `X-Request-ID`, and logs one
+/// line per request.
+///
+/// # Errors
+/// None of its own: errors of inner services are turned into responses here.
+pub async fn assign_request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let id = req
+        .headers()
+        .get(&REQUEST_ID_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .filter(|value| is_acceptable(value))
+        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
+    req.extensions_mut().insert(RequestId(id.clone()));
+
+    let span = tracing::info_span!(
+        "http.request",
+        request_id = %id,
+        http.request.method = %req.method(),
+        url.path = %req.path(),
+        http.route = Empty,
+        http.response.status_code = Empty,
+        duration_ms = Empty,
+    );
+    let started = Instant::now();
+    let outcome = CURRENT_REQUEST_ID
+        .scope(id.clone(), next.call(req).instrument(span.clone()))
+        .await;
+
+    let response = match outcome {
+        Ok(response) => CURRENT_REQUEST_ID.sync_scope(id.clone(), || {
+            let _entered = span.enter();
+            ensure_problem_body(response.map_into_boxed_body())
+        }),
+        Err(error) => {
+            // An inner middleware failed (a caught panic, for one). The request was consumed by
+            // routing, so the error leaves as an error whose response is written here, in scope.
+            let mut response = CURRENT_REQUEST_ID.sync_scope(id.clone(), || {
+                let _entered = span.enter();
+                error.error_response()
+            });
+            if let Ok(value) = HeaderValue::from_str(&id) {
+                response.headers_mut().insert(REQUEST_ID_HEADER, value);
+            }
+            record_completion(&span, response.status().as_u16(), started, None);
+            return Err(InternalError::from_response(error, response).into());
+        }
+    };
+    let mut response = response;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    let route = response.request().match_pattern();
+    record_completion(&span, response.status().as_u16(), started, route.as_deref());
+    Ok(response)
+}
+
+fn record_completion(span: &tracing::Span, status: u16, started: Instant, route: Option<&str>) {
+    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    span.record("http.response.status_code", status);
+    span.record("duration_ms", duration_ms);
+    if let Some(route) = route {
+        span.record("http.route", route);
+    }
+    span.in_scope(|| tracing::info!(status, duration_ms, "request completed"));
+}
+
+/// Safety net: an error response that is not JSON, produced by a part of actix we do not control
+/// (an extractor without our error handler, a protocol error), gets a problem body.
+fn ensure_problem_body(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = response.status();
+    // Our own error documents (problems, and the health documents answered with 503) are JSON.
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| {
+            let value = value.as_bytes();
+            value.starts_with(b"application/problem+json") || value.starts_with(b"application/json")
+        });
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let (request, _) = response.into_parts();
+    let mut replacement = generic_error(status, request.path()).error_response();
+    if let Some(allow) = allow {
+        replacement.headers_mut().insert(header::ALLOW, allow);
+    }
+    ServiceResponse::new(request, replacement)
+}
+
+fn generic_error(status: StatusCode, path: &str) -> ApiError {
+    match status {
+        StatusCode::NOT_FOUND => ApiError::RouteNotFound {
+            path: path.to_owned(),
+        },
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge { limit_bytes: 0 },
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
+        StatusCode::SERVICE_UNAVAILABLE => ApiError::Unavailable(status.to_string().into()),
+        status if status.is_client_error() => ApiError::MalformedJson(status.to_string()),
+        _ => ApiError::Internal {
+            source: status.to_string().into(),
+            expose: false,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn well_formed_caller_ids_are_accepted() {
+        for id in ["a", "abc-123_X.y", &"x".repeat(128)] {
+            assert!(is_acceptable(id), "{id}");
+        }
+    }
+
+    #[test]
+    fn malformed_caller_ids_are_replaced() {
+        for id in [
+            "",
+            &"x".repeat(129),
+            "has space",
+            "semi;colon",
+            "ünïcode",
+            "new\nline",
+        ] {
+            assert!(!is_acceptable(id), "{id:?}");
+        }
+    }
+
+    #[test]
+    fn outside_a_request_there_is_no_current_id() {
+        assert_eq!(current(), None);
+    }
+}

@@ -1,0 +1,64 @@
+//! The OpenAPI 3.1 document, generated from the handlers and types of this crate.
+
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+
+use crate::{errors, ops};
+
+/// The whole API description served at `/api/v2/openapi.json`.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "Plant Texts API",
+        description = "Plants text their owners: care reminders by SMS, chat over REST and SMS, \
+                       gardens with companion-planting analysis. Every error is an RFC 9457 \
+                       problem document (`application/problem+json`) whose `code` is listed in \
+                       docs/api-errors.md.",
+        license(name = "MIT"),
+    ),
+    paths(
+        ops::health::health,
+        ops::health::live,
+        ops::health::ready,
+        ops::docs::openapi,
+    ),
+    components(schemas(
+        errors::Problem,
+        errors::FieldError,
+        ops::health::HealthDocument,
+        ops::health::CheckDocument,
+        ops::health::ProbeDocument,
+    )),
+    modifiers(&SecuritySchemes),
+    tags((name = "ops", description = "Health, readiness and documentation")),
+)]
+pub struct ApiDoc;
+
+/// Declares the bearer-token and admin-key security schemes.
+#[derive(Debug)]
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("Access token from POST /api/v2/auth/login"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "admin_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Admin-API-Key",
+                "Platform administrator key",
+            ))),
+        );
+    }
+}

@@ -1,0 +1,85 @@
+//! The OpenAPI document and the Swagger UI, served from assets vendored into the binary.
+
+use std::sync::OnceLock;
+
+use actix_web::{HttpResponse, http::header::ContentType, web};
+use utoipa::OpenApi as _;
+
+use crate::{app::resource, openapi::ApiDoc};
+
+const SWAGGER_UI_JS: &str = include_str!("../../assets/swagger-ui/swagger-ui-bundle.js");
+const SWAGGER_UI_CSS: &str = include_str!("../../assets/swagger-ui/swagger-ui.css");
+const DOCS_PAGE: &str = r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Plant Texts API</title>
+  <link rel="stylesheet" href="/docs/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/docs/swagger-ui-bundle.js"></script>
+  <script src="/docs/swagger-initializer.js"></script>
+</body>
+</html>
+"#;
+const INITIALIZER: &str = r##"window.onload = function () {
+  window.ui = SwaggerUIBundle({ url: "/api/v2/openapi.json", dom_id: "#swagger-ui", deepLinking: true });
+};
+"##;
+
+/// The OpenAPI document, rendered once.
+fn openapi_json() -> &'static str {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    DOCUMENT.get_or_init(|| ApiDoc::openapi().to_pretty_json().unwrap_or_default())
+}
+
+/// The OpenAPI 3.1 document of this API.
+#[utoipa::path(
+    get,
+    path = "/api/v2/openapi.json",
+    tag = "ops",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"))
+)]
+pub async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(openapi_json())
+}
+
+async fn page() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::html())
+        .body(DOCS_PAGE)
+}
+
+async fn script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=86400"))
+        .body(SWAGGER_UI_JS)
+}
+
+async fn initializer() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .body(INITIALIZER)
+}
+
+async fn stylesheet() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header(("Cache-Control", "public, max-age=86400"))
+        .body(SWAGGER_UI_CSS)
+}
+
+/// Registers `/api/v2/openapi.json` and the `/docs` pages.
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(resource("/api/v2/openapi.json", "GET").route(web::get().to(openapi)))
+        .service(resource("/docs", "GET").route(web::get().to(page)))
+        .service(resource("/docs/", "GET").route(web::get().to(page)))
+        .service(resource("/docs/swagger-ui-bundle.js", "GET").route(web::get().to(script)))
+        .service(resource("/docs/swagger-initializer.js", "GET").route(web::get().to(initializer)))
+        .service(resource("/docs/swagger-ui.css", "GET").route(web::get().to(stylesheet)));
+}

@@ -1,0 +1,48 @@
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
+
+use application::ops::CheckHealth;
+
+/// Settings the HTTP layer needs, parsed from the configuration by the server.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// The release, reported by `/health` and the OpenAPI document.
+    pub version: &'static str,
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Whether a 500 may carry the internal error in its `detail` (development only).
+    pub expose_internal_errors: bool,
+}
+
+/// Whether the instance is shutting down. Readiness answers 503 from the moment shutdown begins
+/// so that load balancers stop sending new requests while in-flight ones finish.
+#[derive(Debug, Clone, Default)]
+pub struct Lifecycle {
+    draining: Arc<AtomicBool>,
+}
+
+impl Lifecycle {
+    /// Marks the instance as shutting down.
+    pub fn begin_shutdown(&self) {
+        self.draining.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether shutdown has begun.
+    #[must_use]
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+}
+
+/// Everything the handlers share: use cases and settings.
+#[derive(Debug, Clone)]
+pub struct ApiState {
+    /// Deep health check over every dependency.
+    pub health: CheckHealth,
+    /// Shutdown state for readiness.
+    pub lifecycle: Lifecycle,
+    /// HTTP settings.
+    pub settings: HttpSettings,
+}

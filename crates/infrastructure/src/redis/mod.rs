@@ -1,0 +1,5 @@
+//! Redis: the shared connection pool and its health probe.
+
+mod pool;
+
+pub use pool::{RedisError, RedisPool, RedisProbe, RedisSettings};

@@ -1,0 +1,7 @@
+//! The Plant Texts server: reads the configuration, builds the adapters, checks the schema,
+//! serves HTTP and shuts down gracefully. The only crate that knows every other crate.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod startup;
+pub mod telemetry;

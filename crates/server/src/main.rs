@@ -1,0 +1,54 @@
+//! `plant-texts`: the Plant Texts API server.
+
+use std::process::ExitCode;
+
+use plant_texts_server::{
+    config::{EXIT_CONFIG, Settings},
+    startup::{Application, shutdown_signal},
+    telemetry,
+};
+
+fn main() -> ExitCode {
+    // A bad configuration stops the process before anything is bound, listing every problem.
+    let settings = match Settings::load() {
+        Ok(settings) => settings,
+        Err(problems) => {
+            eprint!("{problems}");
+            return ExitCode::from(u8::try_from(EXIT_CONFIG).unwrap_or(1));
+        }
+    };
+    telemetry::init(&settings);
+    if settings.secret_key_generated {
+        tracing::warn!(
+            "SECRET_KEY is not set: using a random key for this run; tokens will not survive a restart"
+        );
+    }
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let application = match Application::build(&settings).await {
+            Ok(application) => application,
+            Err(error) => {
+                tracing::error!(error = %error, "startup failed");
+                eprintln!("startup failed: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        match application.run_until_stopped(shutdown_signal()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                tracing::error!(error = %error, "server failed");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}

@@ -1,0 +1,216 @@
+//! Wiring: adapters into use cases into the HTTP app, then serving until told to stop.
+
+use std::{future::Future, net::TcpListener, sync::Arc, time::Duration};
+
+use actix_web::{HttpServer, dev::Server};
+use application::ops::{CheckHealth, EnsureSchema, HealthProbe, SchemaCheckError, StaticProbe};
+use domain::ops::{CheckStatus, Dependency};
+use http_api::{ApiState, HttpSettings, Lifecycle, build_app};
+use infrastructure::{
+    persistence::{
+        Database, DatabaseProbe, MigrationsProbe, PersistenceError, SeaOrmSchemaMigrator,
+    },
+    redis::{RedisError, RedisPool, RedisProbe},
+};
+
+use crate::config::{Environment, Settings};
+
+/// How long one health probe may take before it counts as down.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The database could not be reached.
+    #[error(transparent)]
+    Database(#[from] PersistenceError),
+    /// The schema does not match this binary.
+    #[error(transparent)]
+    Schema(#[from] SchemaCheckError),
+    /// The reference data could not be seeded.
+    #[error("the reference data could not be seeded")]
+    Seed(#[source] migration::DbErr),
+    /// The Redis URL is unusable.
+    #[error(transparent)]
+    Redis(#[from] RedisError),
+    /// The address could not be bound.
+    #[error("could not listen on {address}")]
+    Bind {
+        /// host:port.
+        address: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A built, bound server, ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+    lifecycle: Lifecycle,
+    database: Database,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Connects to the database, checks (and, when allowed, migrates) the schema, seeds the
+    /// reference data in development and test, connects to Redis when configured, and binds the
+    /// listening socket.
+    ///
+    /// # Errors
+    /// [`StartupError`] says which step failed.
+    pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        let database = Database::connect(&settings.database).await?;
+        let migrator = Arc::new(SeaOrmSchemaMigrator::new(database.clone()));
+        EnsureSchema::new(migrator)
+            .run(settings.auto_migrate)
+            .await?;
+        if matches!(
+            settings.environment,
+            Environment::Development | Environment::Test
+        ) {
+            let report = migration::seed::run(database.connection())
+                .await
+                .map_err(StartupError::Seed)?;
+            tracing::info!(?report, "reference data seeded");
+        }
+
+        let redis_probe: Arc<dyn HealthProbe> = match &settings.redis {
+            Some(redis_settings) => {
+                let redis = RedisPool::new(redis_settings)?;
+                if let Err(error) = redis.wait_until_ready(redis_settings.connect_retries).await {
+                    // Redis is optional: the service starts degraded and the pool reconnects later.
+                    tracing::warn!(%error, "Redis unreachable at startup; continuing degraded");
+                }
+                Arc::new(RedisProbe::new(redis))
+            }
+            None => Arc::new(StaticProbe::new(Dependency::Redis, CheckStatus::Disabled)),
+        };
+        let openai_mode = if settings.openai.api_key.is_some() && settings.flags.ai_chat {
+            CheckStatus::Live
+        } else {
+            CheckStatus::Fallback
+        };
+        let twilio_mode = if settings.twilio.is_some() {
+            CheckStatus::Live
+        } else {
+            CheckStatus::Demo
+        };
+        let health = CheckHealth::new(
+            vec![
+                Arc::new(DatabaseProbe::new(database.clone())),
+                Arc::new(MigrationsProbe::new(database.clone())),
+                redis_probe,
+                Arc::new(StaticProbe::new(Dependency::OpenAi, openai_mode)),
+                Arc::new(StaticProbe::new(Dependency::Twilio, twilio_mode)),
+            ],
+            PROBE_TIMEOUT,
+        );
+
+        let lifecycle = Lifecycle::default();
+        let state = ApiState {
+            health,
+            lifecycle: lifecycle.clone(),
+            settings: HttpSettings {
+                version: env!("CARGO_PKG_VERSION"),
+                max_body_bytes: settings.max_body_bytes,
+                expose_internal_errors: settings.environment == Environment::Development,
+            },
+        };
+
+        let address = format!("{}:{}", settings.host, settings.port);
+        let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
+            address: address.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind {
+                address: address.clone(),
+                source,
+            })?
+            .port();
+        let server = HttpServer::new(move || build_app(state.clone(), |_| {}))
+            .listen(listener)
+            .map_err(|source| StartupError::Bind { address, source })?
+            .disable_signals()
+            .shutdown_timeout(settings.shutdown_timeout.as_secs())
+            .client_request_timeout(Duration::from_secs(5))
+            .client_disconnect_timeout(Duration::from_secs(1))
+            .run();
+        tracing::info!(host = %settings.host, port, environment = settings.environment.as_str(), "listening");
+        Ok(Self {
+            port,
+            server,
+            lifecycle,
+            database,
+        })
+    }
+
+    /// The bound port (useful when the configuration asked for port 0).
+    #[must_use]
+    pub const fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until `shutdown` completes, then shuts down gracefully: readiness turns 503, no new
+    /// connections are accepted, in-flight requests finish (up to SHUTDOWN_TIMEOUT_SECS), and the
+    /// database pool closes.
+    ///
+    /// # Errors
+    /// The server's I/O error.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let lifecycle = self.lifecycle.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            tracing::info!("shutdown requested; draining");
+            lifecycle.begin_shutdown();
+            handle.stop(true).await;
+        });
+        self.server.await?;
+        if let Err(error) = self.database.close().await {
+            tracing::warn!(%error, "database pool did not close cleanly");
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Completes on SIGTERM or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot listen for SIGTERM");
+                    std::future::pending::<()>().await;
+                }
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {},
+            () = terminate => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}

@@ -1,0 +1,63 @@
+//! Error paths through the real server; the JSON body errors and panics are covered with extra
+//! routes in the http crate's own tests.
+
+use crate::helpers::{Backend, spawn_app};
+
+#[tokio::test]
+async fn an_unknown_route_is_a_404_problem() {
+    let app = spawn_app(Backend::Sqlite).await;
+
+    let response = app.get("/api/v2/does-not-exist").await;
+
+    assert_eq!(response.status, 404);
+    assert_eq!(
+        response.header("content-type"),
+        Some("application/problem+json")
+    );
+    let body = response.json();
+    assert_eq!(body["code"], "ERR_ROUTE_001");
+    assert_eq!(body["status"], 404);
+    assert_eq!(body["title"], "Not Found");
+    assert!(body["type"].as_str().unwrap().starts_with("https://"));
+    assert_eq!(body["errors"], serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_a_405_problem_with_allow() {
+    let app = spawn_app(Backend::Sqlite).await;
+
+    let response = app.send(|c, url| c.delete(url), "/health").await;
+
+    assert_eq!(response.status, 405);
+    assert_eq!(response.header("allow"), Some("GET"));
+    assert_eq!(
+        response.header("content-type"),
+        Some("application/problem+json")
+    );
+    assert_eq!(response.json()["code"], "ERR_ROUTE_002");
+}
+
+#[tokio::test]
+async fn the_openapi_document_and_the_docs_page_are_served() {
+    let app = spawn_app(Backend::Sqlite).await;
+
+    let openapi = app.get_openapi().await;
+    let page = app.get("/docs").await;
+    let script = app.get("/docs/swagger-ui-bundle.js").await;
+
+    assert_eq!(openapi.status, 200);
+    assert!(
+        openapi.json()["openapi"]
+            .as_str()
+            .unwrap()
+            .starts_with("3.1")
+    );
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("/docs/swagger-ui-bundle.js"));
+    assert!(
+        !page.body.contains("https://"),
+        "the docs page loads nothing from elsewhere"
+    );
+    assert_eq!(script.status, 200);
+    assert!(script.body.len() > 100_000);
+}

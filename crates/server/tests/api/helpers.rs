@@ -1,0 +1,360 @@
+//! The test harness: `spawn_app` starts the real application on a random port with a database of
+//! its own — a fresh in-memory SQLite, or a PostgreSQL database cloned from a migrated template —
+//! so tests run in parallel without sharing state.
+
+use std::collections::HashMap;
+
+use migration::{
+    Migrator, MigratorTrait,
+    sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement},
+    seed,
+};
+use plant_texts_server::{config::Settings, startup::Application};
+use serde_json::Value;
+use tokio::sync::OnceCell;
+
+/// The database engine a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates one test per backend from an `async fn name(backend: Backend)`:
+/// `name::sqlite` and `name::postgres`.
+macro_rules! on_both_backends {
+    ($(async fn $name:ident($backend:ident: Backend) $body:block)*) => {$(
+        mod $name {
+            use super::*;
+
+            async fn run($backend: Backend) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                run($crate::helpers::Backend::Sqlite).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                run($crate::helpers::Backend::Postgres).await;
+            }
+        }
+    )*};
+}
+pub(crate) use on_both_backends;
+
+/// The PostgreSQL server of the test run.
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
+        panic!("TEST_DATABASE_URL is not set: run the suite with `cargo xtask test`, which starts PostgreSQL and Redis")
+    })
+}
+
+/// The Redis server of the test run.
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| {
+        panic!("TEST_REDIS_URL is not set: run the suite with `cargo xtask test`, which starts PostgreSQL and Redis")
+    })
+}
+
+/// `base` with its database name replaced by `name`.
+fn with_database(base: &str, name: &str) -> String {
+    let without_query = base.split('?').next().unwrap_or(base);
+    let (server, _) = without_query
+        .rsplit_once('/')
+        .expect("TEST_DATABASE_URL has a database name");
+    format!("{server}/{name}")
+}
+
+async fn admin_connection() -> DatabaseConnection {
+    let mut options = ConnectOptions::new(postgres_admin_url());
+    // One connection, so that a session-level advisory lock is released by the session that took it.
+    options.max_connections(1).sqlx_logging(false);
+    Database::connect(options)
+        .await
+        .expect("PostgreSQL of the test run is reachable")
+}
+
+async fn execute(db: &DatabaseConnection, sql: &str) {
+    db.execute_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap_or_else(|error| panic!("{sql}: {error}"));
+}
+
+/// The migrated and seeded template database, created once per run (and once across test
+/// processes, under an advisory lock). Its name depends on the migrations, so a stale template
+/// from an older run of a long-lived server is never reused.
+async fn template_database() -> &'static str {
+    static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let names: Vec<String> = Migrator::migrations()
+                .iter()
+                .map(|m| m.name().to_owned())
+                .collect();
+            let fingerprint = names
+                .join(",")
+                .bytes()
+                .fold(0_u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+            let name = format!("plant_texts_template_{fingerprint:x}");
+            let admin = admin_connection().await;
+            execute(&admin, "SELECT pg_advisory_lock(727274)").await;
+            let exists = admin
+                .query_one_raw(Statement::from_string(
+                    admin.get_database_backend(),
+                    format!("SELECT 1 FROM pg_database WHERE datname = '{name}'"),
+                ))
+                .await
+                .expect("pg_database is readable")
+                .is_some();
+            if !exists {
+                execute(&admin, &format!("CREATE DATABASE {name}")).await;
+                let template = connect(&with_database(&postgres_admin_url(), &name)).await;
+                Migrator::up(&template, None)
+                    .await
+                    .expect("template migrates");
+                seed::run(&template).await.expect("template seeds");
+                template.close().await.expect("template connection closes");
+            }
+            execute(&admin, "SELECT pg_advisory_unlock(727274)").await;
+            admin.close().await.expect("admin connection closes");
+            name
+        })
+        .await
+}
+
+/// Opens a sea-orm connection (for tests that look at the database directly).
+pub async fn connect(url: &str) -> DatabaseConnection {
+    let mut options = ConnectOptions::new(url);
+    options.sqlx_logging(false);
+    Database::connect(options)
+        .await
+        .expect("test database is reachable")
+}
+
+/// A database of one test's own; a PostgreSQL one is dropped when the test ends.
+#[derive(Debug)]
+pub struct TestDatabase {
+    /// The URL the application connects with.
+    pub url: String,
+    /// The PostgreSQL database name, for tests that manipulate it.
+    pub postgres_name: Option<String>,
+    /// Keeps a shared in-memory SQLite database alive for as long as the test holds it.
+    _sqlite_keeper: Option<DatabaseConnection>,
+}
+
+impl TestDatabase {
+    /// A migrated and seeded database.
+    pub async fn migrated(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => {
+                let database = Self::in_memory_sqlite().await;
+                let db = database._sqlite_keeper.as_ref().expect("SQLite keeper");
+                Migrator::up(db, None).await.expect("SQLite migrates");
+                seed::run(db).await.expect("SQLite seeds");
+                database
+            }
+            Backend::Postgres => {
+                let template = template_database().await;
+                Self::postgres(&format!("TEMPLATE {template}")).await
+            }
+        }
+    }
+
+    /// A database without any table.
+    pub async fn empty(backend: Backend) -> Self {
+        match backend {
+            Backend::Sqlite => Self::in_memory_sqlite().await,
+            Backend::Postgres => Self::postgres("").await,
+        }
+    }
+
+    /// A named in-memory database with a shared cache: every connection of this process that
+    /// opens the same name sees the same database, which lives while one connection stays open.
+    async fn in_memory_sqlite() -> Self {
+        let url = format!(
+            "sqlite:file:plant_texts_{}?mode=memory&cache=shared",
+            uuid::Uuid::now_v7().simple()
+        );
+        let keeper = connect(&url).await;
+        Self {
+            url,
+            postgres_name: None,
+            _sqlite_keeper: Some(keeper),
+        }
+    }
+
+    async fn postgres(clause: &str) -> Self {
+        let name = format!("plant_texts_test_{}", uuid::Uuid::now_v7().simple());
+        let admin = admin_connection().await;
+        // Clones of one template may collide while another clone is starting; retry a little.
+        let mut attempts = 0;
+        loop {
+            let sql = format!("CREATE DATABASE {name} {clause}");
+            match admin
+                .execute_raw(Statement::from_string(
+                    admin.get_database_backend(),
+                    sql.clone(),
+                ))
+                .await
+            {
+                Ok(_) => break,
+                Err(error)
+                    if attempts < 20
+                        && error.to_string().contains("being accessed by other users") =>
+                {
+                    attempts += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err(error) => panic!("{sql}: {error}"),
+            }
+        }
+        admin.close().await.expect("admin connection closes");
+        Self {
+            url: with_database(&postgres_admin_url(), &name),
+            postgres_name: Some(name),
+            _sqlite_keeper: None,
+        }
+    }
+
+    /// Runs SQL on the PostgreSQL server as the administrator (not inside this database).
+    pub async fn admin_sql(sql: &str) {
+        let admin = admin_connection().await;
+        execute(&admin, sql).await;
+        admin.close().await.expect("admin connection closes");
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some(name) = self.postgres_name.take() else {
+            return;
+        };
+        // Drop runs outside async code; a short-lived runtime on a thread of its own does the work.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(TestDatabase::admin_sql(&format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )));
+        })
+        .join();
+    }
+}
+
+/// The settings of a test application over `database`, with `overrides` applied.
+pub fn test_settings(database: &TestDatabase, overrides: &[(&str, &str)]) -> Settings {
+    let mut values: HashMap<String, String> = HashMap::from([
+        ("APP_ENV".to_owned(), "test".to_owned()),
+        ("PORT".to_owned(), "0".to_owned()),
+        ("DATABASE_URL".to_owned(), database.url.clone()),
+        ("DB_POOL_SIZE".to_owned(), "5".to_owned()),
+        ("DB_MIN_CONNECTIONS".to_owned(), "1".to_owned()),
+        ("DB_ACQUIRE_TIMEOUT_SECS".to_owned(), "1".to_owned()),
+    ]);
+    for (key, value) in overrides {
+        values.insert((*key).to_owned(), (*value).to_owned());
+    }
+    Settings::from_values(values).expect("test settings are valid")
+}
+
+/// A running application and a client for it.
+#[derive(Debug)]
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub database: TestDatabase,
+}
+
+/// Starts the application on a migrated database of its own.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, &[]).await
+}
+
+/// Starts the application with configuration overrides.
+pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> TestApp {
+    let database = TestDatabase::migrated(backend).await;
+    spawn_app_on(database, overrides).await
+}
+
+/// Starts the application on a given database.
+pub async fn spawn_app_on(database: TestDatabase, overrides: &[(&str, &str)]) -> TestApp {
+    let settings = test_settings(&database, overrides);
+    let application = Application::build(&settings)
+        .await
+        .expect("application starts");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    tokio::spawn(application.run_until_stopped(std::future::pending()));
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client builds"),
+        database,
+    }
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+impl TestApp {
+    /// Sends a request built by `build` from the client and a URL.
+    pub async fn send(
+        &self,
+        build: impl FnOnce(&reqwest::Client, String) -> reqwest::RequestBuilder,
+        path: &str,
+    ) -> TestResponse {
+        let response = build(&self.client, format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request is answered");
+        TestResponse {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.text().await.expect("body is readable"),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.send(|client, url| client.get(url), path).await
+    }
+
+    /// GET /health
+    pub async fn get_health(&self) -> TestResponse {
+        self.get("/health").await
+    }
+
+    /// GET /health/live
+    pub async fn get_liveness(&self) -> TestResponse {
+        self.get("/health/live").await
+    }
+
+    /// GET /health/ready
+    pub async fn get_readiness(&self) -> TestResponse {
+        self.get("/health/ready").await
+    }
+
+    /// GET /api/v2/openapi.json
+    pub async fn get_openapi(&self) -> TestResponse {
+        self.get("/api/v2/openapi.json").await
+    }
+}

@@ -1,0 +1,126 @@
+//! Dependencies point inward only. Checked on the manifests of the workspace: the dependencies
+//! a crate declares, followed through the workspace crates it depends on.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde_json::Value;
+
+/// The workspace packages with the names of their normal (non-dev, non-build) dependencies.
+fn workspace_dependencies() -> HashMap<String, Vec<String>> {
+    let output =
+        std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args([
+                "metadata",
+                "--format-version",
+                "1",
+                "--no-deps",
+                "--offline",
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("cargo metadata runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: Value = serde_json::from_slice(&output.stdout).expect("metadata is JSON");
+    metadata["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .map(|package| {
+            let deps = package["dependencies"]
+                .as_array()
+                .expect("dependencies")
+                .iter()
+                .filter(|dep| dep["kind"].is_null())
+                .map(|dep| dep["name"].as_str().expect("name").to_owned())
+                .collect();
+            (package["name"].as_str().expect("name").to_owned(), deps)
+        })
+        .collect()
+}
+
+/// Everything `root` depends on, directly or through other workspace crates.
+fn reachable(root: &str) -> BTreeSet<String> {
+    let graph = workspace_dependencies();
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(package) = stack.pop() {
+        for dep in graph.get(&package).into_iter().flatten() {
+            if seen.insert(dep.clone()) && graph.contains_key(dep) {
+                stack.push(dep.clone());
+            }
+        }
+    }
+    seen
+}
+
+fn assert_excludes(root: &str, forbidden: &[&str]) {
+    let deps = reachable(root);
+    assert!(
+        !deps.is_empty() || root == "plant-texts-domain",
+        "{root} has dependencies"
+    );
+    let found: Vec<_> = forbidden.iter().filter(|f| deps.contains(**f)).collect();
+    assert!(found.is_empty(), "{root} must not depend on {found:?}");
+}
+
+#[test]
+fn the_domain_depends_on_nothing_async_web_or_orm() {
+    assert_excludes(
+        "plant-texts-domain",
+        &[
+            "tokio",
+            "futures-util",
+            "async-trait",
+            "actix-web",
+            "sea-orm",
+            "sqlx",
+            "reqwest",
+            "plant-texts-application",
+        ],
+    );
+}
+
+#[test]
+fn the_application_knows_no_adapter_or_framework() {
+    assert_excludes(
+        "plant-texts-application",
+        &[
+            "actix-web",
+            "sea-orm",
+            "sqlx",
+            "reqwest",
+            "deadpool-redis",
+            "plant-texts-infrastructure",
+            "plant-texts-http",
+        ],
+    );
+}
+
+#[test]
+fn http_never_depends_on_infrastructure() {
+    let deps = reachable("plant-texts-http");
+    assert!(deps.contains("plant-texts-application") && deps.contains("actix-web"));
+    assert_excludes(
+        "plant-texts-http",
+        &[
+            "plant-texts-infrastructure",
+            "plant-texts-migration",
+            "sea-orm",
+            "sea-orm-migration",
+            "deadpool-redis",
+            "reqwest",
+        ],
+    );
+}
+
+#[test]
+fn infrastructure_never_depends_on_http() {
+    assert_excludes(
+        "plant-texts-infrastructure",
+        &["plant-texts-http", "actix-web"],
+    );
+}

@@ -1,0 +1,16 @@
+//! Tests of the whole server: the real actix app on a random port, real SQLite and PostgreSQL
+//! databases, a real Redis. One binary, so that it links once.
+//!
+//! PostgreSQL and Redis come from TEST_DATABASE_URL and TEST_REDIS_URL, which `cargo xtask test`
+//! sets (starting throwaway servers when needed).
+
+mod helpers;
+
+mod config_exit;
+mod errors;
+mod health;
+mod layering;
+mod migrations;
+mod redis;
+mod request_id;
+mod schema_check;

@@ -1,0 +1,30 @@
+//! Database migrations and seed data for Plant Texts.
+//!
+//! Every migration has a working `down`; the same migrations run on SQLite and PostgreSQL.
+//! The seed inserts reference data (the `demo` tenant, personalities, the plant catalog and
+//! companion relationships) and is idempotent: running it again inserts nothing twice.
+#![forbid(unsafe_code)]
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_create_identity;
+mod m20261122_000002_create_catalog;
+mod m20261122_000003_create_user_plants_and_messages;
+mod m20261122_000004_create_sms_log;
+pub mod seed;
+
+/// The ordered list of every migration this release knows.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_create_identity::Migration),
+            Box::new(m20261122_000002_create_catalog::Migration),
+            Box::new(m20261122_000003_create_user_plants_and_messages::Migration),
+            Box::new(m20261122_000004_create_sms_log::Migration),
+        ]
+    }
+}

@@ -1,0 +1,62 @@
+//! `cargo xtask <command>`: the project's automation, in Rust so that it runs wherever cargo does.
+//!
+//! ```text
+//! cargo xtask dev                     run the server in development (SQLite, no other service)
+//! cargo xtask db migrate              apply pending migrations to DATABASE_URL
+//! cargo xtask db rollback [N]         revert the last N migrations (default 1)
+//! cargo xtask db status               list applied and pending migrations
+//! cargo xtask db fresh                drop every table, then migrate
+//! cargo xtask db reset                revert every migration, then migrate and seed
+//! cargo xtask db seed                 insert missing reference data (idempotent)
+//! cargo xtask db sql                  print the SQL of pending migrations without applying it
+//! cargo xtask test [ARGS]             the whole suite on SQLite, PostgreSQL and Redis
+//! cargo xtask ci                      fmt check, clippy -D warnings, tests, coverage
+//! ```
+#![forbid(unsafe_code)]
+
+mod db;
+mod services;
+mod test;
+
+use std::process::{Command, ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let outcome = match args.first().map(String::as_str) {
+        Some("dev") => run(cargo().args(["run", "--package", "plant-texts-server"])),
+        Some("db") => db::main(&args[1..]),
+        Some("test") => test::test(&args[1..]),
+        Some("ci") => test::ci(),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <dev | db <migrate|rollback [N]|status|fresh|reset|seed|sql> | test [cargo test args] | ci>"
+            );
+            Err("unknown command".into())
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("xtask: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error type of every task: a message for the terminal.
+pub(crate) type TaskResult = Result<(), Box<dyn std::error::Error>>;
+
+/// `cargo`, as the one that runs this task.
+pub(crate) fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+}
+
+/// Runs a command to completion; a non-zero status is an error.
+pub(crate) fn run(command: &mut Command) -> TaskResult {
+    let status = command.status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{command:?} failed with {status}").into())
+    }
+}
