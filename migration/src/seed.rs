@@ -40,9 +40,7 @@ where
 {
     let txn = db.begin().await?;
     let now = chrono::Utc::now();
-    let mut report = SeedReport::default();
-
-    report.tenants = txn
+    let tenants = txn
         .execute(
             &Query::insert()
                 .into_table("tenants")
@@ -82,7 +80,7 @@ where
         ]);
     }
     insert.on_conflict(OnConflict::column("key").do_nothing().to_owned());
-    report.personalities = txn.execute(&insert).await?.rows_affected();
+    let personalities = txn.execute(&insert).await?.rows_affected();
     let personality_ids = ids_by(&txn, "personalities", "key").await?;
 
     let mut insert = Query::insert();
@@ -108,7 +106,7 @@ where
             plant.scientific_name.into(),
             i32::from(plant.watering_interval_days).into(),
             plant.light.into(),
-            personality.clone().into(),
+            (*personality).into(),
             plant.restricted_reason.is_some().into(),
             plant.restricted_reason.map(str::to_owned).into(),
             now.into(),
@@ -116,7 +114,7 @@ where
         ]);
     }
     insert.on_conflict(OnConflict::column("common_name").do_nothing().to_owned());
-    report.catalog_plants = txn.execute(&insert).await?.rows_affected();
+    let catalog_plants = txn.execute(&insert).await?.rows_affected();
     let plant_ids = ids_by(&txn, "catalog_plants", "common_name").await?;
 
     let mut insert = Query::insert();
@@ -131,7 +129,7 @@ where
         let lookup = |name: &str| {
             plant_ids
                 .get(name)
-                .cloned()
+                .copied()
                 .ok_or_else(|| DbErr::Custom(format!("unknown catalog plant {name}")))
         };
         insert.values_panic([
@@ -147,10 +145,15 @@ where
             .do_nothing()
             .to_owned(),
     );
-    report.companion_relationships = txn.execute(&insert).await?.rows_affected();
+    let companion_relationships = txn.execute(&insert).await?.rows_affected();
 
     txn.commit().await?;
-    Ok(report)
+    Ok(SeedReport {
+        tenants,
+        personalities,
+        catalog_plants,
+        companion_relationships,
+    })
 }
 
 fn new_id() -> uuid::Uuid {

@@ -4,6 +4,12 @@
 //! PostgreSQL and Redis come from TEST_DATABASE_URL and TEST_REDIS_URL, which `cargo xtask test`
 //! sets (starting throwaway servers when needed).
 
+#![expect(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "set-up code of the tests fails the test loudly"
+)]
+
 mod helpers;
 
 mod config_exit;
