@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use actix_web::{HttpResponse, http::header::ContentType, web};
 use utoipa::OpenApi as _;
 
-use crate::{app::resource, openapi::ApiDoc};
+use crate::{app::resource, errors::Problem, openapi::ApiDoc};
 
 const SWAGGER_UI_JS: &str = include_str!("../../assets/swagger-ui/swagger-ui-bundle.js");
 const SWAGGER_UI_CSS: &str = include_str!("../../assets/swagger-ui/swagger-ui.css");
@@ -39,7 +39,10 @@ fn openapi_json() -> &'static str {
     get,
     path = "/api/v2/openapi.json",
     tag = "ops",
-    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"))
+    responses(
+        (status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"),
+        (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 pub async fn openapi() -> HttpResponse {
     HttpResponse::Ok()

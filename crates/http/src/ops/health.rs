@@ -8,7 +8,7 @@ use domain::ops::OverallStatus;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{ApiState, app::resource};
+use crate::{ApiState, app::resource, errors::Problem};
 
 /// One dependency in the health document.
 #[derive(Debug, Serialize, ToSchema)]
@@ -91,6 +91,7 @@ fn document(report: &HealthReport, version: &'static str) -> HealthDocument {
     responses(
         (status = 200, description = "Healthy or degraded", body = HealthDocument),
         (status = 503, description = "Unhealthy: the database is down or its schema is not current", body = HealthDocument),
+        (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn health(state: web::Data<ApiState>) -> HttpResponse {
@@ -108,7 +109,10 @@ pub async fn health(state: web::Data<ApiState>) -> HttpResponse {
     get,
     path = "/health/live",
     tag = "ops",
-    responses((status = 200, description = "The process is alive", body = ProbeDocument))
+    responses(
+        (status = 200, description = "The process is alive", body = ProbeDocument),
+        (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
+    )
 )]
 pub async fn live() -> HttpResponse {
     HttpResponse::Ok().json(ProbeDocument {
@@ -126,6 +130,7 @@ pub async fn live() -> HttpResponse {
     responses(
         (status = 200, description = "Ready to serve traffic", body = ProbeDocument),
         (status = 503, description = "Not ready: shutting down, database down or schema not current", body = ProbeDocument),
+        (status = 500, description = "Unexpected error", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn ready(state: web::Data<ApiState>) -> HttpResponse {

@@ -3,7 +3,7 @@ use std::{collections::HashMap, net::IpAddr, time::Duration};
 use domain::{phone::PhoneNumber, secret::Secret};
 use figment::{
     Figment,
-    providers::{Env, Format, Toml},
+    providers::{Format, Toml},
     value::Value,
 };
 use infrastructure::{persistence::DatabaseSettings, redis::RedisSettings};
@@ -191,6 +191,9 @@ const PLACEHOLDER_SECRETS: &[&str] = &[
     "insecure",
 ];
 
+/// The optional configuration file, read from the working directory.
+const CONFIG_FILE: &str = "plant-texts.toml";
+
 const DEVELOPMENT_DATABASE_URL: &str = "sqlite://plant-texts.db?mode=rwc";
 
 fn looks_like_placeholder(value: &str) -> bool {
@@ -204,24 +207,32 @@ fn looks_like_placeholder(value: &str) -> bool {
 }
 
 impl Settings {
-    /// Loads the configuration from `plant-texts.toml` (if present) and the environment.
+    /// Loads the configuration: `plant-texts.toml` in the working directory (if present), then
+    /// the environment, which wins. Environment values are taken as raw text, so that a secret
+    /// that happens to look like a number or a list is never reinterpreted.
     ///
     /// # Errors
     /// [`ConfigProblems`] listing every problem found.
     pub fn load() -> Result<Self, ConfigProblems> {
-        let figment = Figment::new()
-            .merge(Toml::file("plant-texts.toml"))
-            .merge(Env::raw().only(VARIABLES));
-        let raw: HashMap<String, Value> = figment.extract().map_err(|error| {
-            ConfigProblems(vec![super::ConfigProblem {
-                variable: "plant-texts.toml",
-                rule: format!("must be a flat table of variables ({})", error.kind),
-            }])
-        })?;
-        let values = raw
+        let file: HashMap<String, Value> = Figment::from(Toml::file(CONFIG_FILE))
+            .extract()
+            .map_err(|error| {
+                ConfigProblems(vec![super::ConfigProblem {
+                    variable: CONFIG_FILE,
+                    rule: format!("must be a flat table of variables ({})", error.kind),
+                }])
+            })?;
+        let mut values: HashMap<String, String> = file
             .into_iter()
-            .filter_map(|(key, value)| scalar_text(&value).map(|text| (key, text)))
+            .filter_map(|(key, value)| {
+                scalar_text(&value).map(|text| (key.to_ascii_uppercase(), text))
+            })
             .collect();
+        values.extend(
+            std::env::vars()
+                .map(|(key, value)| (key.to_ascii_uppercase(), value))
+                .filter(|(key, _)| VARIABLES.contains(&key.as_str())),
+        );
         Self::from_values(values)
     }
 

@@ -12,7 +12,7 @@
 
 mod helpers;
 
-mod config_exit;
+mod binary;
 mod errors;
 mod health;
 mod layering;
