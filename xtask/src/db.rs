@@ -7,6 +7,13 @@ use migration::{
     seed,
 };
 
+use tracing::field::{Field, Visit};
+use tracing_subscriber::{
+    Layer,
+    layer::{Context, SubscriberExt as _},
+    util::SubscriberInitExt as _,
+};
+
 use crate::TaskResult;
 
 const DEFAULT_URL: &str = "sqlite://plant-texts.db?mode=rwc";
@@ -36,7 +43,7 @@ async fn dispatch(args: &[String]) -> TaskResult {
                 .unwrap_or(1);
             Ok(Migrator::down(&connect(false).await?, Some(steps)).await?)
         }
-        Some("status") => Ok(Migrator::status(&connect(false).await?).await?),
+        Some("status") => print_status(&connect(false).await?).await,
         Some("fresh") => Ok(Migrator::fresh(&connect(false).await?).await?),
         Some("reset") => {
             let db = connect(false).await?;
@@ -53,6 +60,13 @@ async fn dispatch(args: &[String]) -> TaskResult {
     }
 }
 
+async fn print_status(db: &DatabaseConnection) -> TaskResult {
+    for migration in Migrator::get_migration_with_status(db).await? {
+        println!("{:<8} {}", migration.status(), migration.name());
+    }
+    Ok(())
+}
+
 async fn print_seed(db: &DatabaseConnection) -> TaskResult {
     let report = seed::run(db).await?;
     println!("seeded: {report:?}");
@@ -62,16 +76,41 @@ async fn print_seed(db: &DatabaseConnection) -> TaskResult {
 /// Runs the pending migrations inside a transaction that is rolled back, printing every
 /// statement. SQLite and PostgreSQL both have transactional DDL, so nothing is applied.
 async fn print_pending_sql() -> TaskResult {
-    tracing_subscriber::fmt()
-        .with_env_filter("sqlx::query=info")
-        .without_time()
-        .with_target(false)
-        .with_level(false)
-        .init();
+    tracing_subscriber::registry().with(StatementPrinter).init();
     let db = connect(true).await?;
     let transaction = db.begin().await?;
     Migrator::up(&transaction, None).await?;
     transaction.rollback().await?;
     println!("-- rolled back: nothing was applied");
     Ok(())
+}
+
+/// Prints the `db.statement` field of sqlx's query events, one SQL statement a line.
+struct StatementPrinter;
+
+impl<S: tracing::Subscriber> Layer<S> for StatementPrinter {
+    fn on_event(&self, event: &tracing::Event<'_>, _context: Context<'_, S>) {
+        struct Statement(Option<String>);
+        impl Visit for Statement {
+            fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "db.statement" {
+                    self.0 = Some(format!("{value:?}"));
+                }
+            }
+            fn record_str(&mut self, field: &Field, value: &str) {
+                if field.name() == "db.statement" {
+                    self.0 = Some(value.to_owned());
+                }
+            }
+        }
+        let mut statement = Statement(None);
+        event.record(&mut statement);
+        if let Some(sql) = statement
+            .0
+            .map(|sql| sql.trim().to_owned())
+            .filter(|sql| !sql.is_empty())
+        {
+            println!("{sql};");
+        }
+    }
 }

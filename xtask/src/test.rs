@@ -79,7 +79,8 @@ pub(crate) fn ci() -> TaskResult {
         "--fail-under-lines",
         "80",
     ]);
-    with_test_services(&mut command, run_and_summarise)
+    // cargo-llvm-cov prints the tests' output and the coverage table itself.
+    with_test_services(&mut command, run)
 }
 
 /// `cargo llvm-cov` when it is installed; otherwise cargo-llvm-cov and LLVM's coverage tools
