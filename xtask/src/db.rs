@@ -107,7 +107,7 @@ impl<S: tracing::Subscriber> Layer<S> for StatementPrinter {
         event.record(&mut statement);
         if let Some(sql) = statement
             .0
-            .map(|sql| sql.trim().to_owned())
+            .map(|sql| sql.trim().trim_end_matches(';').to_owned())
             .filter(|sql| !sql.is_empty())
         {
             println!("{sql};");

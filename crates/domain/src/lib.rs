@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod catalog;
+pub mod identity;
 pub mod ops;
 pub mod phone;
 pub mod secret;

@@ -43,6 +43,9 @@ pub enum ApiError {
         /// The allowed methods, comma-separated, for the `Allow` header.
         allow: &'static str,
     },
+    /// An error status produced outside our handlers (by actix itself) without a problem body.
+    #[error("the request could not be served")]
+    Status(StatusCode),
     /// A dependency the request needs is down (503).
     #[error("the service is temporarily unavailable")]
     Unavailable(#[source] Box<dyn StdError + Send + Sync>),
@@ -68,6 +71,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => "ERR_REQUEST_003",
             Self::RouteNotFound { .. } => "ERR_ROUTE_001",
             Self::MethodNotAllowed { .. } => "ERR_ROUTE_002",
+            Self::Status(_) => "ERR_HTTP_001",
             Self::Unavailable(_) => "ERR_UNAVAILABLE_001",
             Self::Internal { .. } => "ERR_INTERNAL_001",
         }
@@ -81,6 +85,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => "payload-too-large",
             Self::RouteNotFound { .. } => "not-found",
             Self::MethodNotAllowed { .. } => "method-not-allowed",
+            Self::Status(_) => "http-error",
             Self::Unavailable(_) => "unavailable",
             Self::Internal { .. } => "internal",
         }
@@ -167,6 +172,7 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RouteNotFound { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Status(status) => *status,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }

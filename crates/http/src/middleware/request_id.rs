@@ -143,14 +143,14 @@ fn generic_error(status: StatusCode, path: &str) -> ApiError {
         StatusCode::NOT_FOUND => ApiError::RouteNotFound {
             path: path.to_owned(),
         },
-        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge { limit_bytes: 0 },
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
-        StatusCode::SERVICE_UNAVAILABLE => ApiError::Unavailable(status.to_string().into()),
-        status if status.is_client_error() => ApiError::MalformedJson(status.to_string()),
-        _ => ApiError::Internal {
-            source: status.to_string().into(),
-            expose: false,
-        },
+        status if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE => {
+            ApiError::Internal {
+                source: status.to_string().into(),
+                expose: false,
+            }
+        }
+        status => ApiError::Status(status),
     }
 }
 
