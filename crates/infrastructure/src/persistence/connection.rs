@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use domain::secret::Secret;
-use sea_orm::{ConnectOptions, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{ConnectOptions, DatabaseConnection, DbErr};
 
 /// How to reach the database and size its pool.
 #[derive(Debug, Clone)]
@@ -92,12 +92,6 @@ impl Database {
     #[must_use]
     pub fn connection(&self) -> &DatabaseConnection {
         &self.connection
-    }
-
-    /// Which database engine this is.
-    #[must_use]
-    pub fn backend(&self) -> DbBackend {
-        self.connection.get_database_backend()
     }
 
     /// Closes every connection of the pool, waiting for the ones in use to be returned.
