@@ -48,7 +48,7 @@ pub fn build_app(
 /// JSON extraction: at most `max_body_bytes`, `application/json` required, and every failure
 /// answered with a problem document.
 #[must_use]
-pub fn json_config(max_body_bytes: usize) -> web::JsonConfig {
+fn json_config(max_body_bytes: usize) -> web::JsonConfig {
     web::JsonConfig::default()
         .limit(max_body_bytes)
         .content_type_required(true)

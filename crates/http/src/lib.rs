@@ -13,5 +13,5 @@ pub mod openapi;
 pub mod ops;
 mod state;
 
-pub use app::{build_app, json_config};
+pub use app::build_app;
 pub use state::{ApiState, HttpSettings, Lifecycle};

@@ -130,7 +130,22 @@ impl CheckHealth {
     /// Runs every probe concurrently and judges the result.
     #[tracing::instrument(name = "health.check", skip_all)]
     pub async fn run(&self) -> HealthReport {
-        let runs = self.probes.iter().map(|probe| self.run_one(probe.as_ref()));
+        self.run_probes(|_| true).await
+    }
+
+    /// Runs only the probes of critical dependencies (database, schema): what readiness needs,
+    /// without pinging optional ones on every probe of the load balancer.
+    #[tracing::instrument(name = "health.check_critical", skip_all)]
+    pub async fn run_critical(&self) -> HealthReport {
+        self.run_probes(Dependency::is_critical).await
+    }
+
+    async fn run_probes(&self, wanted: impl Fn(Dependency) -> bool) -> HealthReport {
+        let runs = self
+            .probes
+            .iter()
+            .filter(|probe| wanted(probe.dependency()))
+            .map(|probe| self.run_one(probe.as_ref()));
         let mut checks = join_all(runs).await;
         checks.sort_by_key(|check| check.dependency);
         let status = OverallStatus::judge(
@@ -226,6 +241,22 @@ mod tests {
         );
         assert_eq!(redis.latency_ms, 250);
         assert_eq!(report.status, OverallStatus::Degraded);
+    }
+
+    #[tokio::test]
+    async fn the_critical_check_runs_only_the_database_and_schema_probes() {
+        let check = CheckHealth::new(
+            vec![
+                probe(Dependency::Redis, CheckStatus::Down),
+                probe(Dependency::Migrations, CheckStatus::Up),
+                probe(Dependency::Database, CheckStatus::Up),
+            ],
+            Duration::from_secs(1),
+        );
+        let report = check.run_critical().await;
+        let checked: Vec<_> = report.checks.iter().map(|c| c.dependency).collect();
+        assert_eq!(checked, [Dependency::Database, Dependency::Migrations]);
+        assert!(report.critical_dependencies_up());
     }
 
     #[tokio::test]

@@ -136,7 +136,7 @@ pub async fn live() -> HttpResponse {
 pub async fn ready(state: web::Data<ApiState>) -> HttpResponse {
     let reason = if state.lifecycle.is_draining() {
         Some("shutting_down")
-    } else if !state.health.run().await.critical_dependencies_up() {
+    } else if !state.health.run_critical().await.critical_dependencies_up() {
         Some("database_unavailable")
     } else {
         None

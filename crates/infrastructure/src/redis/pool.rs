@@ -120,12 +120,6 @@ impl RedisPool {
             .await
             .map_err(|_| RedisError::Unavailable("timed out".to_owned()))?
     }
-
-    /// The underlying pool, for the adapters of this crate.
-    #[must_use]
-    pub fn pool(&self) -> &Pool {
-        &self.pool
-    }
 }
 
 /// Health probe for Redis: `up` when it answers `PING`, `down` otherwise.
