@@ -1,9 +1,14 @@
 //! Plant Texts use cases and the ports they need.
 //!
-//! Each capability is a module (`ops`, later `identity`, `plants`, ...) holding its use cases and
+//! Each capability is a module (`ops`, `identity`, later `plants`, ...) holding its use cases and
 //! the small traits — ports — through which they reach the outside world. Adapters in the
 //! infrastructure crate implement the ports; the http crate calls the use cases. Nothing here knows
 //! about sea-orm, actix or reqwest.
 #![forbid(unsafe_code)]
 
+pub mod admin;
+pub mod identity;
 pub mod ops;
+pub mod paging;
+pub mod store;
+pub mod system;

@@ -1,8 +1,10 @@
 //! Adapters that implement the application's ports against real systems: the database through
-//! sea-orm (SQLite or PostgreSQL), Redis, and third-party APIs.
+//! sea-orm (SQLite or PostgreSQL), Redis, cryptography, and third-party APIs.
 //!
 //! Driver errors are translated here, at the seam, into the ports' own error types.
 #![forbid(unsafe_code)]
 
 pub mod persistence;
 pub mod redis;
+pub mod security;
+pub mod system;

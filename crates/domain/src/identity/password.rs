@@ -72,6 +72,15 @@ impl Password {
         Ok(Self(Secret::new(text)))
     }
 
+    /// A password that passed the policy when it was set and has just been verified against its
+    /// hash: used to hash it again with new parameters. The policy is not applied twice because
+    /// the common-password list may have grown since, and refusing a login for that would lock
+    /// the user out.
+    #[must_use]
+    pub fn accepted_before(verified: &Secret) -> Self {
+        Self(verified.clone())
+    }
+
     /// The password, for the hasher only.
     #[must_use]
     pub fn expose(&self) -> &str {

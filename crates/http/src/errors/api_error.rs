@@ -5,8 +5,13 @@ use actix_web::{
     http::{StatusCode, header},
 };
 
-use super::{FieldError, Problem};
+use super::{FieldError, Problem, Refusal};
 use crate::middleware::request_id;
+
+tokio::task_local! {
+    /// Whether the request being served may see internal error detail (development only).
+    pub(crate) static EXPOSE_INTERNAL_ERRORS: bool;
+}
 
 /// Every way a request can fail, as the HTTP layer reports it.
 ///
@@ -14,6 +19,9 @@ use crate::middleware::request_id;
 /// mapping, the problem body and the one log line per failure.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
+    /// A refusal the client can act on (401, 403, 404, 409).
+    #[error(transparent)]
+    Refused(#[from] Refusal),
     /// The request body or query failed validation (422).
     #[error("the request is not valid")]
     Validation(Vec<FieldError>),
@@ -61,10 +69,28 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// An unexpected failure (500); its detail is shown only where the instance allows it.
+    pub fn internal(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self::Internal {
+            source: source.into(),
+            expose: EXPOSE_INTERNAL_ERRORS.try_with(|expose| *expose).unwrap_or(false),
+        }
+    }
+
+    /// One field of the request is not valid (422).
+    #[must_use]
+    pub fn invalid_field(field: &str, message: impl ToString) -> Self {
+        Self::Validation(vec![FieldError {
+            field: field.to_owned(),
+            message: message.to_string(),
+        }])
+    }
+
     /// The stable code of the error, as listed in docs/api-errors.md.
     #[must_use]
     pub const fn code(&self) -> &'static str {
         match self {
+            Self::Refused(refusal) => refusal.parts().1,
             Self::Validation(_) => "ERR_VALIDATION_001",
             Self::MalformedJson(_) => "ERR_REQUEST_001",
             Self::UnsupportedMediaType => "ERR_REQUEST_002",
@@ -79,6 +105,7 @@ impl ApiError {
 
     const fn slug(&self) -> &'static str {
         match self {
+            Self::Refused(refusal) => refusal.parts().2,
             Self::Validation(_) => "validation",
             Self::MalformedJson(_) => "malformed-json",
             Self::UnsupportedMediaType => "unsupported-media-type",
@@ -166,6 +193,7 @@ fn cause_chain(error: &(dyn StdError + 'static)) -> String {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
+            Self::Refused(refusal) => refusal.parts().0,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::MalformedJson(_) => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -184,6 +212,11 @@ impl ResponseError for ApiError {
         response.content_type("application/problem+json");
         if let Self::MethodNotAllowed { allow, .. } = self {
             response.insert_header((header::ALLOW, *allow));
+        }
+        if let Self::Refused(refusal) = self
+            && let Some(challenge) = refusal.challenge()
+        {
+            response.insert_header((header::WWW_AUTHENTICATE, challenge));
         }
         response.json(self.problem())
     }

@@ -2,6 +2,9 @@
 
 mod api_error;
 mod problem;
+mod refusal;
 
+pub(crate) use api_error::EXPOSE_INTERNAL_ERRORS;
 pub use api_error::ApiError;
 pub use problem::{FieldError, Problem};
+pub use refusal::Refusal;

@@ -11,7 +11,10 @@ use actix_web::{
 };
 use futures_util::FutureExt as _;
 
-use crate::{ApiState, errors::ApiError};
+use crate::{
+    ApiState,
+    errors::{ApiError, EXPOSE_INTERNAL_ERRORS},
+};
 
 /// A handler panicked; carries the panic message for the logs.
 #[derive(Debug, thiserror::Error)]
@@ -31,7 +34,8 @@ pub async fn catch_panic(
     let expose = req
         .app_data::<web::Data<ApiState>>()
         .is_some_and(|state| state.settings.expose_internal_errors);
-    match AssertUnwindSafe(next.call(req)).catch_unwind().await {
+    let call = EXPOSE_INTERNAL_ERRORS.scope(expose, AssertUnwindSafe(next.call(req)).catch_unwind());
+    match call.await {
         Ok(outcome) => outcome.map(ServiceResponse::map_into_boxed_body),
         Err(payload) => {
             let message = payload

@@ -1,9 +1,15 @@
-//! The relational database: connection pool, schema migrations and health probes.
+//! The relational database: connection pool, schema migrations, health probes and the
+//! repositories implementing the application's storage ports.
 
+mod audit_log;
 mod connection;
+mod entities;
 mod health;
+pub mod identity;
 mod schema;
+mod store_error;
 
+pub use audit_log::SeaOrmAuditLog;
 pub use connection::{Database, DatabaseSettings, PersistenceError};
 pub use health::{DatabaseProbe, MigrationsProbe};
 pub use schema::SeaOrmSchemaMigrator;

@@ -18,6 +18,7 @@ const TABLES: &[&str] = &[
     "user_plants",
     "messages",
     "sms_log",
+    "admin_audit_log",
 ];
 
 async fn existing_tables(db: &DatabaseConnection) -> Vec<&'static str> {

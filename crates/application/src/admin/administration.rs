@@ -1,0 +1,302 @@
+use std::sync::Arc;
+
+use domain::identity::{Role, Tenant, TenantId, TenantSlug, User, UserId};
+use serde_json::json;
+
+use super::ports::{AdminKeyring, AuditEntry, AuditLog, KeyCheck};
+use crate::{
+    identity::ports::{RefreshTokenRepository, SaveTenantError, SaveUserError, TenantRepository, UserRepository},
+    paging::{Page, PageRequest},
+    store::StoreError,
+    system::{Clock, IdGenerator},
+};
+
+/// Everything the administration needs, wired by the server.
+#[derive(Clone)]
+pub struct AdministrationPorts {
+    /// The configured keys.
+    pub keyring: Arc<dyn AdminKeyring>,
+    /// The audit log.
+    pub audit_log: Arc<dyn AuditLog>,
+    /// Tenants.
+    pub tenants: Arc<dyn TenantRepository>,
+    /// Users of every tenant.
+    pub users: Arc<dyn UserRepository>,
+    /// Refresh tokens, revoked on deactivation.
+    pub refresh_tokens: Arc<dyn RefreshTokenRepository>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// New ids.
+    pub ids: Arc<dyn IdGenerator>,
+}
+
+impl std::fmt::Debug for AdministrationPorts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdministrationPorts").finish_non_exhaustive()
+    }
+}
+
+/// The platform-admin use cases. Every call, refused ones included, is written to the audit log.
+#[derive(Clone)]
+pub struct Administration {
+    ports: AdministrationPorts,
+}
+
+impl std::fmt::Debug for Administration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Administration").finish_non_exhaustive()
+    }
+}
+
+/// A caller who presented a valid admin key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminActor {
+    /// The fingerprint of their key.
+    pub fingerprint: String,
+}
+
+/// Why an admin call is refused before it starts.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminRefused {
+    /// No admin key is configured.
+    #[error("the admin API is disabled: no admin key is configured")]
+    Disabled,
+    /// The key is missing or wrong.
+    #[error("a valid X-Admin-API-Key is required")]
+    InvalidKey,
+    /// The refusal could not be audited.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A new tenant, parsed.
+#[derive(Debug, Clone)]
+pub struct NewTenant {
+    /// Unique slug.
+    pub slug: TenantSlug,
+    /// Display name (1-200 characters after trim).
+    pub name: String,
+    /// Whether anyone may sign up.
+    pub signup_open: bool,
+}
+
+/// Why a tenant was not created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateTenantError {
+    /// Another tenant has the slug.
+    #[error("a tenant with this slug exists")]
+    SlugTaken,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Changes an administrator makes to a user.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UserChanges {
+    /// Activate or deactivate.
+    pub is_active: Option<bool>,
+    /// New role.
+    pub role: Option<Role>,
+}
+
+/// Why a user was not changed.
+#[derive(Debug, thiserror::Error)]
+pub enum UpdateUserError {
+    /// No such user.
+    #[error("no user has this id")]
+    NotFound,
+    /// The store failed.
+    #[error("the user could not be updated")]
+    Unexpected(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<StoreError> for UpdateUserError {
+    fn from(error: StoreError) -> Self {
+        Self::Unexpected(Box::new(error))
+    }
+}
+
+const SUCCESS: &str = "success";
+const REFUSED: &str = "refused";
+const FAILED: &str = "failed";
+
+impl Administration {
+    /// The use cases over `ports`.
+    #[must_use]
+    pub const fn new(ports: AdministrationPorts) -> Self {
+        Self { ports }
+    }
+
+    async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        target: Option<String>,
+        old: Option<serde_json::Value>,
+        new: Option<serde_json::Value>,
+        outcome: &str,
+    ) -> Result<(), StoreError> {
+        self.ports
+            .audit_log
+            .append(&AuditEntry {
+                id: self.ports.ids.new_id(),
+                actor: actor.to_owned(),
+                action: action.to_owned(),
+                target,
+                old,
+                new,
+                outcome: outcome.to_owned(),
+                created_at: self.ports.clock.now(),
+            })
+            .await
+    }
+
+    /// Checks the admin key presented with a call to `action`; a refusal is audited with actor
+    /// `unknown`.
+    ///
+    /// # Errors
+    /// [`AdminRefused`] when the key is missing or wrong, or the admin API is disabled.
+    #[tracing::instrument(name = "admin.authorize", skip_all, fields(action))]
+    pub async fn authorize(
+        &self,
+        presented: Option<&str>,
+        action: &str,
+    ) -> Result<AdminActor, AdminRefused> {
+        let refusal = match self.ports.keyring.check(presented) {
+            KeyCheck::Accepted { fingerprint } => return Ok(AdminActor { fingerprint }),
+            KeyCheck::Disabled => AdminRefused::Disabled,
+            KeyCheck::Missing | KeyCheck::Wrong => AdminRefused::InvalidKey,
+        };
+        tracing::warn!(action, "admin call refused");
+        self.audit("unknown", action, None, None, None, REFUSED)
+            .await?;
+        Err(refusal)
+    }
+
+    /// Creates a tenant.
+    ///
+    /// # Errors
+    /// [`CreateTenantError::SlugTaken`] when the slug exists.
+    #[tracing::instrument(name = "admin.create_tenant", skip_all, fields(slug = %new.slug))]
+    pub async fn create_tenant(
+        &self,
+        actor: &AdminActor,
+        new: NewTenant,
+    ) -> Result<Tenant, CreateTenantError> {
+        let tenant = Tenant {
+            id: TenantId::from_uuid(self.ports.ids.new_id()),
+            slug: new.slug,
+            name: new.name,
+            signup_open: new.signup_open,
+            created_at: self.ports.clock.now(),
+        };
+        let document = json!({
+            "slug": tenant.slug.as_str(),
+            "name": tenant.name,
+            "signup_open": tenant.signup_open,
+        });
+        let result = self.ports.tenants.create(&tenant).await;
+        let outcome = if result.is_ok() { SUCCESS } else { FAILED };
+        self.audit(
+            &actor.fingerprint,
+            "tenants.create",
+            Some(format!("tenant:{}", tenant.slug)),
+            None,
+            Some(document),
+            outcome,
+        )
+        .await?;
+        match result {
+            Ok(()) => Ok(tenant),
+            Err(SaveTenantError::SlugTaken) => Err(CreateTenantError::SlugTaken),
+            Err(SaveTenantError::Store(error)) => Err(error.into()),
+        }
+    }
+
+    /// Every tenant, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    #[tracing::instrument(name = "admin.list_tenants", skip_all)]
+    pub async fn list_tenants(
+        &self,
+        actor: &AdminActor,
+        page: PageRequest,
+    ) -> Result<Page<Tenant>, StoreError> {
+        let tenants = self.ports.tenants.list(page).await?;
+        self.audit(&actor.fingerprint, "tenants.list", None, None, None, SUCCESS)
+            .await?;
+        Ok(tenants)
+    }
+
+    /// Activates or deactivates a user of any tenant, or changes their role. Deactivation
+    /// revokes every token of the user at once.
+    ///
+    /// # Errors
+    /// [`UpdateUserError::NotFound`] when no user has the id.
+    #[tracing::instrument(name = "admin.update_user", skip_all, fields(user_id = %id))]
+    pub async fn update_user(
+        &self,
+        actor: &AdminActor,
+        id: UserId,
+        changes: UserChanges,
+    ) -> Result<User, UpdateUserError> {
+        let target = Some(format!("user:{id}"));
+        let Some(mut user) = self.ports.users.find_on_platform(id).await? else {
+            self.audit(&actor.fingerprint, "users.update", target, None, None, FAILED)
+                .await?;
+            return Err(UpdateUserError::NotFound);
+        };
+        let old = json!({"is_active": user.is_active, "role": user.role.as_str()});
+        let deactivated = user.is_active && changes.is_active == Some(false);
+        if let Some(is_active) = changes.is_active {
+            user.is_active = is_active;
+        }
+        if let Some(role) = changes.role {
+            user.role = role;
+        }
+        let now = self.ports.clock.now();
+        user.updated_at = now;
+        self.ports.users.update(&user).await.map_err(|error| match error {
+            SaveUserError::Store(error) => UpdateUserError::from(error),
+            other => UpdateUserError::Unexpected(Box::new(other)),
+        })?;
+        if deactivated {
+            self.ports
+                .users
+                .revoke_tokens(user.tenant_id, user.id, now)
+                .await?;
+            self.ports.refresh_tokens.revoke_all(user.id, now).await?;
+            user.token_version += 1;
+            user.tokens_valid_after = Some(now);
+        }
+        let new = json!({"is_active": user.is_active, "role": user.role.as_str()});
+        self.audit(
+            &actor.fingerprint,
+            "users.update",
+            target,
+            Some(old),
+            Some(new),
+            SUCCESS,
+        )
+        .await?;
+        Ok(user)
+    }
+
+    /// The audit log, newest first. Reading it is audited too.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    #[tracing::instrument(name = "admin.audit_log", skip_all)]
+    pub async fn audit_log(
+        &self,
+        actor: &AdminActor,
+        page: PageRequest,
+    ) -> Result<Page<AuditEntry>, StoreError> {
+        let entries = self.ports.audit_log.list(page).await?;
+        self.audit(&actor.fingerprint, "audit_log.list", None, None, None, SUCCESS)
+            .await?;
+        Ok(entries)
+    }
+}

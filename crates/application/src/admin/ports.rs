@@ -1,0 +1,69 @@
+//! Ports of the platform administration.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::{
+    paging::{Page, PageRequest},
+    store::StoreError,
+};
+
+/// Who presented which admin key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyCheck {
+    /// No admin key is configured: the admin API is closed.
+    Disabled,
+    /// No key was presented.
+    Missing,
+    /// The key matches none of the configured keys.
+    Wrong,
+    /// The key matches; the fingerprint names it in the audit log without revealing it.
+    Accepted {
+        /// A short, non-reversible fingerprint of the key.
+        fingerprint: String,
+    },
+}
+
+/// The configured admin keys (several while a key is rotated).
+pub trait AdminKeyring: Send + Sync {
+    /// Compares `presented` with every configured key in constant time.
+    fn check(&self, presented: Option<&str>) -> KeyCheck;
+}
+
+/// One line of the admin audit log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEntry {
+    /// Its id.
+    pub id: Uuid,
+    /// The key fingerprint, or `unknown` for a refused call.
+    pub actor: String,
+    /// What was attempted (`tenants.create`, ...).
+    pub action: String,
+    /// What it was done to.
+    pub target: Option<String>,
+    /// The value before.
+    pub old: Option<serde_json::Value>,
+    /// The value after.
+    pub new: Option<serde_json::Value>,
+    /// `success`, `refused` or `failed`.
+    pub outcome: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The admin audit log: append and read.
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    /// Appends an entry.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn append(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+
+    /// Entries, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn list(&self, page: PageRequest) -> Result<Page<AuditEntry>, StoreError>;
+}

@@ -1,0 +1,318 @@
+//! The ports identity use cases reach the outside world through.
+
+use std::{collections::BTreeMap, time::Duration};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::{
+    identity::{Email, Password, PasswordHash, Role, Tenant, TenantId, TenantSlug, User, UserId},
+    secret::Secret,
+};
+use uuid::Uuid;
+
+use crate::{
+    paging::{Page, PageRequest},
+    store::StoreError,
+};
+
+/// Why a user could not be stored.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveUserError {
+    /// Another account of the tenant has this email.
+    #[error("the email address is already registered in this tenant")]
+    EmailTaken,
+    /// Another account of the platform has this phone number.
+    #[error("the phone number is already registered")]
+    PhoneTaken,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why a tenant could not be stored.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveTenantError {
+    /// Another tenant has this slug.
+    #[error("the slug is taken")]
+    SlugTaken,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Tenants.
+#[async_trait]
+pub trait TenantRepository: Send + Sync {
+    /// Stores a new tenant.
+    ///
+    /// # Errors
+    /// [`SaveTenantError::SlugTaken`] when the slug exists.
+    async fn create(&self, tenant: &Tenant) -> Result<(), SaveTenantError>;
+
+    /// The tenant with this slug.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn find_by_slug(&self, slug: &TenantSlug) -> Result<Option<Tenant>, StoreError>;
+
+    /// The tenant with this id.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn find(&self, id: TenantId) -> Result<Option<Tenant>, StoreError>;
+
+    /// Tenants, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn list(&self, page: PageRequest) -> Result<Page<Tenant>, StoreError>;
+}
+
+/// User accounts. Every method but [`UserRepository::find_on_platform`] is scoped by tenant: a
+/// user of another tenant is simply not found.
+#[async_trait]
+pub trait UserRepository: Send + Sync {
+    /// Stores a new user.
+    ///
+    /// # Errors
+    /// [`SaveUserError::EmailTaken`] / [`SaveUserError::PhoneTaken`] on a uniqueness conflict.
+    async fn create(&self, user: &User) -> Result<(), SaveUserError>;
+
+    /// The user of `tenant` with this email.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn find_by_email(
+        &self,
+        tenant: TenantId,
+        email: &Email,
+    ) -> Result<Option<User>, StoreError>;
+
+    /// The user of `tenant` with this id.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn find(&self, tenant: TenantId, id: UserId) -> Result<Option<User>, StoreError>;
+
+    /// The user with this id in any tenant: for the platform administrator only.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn find_on_platform(&self, id: UserId) -> Result<Option<User>, StoreError>;
+
+    /// Writes the profile fields of `user` (name, phone, password hash, role, activity, SMS
+    /// consent, last login, updated_at), matched by its tenant and id. The token version is left
+    /// alone: only [`UserRepository::revoke_tokens`] moves it.
+    ///
+    /// # Errors
+    /// [`SaveUserError::PhoneTaken`] when the phone belongs to another account.
+    async fn update(&self, user: &User) -> Result<(), SaveUserError>;
+
+    /// Revokes every access token issued so far: increments the token version and sets
+    /// `tokens_valid_after` to `at`.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn revoke_tokens(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Erases the user and everything they own. Answers whether there was such a user.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails; nothing is erased then.
+    async fn erase(&self, tenant: TenantId, id: UserId) -> Result<bool, StoreError>;
+
+    /// Every row held about the user besides the account itself, by table name.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn export(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+    ) -> Result<BTreeMap<String, Vec<serde_json::Value>>, StoreError>;
+}
+
+/// A stored refresh token: only the hash of the token is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshTokenRecord {
+    /// Its id.
+    pub id: Uuid,
+    /// The owner's tenant.
+    pub tenant_id: TenantId,
+    /// The owner.
+    pub user_id: UserId,
+    /// The chain of rotations it belongs to (one per login).
+    pub family_id: Uuid,
+    /// The hash of the token.
+    pub token_hash: String,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+    /// When it was used or revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// The token that replaced it on rotation.
+    pub replaced_by: Option<Uuid>,
+    /// When it was issued.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Refresh tokens.
+#[async_trait]
+pub trait RefreshTokenRepository: Send + Sync {
+    /// Stores a new token.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn insert(&self, record: &RefreshTokenRecord) -> Result<(), StoreError>;
+
+    /// The token with this hash.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn find_by_hash(&self, token_hash: &str)
+    -> Result<Option<RefreshTokenRecord>, StoreError>;
+
+    /// Atomically marks `old` as used and replaced by `new`, and stores `new` — only if `old` was
+    /// still live. Answers `false` (storing nothing) when `old` had been used already: a
+    /// concurrent reuse.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn rotate(
+        &self,
+        old: Uuid,
+        new: &RefreshTokenRecord,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Revokes every live token of a family.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn revoke_family(
+        &self,
+        user: UserId,
+        family: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+
+    /// Revokes every live token of the user.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn revoke_all(&self, user: UserId, at: DateTime<Utc>) -> Result<(), StoreError>;
+
+    /// Every token of the user, for the GDPR export.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn list_for_user(&self, user: UserId) -> Result<Vec<RefreshTokenRecord>, StoreError>;
+}
+
+/// How a password compared with a stored hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordCheck {
+    /// Wrong password.
+    Mismatch,
+    /// Right password, hash made with the current parameters.
+    Match,
+    /// Right password, but the hash was made with other parameters: store a new one.
+    MatchNeedsRehash,
+}
+
+/// The password hasher failed (a malformed stored hash, a worker that died).
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct HasherError(pub String);
+
+/// Hashes and verifies passwords. Slow on purpose.
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    /// A new PHC hash of `password` with a fresh salt.
+    ///
+    /// # Errors
+    /// [`HasherError`] when hashing fails.
+    async fn hash(&self, password: &Password) -> Result<PasswordHash, HasherError>;
+
+    /// Compares `candidate` with `hash` in constant time.
+    ///
+    /// # Errors
+    /// [`HasherError`] when the stored hash cannot be read.
+    async fn verify(
+        &self,
+        candidate: &Secret,
+        hash: &PasswordHash,
+    ) -> Result<PasswordCheck, HasherError>;
+
+    /// Spends as long as [`PasswordHasher::verify`] on a hash that matches nothing, so that an
+    /// unknown account costs the same time as a wrong password.
+    async fn verify_dummy(&self, candidate: &Secret);
+}
+
+/// What an access token says about its bearer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccessClaims {
+    /// `sub`.
+    pub user_id: UserId,
+    /// `tid`.
+    pub tenant_id: TenantId,
+    /// `role`.
+    pub role: Role,
+    /// The user's token version when the token was issued.
+    pub token_version: i64,
+}
+
+/// A signed access token.
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    /// The compact JWT.
+    pub token: Secret,
+    /// Seconds until it expires.
+    pub expires_in_secs: u64,
+}
+
+/// A new refresh token: the value for the client and the hash to store.
+#[derive(Debug, Clone)]
+pub struct NewRefreshToken {
+    /// The opaque token the client keeps.
+    pub token: Secret,
+    /// Its hash, the only form stored.
+    pub token_hash: String,
+}
+
+/// Why an access token is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the access token is not valid: {0}")]
+pub struct TokenRejected(pub String);
+
+/// Signs and verifies access tokens, makes refresh tokens.
+pub trait TokenService: Send + Sync {
+    /// Signs an access token for `claims`, issued at `now`.
+    ///
+    /// # Errors
+    /// [`TokenRejected`] when signing fails.
+    fn issue_access(
+        &self,
+        claims: &AccessClaims,
+        now: DateTime<Utc>,
+    ) -> Result<AccessToken, TokenRejected>;
+
+    /// Verifies signature, algorithm, issuer, audience and expiry, and reads the claims.
+    ///
+    /// # Errors
+    /// [`TokenRejected`] when any check fails.
+    fn verify_access(&self, token: &str) -> Result<AccessClaims, TokenRejected>;
+
+    /// A new random refresh token and its hash.
+    fn new_refresh_token(&self) -> NewRefreshToken;
+
+    /// The hash of a refresh token presented by a client.
+    fn hash_refresh_token(&self, token: &str) -> String;
+
+    /// How long refresh tokens live.
+    fn refresh_ttl(&self) -> Duration;
+}

@@ -1,0 +1,50 @@
+use std::sync::Arc;
+
+use super::ports::{PasswordHasher, RefreshTokenRepository, TenantRepository, TokenService, UserRepository};
+use crate::system::{Clock, IdGenerator};
+
+/// Everything the identity use cases need, wired by the server.
+#[derive(Clone)]
+pub struct IdentityPorts {
+    /// Tenants.
+    pub tenants: Arc<dyn TenantRepository>,
+    /// Users.
+    pub users: Arc<dyn UserRepository>,
+    /// Refresh tokens.
+    pub refresh_tokens: Arc<dyn RefreshTokenRepository>,
+    /// Password hashing.
+    pub hasher: Arc<dyn PasswordHasher>,
+    /// Access and refresh tokens.
+    pub tokens: Arc<dyn TokenService>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// New ids.
+    pub ids: Arc<dyn IdGenerator>,
+}
+
+impl std::fmt::Debug for IdentityPorts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityPorts").finish_non_exhaustive()
+    }
+}
+
+/// The identity use cases: accounts, sessions and the caller's own profile. Each operation is a
+/// method with an error enum of its own.
+#[derive(Clone)]
+pub struct Identity {
+    pub(super) ports: IdentityPorts,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Identity").finish_non_exhaustive()
+    }
+}
+
+impl Identity {
+    /// The use cases over `ports`.
+    #[must_use]
+    pub const fn new(ports: IdentityPorts) -> Self {
+        Self { ports }
+    }
+}

@@ -1,0 +1,10 @@
+//! sea-orm entities: one per table, mirroring the migrations. Adapters translate them to domain
+//! types; nothing outside this crate sees them.
+
+pub(crate) mod admin_audit_log;
+pub(crate) mod messages;
+pub(crate) mod refresh_tokens;
+pub(crate) mod sms_log;
+pub(crate) mod tenants;
+pub(crate) mod user_plants;
+pub(crate) mod users;

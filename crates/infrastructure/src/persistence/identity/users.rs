@@ -1,0 +1,254 @@
+use std::collections::BTreeMap;
+
+use application::{
+    identity::ports::{SaveUserError, UserRepository},
+    store::StoreError,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::{
+    identity::{Email, FullName, PasswordHash, TenantId, User, UserId},
+    phone::PhoneNumber,
+};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    sea_query::{Expr, ExprTrait as _},
+};
+
+use crate::persistence::{
+    Database,
+    entities::{messages, sms_log, user_plants, users},
+    store_error::{store_error, unique_violation},
+};
+
+/// User accounts in the relational database. Every query but `find_on_platform` filters on the
+/// tenant, so a user of another tenant is not found.
+#[derive(Debug, Clone)]
+pub struct SeaOrmUserRepository {
+    db: Database,
+}
+
+impl SeaOrmUserRepository {
+    /// A repository over `db`.
+    #[must_use]
+    pub const fn new(db: Database) -> Self {
+        Self { db }
+    }
+}
+
+fn corrupt(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Unexpected(Box::new(error))
+}
+
+fn to_domain(row: users::Model) -> Result<User, StoreError> {
+    Ok(User {
+        id: UserId::from_uuid(row.id),
+        tenant_id: TenantId::from_uuid(row.tenant_id),
+        email: Email::parse(&row.email).map_err(corrupt)?,
+        full_name: FullName::parse(&row.full_name).map_err(corrupt)?,
+        phone: row
+            .phone
+            .as_deref()
+            .map(PhoneNumber::parse)
+            .transpose()
+            .map_err(corrupt)?,
+        password_hash: PasswordHash::new(row.password_hash),
+        role: row.role.parse().map_err(corrupt)?,
+        is_active: row.is_active,
+        sms_opt_in: row.sms_opt_in,
+        flagged: row.flagged,
+        token_version: i64::from(row.token_version),
+        tokens_valid_after: row.tokens_valid_after,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        last_login_at: row.last_login_at,
+    })
+}
+
+fn save_error(error: sea_orm::DbErr) -> SaveUserError {
+    match unique_violation(&error) {
+        Some(message) if message.contains("phone") => SaveUserError::PhoneTaken,
+        Some(_) => SaveUserError::EmailTaken,
+        None => SaveUserError::Store(store_error(error)),
+    }
+}
+
+fn scoped(tenant: TenantId, id: UserId) -> Condition {
+    Condition::all()
+        .add(users::Column::TenantId.eq(tenant.as_uuid()))
+        .add(users::Column::Id.eq(id.as_uuid()))
+}
+
+fn json_rows<T: serde::Serialize>(rows: &[T]) -> Result<Vec<serde_json::Value>, StoreError> {
+    rows.iter()
+        .map(|row| serde_json::to_value(row).map_err(corrupt))
+        .collect()
+}
+
+#[async_trait]
+impl UserRepository for SeaOrmUserRepository {
+    #[tracing::instrument(name = "db.users.create", skip_all)]
+    async fn create(&self, user: &User) -> Result<(), SaveUserError> {
+        let row = users::ActiveModel {
+            id: Set(user.id.as_uuid()),
+            tenant_id: Set(user.tenant_id.as_uuid()),
+            email: Set(user.email.as_str().to_owned()),
+            full_name: Set(user.full_name.as_str().to_owned()),
+            phone: Set(user.phone.as_ref().map(|p| p.as_str().to_owned())),
+            password_hash: Set(user.password_hash.as_str().to_owned()),
+            role: Set(user.role.as_str().to_owned()),
+            is_active: Set(user.is_active),
+            sms_opt_in: Set(user.sms_opt_in),
+            flagged: Set(user.flagged),
+            token_version: Set(i32::try_from(user.token_version).unwrap_or(i32::MAX)),
+            tokens_valid_after: Set(user.tokens_valid_after),
+            created_at: Set(user.created_at),
+            updated_at: Set(user.updated_at),
+            last_login_at: Set(user.last_login_at),
+        };
+        users::Entity::insert(row)
+            .exec(self.db.connection())
+            .await
+            .map(|_| ())
+            .map_err(save_error)
+    }
+
+    #[tracing::instrument(name = "db.users.find_by_email", skip_all)]
+    async fn find_by_email(
+        &self,
+        tenant: TenantId,
+        email: &Email,
+    ) -> Result<Option<User>, StoreError> {
+        users::Entity::find()
+            .filter(users::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(users::Column::Email.eq(email.as_str()))
+            .one(self.db.connection())
+            .await
+            .map_err(store_error)?
+            .map(to_domain)
+            .transpose()
+    }
+
+    #[tracing::instrument(name = "db.users.find", skip_all)]
+    async fn find(&self, tenant: TenantId, id: UserId) -> Result<Option<User>, StoreError> {
+        users::Entity::find()
+            .filter(scoped(tenant, id))
+            .one(self.db.connection())
+            .await
+            .map_err(store_error)?
+            .map(to_domain)
+            .transpose()
+    }
+
+    #[tracing::instrument(name = "db.users.find_on_platform", skip_all)]
+    async fn find_on_platform(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        users::Entity::find_by_id(id.as_uuid())
+            .one(self.db.connection())
+            .await
+            .map_err(store_error)?
+            .map(to_domain)
+            .transpose()
+    }
+
+    #[tracing::instrument(name = "db.users.update", skip_all)]
+    async fn update(&self, user: &User) -> Result<(), SaveUserError> {
+        users::Entity::update_many()
+            .col_expr(users::Column::FullName, Expr::value(user.full_name.as_str()))
+            .col_expr(
+                users::Column::Phone,
+                Expr::value(user.phone.as_ref().map(|p| p.as_str().to_owned())),
+            )
+            .col_expr(
+                users::Column::PasswordHash,
+                Expr::value(user.password_hash.as_str()),
+            )
+            .col_expr(users::Column::Role, Expr::value(user.role.as_str()))
+            .col_expr(users::Column::IsActive, Expr::value(user.is_active))
+            .col_expr(users::Column::SmsOptIn, Expr::value(user.sms_opt_in))
+            .col_expr(users::Column::UpdatedAt, Expr::value(user.updated_at))
+            .col_expr(users::Column::LastLoginAt, Expr::value(user.last_login_at))
+            .filter(scoped(user.tenant_id, user.id))
+            .exec(self.db.connection())
+            .await
+            .map(|_| ())
+            .map_err(save_error)
+    }
+
+    #[tracing::instrument(name = "db.users.revoke_tokens", skip_all)]
+    async fn revoke_tokens(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        users::Entity::update_many()
+            .col_expr(
+                users::Column::TokenVersion,
+                Expr::col(users::Column::TokenVersion).add(1),
+            )
+            .col_expr(users::Column::TokensValidAfter, Expr::value(Some(at)))
+            .filter(scoped(tenant, id))
+            .exec(self.db.connection())
+            .await
+            .map(|_| ())
+            .map_err(store_error)
+    }
+
+    #[tracing::instrument(name = "db.users.erase", skip_all)]
+    async fn erase(&self, tenant: TenantId, id: UserId) -> Result<bool, StoreError> {
+        let txn = self.db.connection().begin().await.map_err(store_error)?;
+        // The SMS log keeps other users' rows when a user is deleted (SET NULL); an erased
+        // user's own messages go with them.
+        sms_log::Entity::delete_many()
+            .filter(sms_log::Column::UserId.eq(id.as_uuid()))
+            .filter(sms_log::Column::TenantId.eq(tenant.as_uuid()))
+            .exec(&txn)
+            .await
+            .map_err(store_error)?;
+        // Refresh tokens, plants and their messages cascade from the user.
+        let deleted = users::Entity::delete_many()
+            .filter(scoped(tenant, id))
+            .exec(&txn)
+            .await
+            .map_err(store_error)?
+            .rows_affected;
+        txn.commit().await.map_err(store_error)?;
+        Ok(deleted == 1)
+    }
+
+    #[tracing::instrument(name = "db.users.export", skip_all)]
+    async fn export(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+    ) -> Result<BTreeMap<String, Vec<serde_json::Value>>, StoreError> {
+        let db = self.db.connection();
+        let plants = user_plants::Entity::find()
+            .filter(user_plants::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(user_plants::Column::UserId.eq(id.as_uuid()))
+            .order_by_asc(user_plants::Column::Id)
+            .all(db)
+            .await
+            .map_err(store_error)?;
+        let plant_ids: Vec<_> = plants.iter().map(|p| p.id).collect();
+        let plant_messages = messages::Entity::find()
+            .filter(messages::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(messages::Column::UserPlantId.is_in(plant_ids))
+            .order_by_asc(messages::Column::Id)
+            .all(db)
+            .await
+            .map_err(store_error)?;
+        let sms = sms_log::Entity::find()
+            .filter(sms_log::Column::TenantId.eq(tenant.as_uuid()))
+            .filter(sms_log::Column::UserId.eq(id.as_uuid()))
+            .order_by_asc(sms_log::Column::Id)
+            .all(db)
+            .await
+            .map_err(store_error)?;
+        Ok(BTreeMap::from([
+            ("user_plants".to_owned(), json_rows(&plants)?),
+            ("messages".to_owned(), json_rows(&plant_messages)?),
+            ("sms_log".to_owned(), json_rows(&sms)?),
+        ]))
+    }
+}

@@ -1,0 +1,220 @@
+use application::identity::ports::{HasherError, PasswordCheck, PasswordHasher};
+use argon2::{
+    Algorithm, Argon2, Params, Version,
+    password_hash::{
+        self, PasswordHasher as _, PasswordVerifier as _, SaltString, rand_core::OsRng,
+    },
+};
+use async_trait::async_trait;
+use domain::{
+    identity::{Password, PasswordHash},
+    secret::Secret,
+};
+
+/// argon2id cost parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Parameters {
+    /// Memory, in KiB.
+    pub memory_kib: u32,
+    /// Passes.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+impl Argon2Parameters {
+    /// OWASP's recommendation (Password Storage Cheat Sheet): m=19456 KiB, t=2, p=1.
+    pub const OWASP: Self = Self {
+        memory_kib: 19_456,
+        iterations: 2,
+        parallelism: 1,
+    };
+}
+
+/// argon2id password hashing in PHC strings. Hashes made with other parameters (or argon2i/d)
+/// still verify, and are reported for rehashing. The work runs on the blocking thread pool so
+/// that it never stalls the async workers.
+#[derive(Debug, Clone)]
+pub struct Argon2PasswordHasher {
+    params: Params,
+    /// A hash of a random password, verified against for unknown accounts.
+    dummy_hash: String,
+}
+
+/// The hasher's own failure.
+fn failed(error: impl std::fmt::Display) -> HasherError {
+    HasherError(error.to_string())
+}
+
+impl Argon2PasswordHasher {
+    /// A hasher with `parameters`.
+    ///
+    /// # Errors
+    /// [`HasherError`] when the parameters are out of argon2's range.
+    pub fn new(parameters: Argon2Parameters) -> Result<Self, HasherError> {
+        let params = Params::new(
+            parameters.memory_kib,
+            parameters.iterations,
+            parameters.parallelism,
+            None,
+        )
+        .map_err(failed)?;
+        let random: [u8; 16] = rand::random();
+        let dummy_hash = hash_with(&params, &random.map(|b| b % 26 + b'a'))?;
+        Ok(Self { params, dummy_hash })
+    }
+}
+
+fn argon2(params: &Params) -> Argon2<'static> {
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+}
+
+fn hash_with(params: &Params, password: &[u8]) -> Result<String, HasherError> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2(params)
+        .hash_password(password, &salt)
+        .map(|hash| hash.to_string())
+        .map_err(failed)
+}
+
+fn verify_with(
+    params: &Params,
+    candidate: &[u8],
+    phc: &str,
+) -> Result<PasswordCheck, HasherError> {
+    let parsed = password_hash::PasswordHash::new(phc).map_err(failed)?;
+    // The verifier reads algorithm and parameters from the hash itself.
+    match Argon2::default().verify_password(candidate, &parsed) {
+        Ok(()) => {
+            let current = parsed.algorithm == Algorithm::Argon2id.ident()
+                && Params::try_from(&parsed).is_ok_and(|stored| {
+                    stored.m_cost() == params.m_cost()
+                        && stored.t_cost() == params.t_cost()
+                        && stored.p_cost() == params.p_cost()
+                });
+            Ok(if current {
+                PasswordCheck::Match
+            } else {
+                PasswordCheck::MatchNeedsRehash
+            })
+        }
+        Err(password_hash::Error::Password) => Ok(PasswordCheck::Mismatch),
+        Err(error) => Err(failed(error)),
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, HasherError> + Send + 'static,
+) -> Result<T, HasherError> {
+    tokio::task::spawn_blocking(work).await.map_err(failed)?
+}
+
+#[async_trait]
+impl PasswordHasher for Argon2PasswordHasher {
+    #[tracing::instrument(name = "argon2.hash", skip_all)]
+    async fn hash(&self, password: &Password) -> Result<PasswordHash, HasherError> {
+        let params = self.params.clone();
+        let password = password.expose().as_bytes().to_vec();
+        blocking(move || hash_with(&params, &password).map(PasswordHash::new)).await
+    }
+
+    #[tracing::instrument(name = "argon2.verify", skip_all)]
+    async fn verify(
+        &self,
+        candidate: &Secret,
+        hash: &PasswordHash,
+    ) -> Result<PasswordCheck, HasherError> {
+        let params = self.params.clone();
+        let candidate = candidate.expose().as_bytes().to_vec();
+        let phc = hash.as_str().to_owned();
+        blocking(move || verify_with(&params, &candidate, &phc)).await
+    }
+
+    #[tracing::instrument(name = "argon2.verify_dummy", skip_all)]
+    async fn verify_dummy(&self, candidate: &Secret) {
+        let params = self.params.clone();
+        let candidate = candidate.expose().as_bytes().to_vec();
+        let phc = self.dummy_hash.clone();
+        let _ = blocking(move || verify_with(&params, &candidate, &phc)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::identity::{Email, TenantSlug};
+
+    use super::*;
+
+    /// Cheap parameters: these tests check behaviour, not cost.
+    const FAST: Argon2Parameters = Argon2Parameters {
+        memory_kib: 1024,
+        iterations: 1,
+        parallelism: 1,
+    };
+
+    fn password(text: &str) -> Password {
+        Password::parse(
+            text,
+            &Email::parse("ada@example.com").unwrap(),
+            &TenantSlug::parse("greenhouse").unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_hash_is_a_phc_string_of_argon2id_that_verifies_the_password_only() {
+        let hasher = Argon2PasswordHasher::new(FAST).unwrap();
+        let hash = hasher.hash(&password("correct horse battery")).await.unwrap();
+        assert!(hash.as_str().starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
+        assert_eq!(
+            hasher
+                .verify(&Secret::new("correct horse battery"), &hash)
+                .await
+                .unwrap(),
+            PasswordCheck::Match
+        );
+        assert_eq!(
+            hasher
+                .verify(&Secret::new("correct horse batterY"), &hash)
+                .await
+                .unwrap(),
+            PasswordCheck::Mismatch
+        );
+    }
+
+    #[tokio::test]
+    async fn production_parameters_are_owasps() {
+        let hasher = Argon2PasswordHasher::new(Argon2Parameters::OWASP).unwrap();
+        let hash = hasher.hash(&password("correct horse battery")).await.unwrap();
+        assert!(hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    }
+
+    #[tokio::test]
+    async fn a_hash_made_with_other_parameters_verifies_and_asks_for_a_rehash() {
+        let old = Argon2PasswordHasher::new(FAST).unwrap();
+        let hash = old.hash(&password("correct horse battery")).await.unwrap();
+        let current = Argon2PasswordHasher::new(Argon2Parameters {
+            memory_kib: 2048,
+            ..FAST
+        })
+        .unwrap();
+        assert_eq!(
+            current
+                .verify(&Secret::new("correct horse battery"), &hash)
+                .await
+                .unwrap(),
+            PasswordCheck::MatchNeedsRehash
+        );
+    }
+
+    #[tokio::test]
+    async fn a_malformed_stored_hash_is_an_error_not_a_match() {
+        let hasher = Argon2PasswordHasher::new(FAST).unwrap();
+        assert!(
+            hasher
+                .verify(&Secret::new("anything"), &PasswordHash::new("not-a-phc"))
+                .await
+                .is_err()
+        );
+    }
+}
