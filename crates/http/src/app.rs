@@ -11,7 +11,7 @@ use crate::{
     ApiState,
     errors::{ApiError, FieldError},
     middleware::{catch_panic::catch_panic, request_id::assign_request_id},
-    ops,
+    admin, identity, ops,
 };
 
 /// Builds the actix application: state, extractor configuration, middleware and every route.
@@ -39,6 +39,8 @@ pub fn build_app(
         .app_data(web::PathConfig::default().error_handler(path_error))
         .configure(ops::health::configure)
         .configure(ops::docs::configure)
+        .configure(identity::configure)
+        .configure(admin::configure)
         .configure(extra_routes)
         .default_service(web::to(route_not_found))
         .wrap(from_fn(catch_panic))

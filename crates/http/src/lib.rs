@@ -1,16 +1,19 @@
 //! The Plant Texts HTTP API on actix-web.
 //!
-//! Routes live under `/api/v2` and are grouped by capability (`ops`, later `identity`, `plants`,
-//! ...). Every error leaves through [`errors::ApiError`], which owns the status mapping, writes the
+//! Routes live under `/api/v2` and are grouped by capability (`ops`, `identity`, `admin`, later
+//! `plants`, ...). Every error leaves through [`errors::ApiError`], which owns the status mapping, writes the
 //! RFC 9457 problem body and logs the cause once. This crate depends on the application and the
 //! domain, never on infrastructure.
 #![forbid(unsafe_code)]
 
+pub mod admin;
 mod app;
 pub mod errors;
+pub mod identity;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
+pub mod paging;
 mod state;
 
 pub use app::build_app;

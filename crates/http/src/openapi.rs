@@ -5,7 +5,7 @@ use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use crate::{errors, ops};
+use crate::{admin, errors, identity, ops};
 
 /// The whole API description served at `/api/v2/openapi.json`.
 #[derive(Debug, OpenApi)]
@@ -23,6 +23,20 @@ use crate::{errors, ops};
         ops::health::live,
         ops::health::ready,
         ops::docs::openapi,
+        identity::auth::register,
+        identity::auth::login,
+        identity::auth::refresh,
+        identity::auth::logout,
+        identity::auth::logout_all,
+        identity::me::get_me,
+        identity::me::update_me,
+        identity::me::delete_me,
+        identity::me::export_me,
+        admin::tenants::create_tenant,
+        admin::tenants::list_tenants,
+        admin::tenants::get_tenant,
+        admin::users::update_user,
+        admin::audit_log::audit_log,
     ),
     components(schemas(
         errors::Problem,
@@ -32,7 +46,12 @@ use crate::{errors, ops};
         ops::health::ProbeDocument,
     )),
     modifiers(&SecuritySchemes),
-    tags((name = "ops", description = "Health, readiness and documentation")),
+    tags(
+        (name = "ops", description = "Health, readiness and documentation"),
+        (name = "auth", description = "Sign-up, login and sessions"),
+        (name = "me", description = "The caller's own account, its export and erasure (GDPR)"),
+        (name = "admin", description = "Platform administration (X-Admin-API-Key); every call is audited"),
+    ),
 )]
 pub struct ApiDoc;
 

@@ -3,7 +3,7 @@ use std::sync::{
     atomic::{AtomicBool, Ordering},
 };
 
-use application::ops::CheckHealth;
+use application::{admin::Administration, identity::Identity, ops::CheckHealth};
 
 /// Settings the HTTP layer needs, parsed from the configuration by the server.
 #[derive(Debug, Clone)]
@@ -41,6 +41,10 @@ impl Lifecycle {
 pub struct ApiState {
     /// Deep health check over every dependency.
     pub health: CheckHealth,
+    /// Accounts, sessions and the caller's profile.
+    pub identity: Identity,
+    /// Platform administration.
+    pub admin: Administration,
     /// Shutdown state for readiness.
     pub lifecycle: Lifecycle,
     /// HTTP settings.

@@ -3,14 +3,24 @@
 use std::{future::Future, net::TcpListener, sync::Arc, time::Duration};
 
 use actix_web::{HttpServer, dev::Server};
-use application::ops::{CheckHealth, EnsureSchema, HealthProbe, SchemaCheckError, StaticProbe};
+use application::{
+    admin::{Administration, AdministrationPorts},
+    identity::{Identity, IdentityPorts, ports::HasherError},
+    ops::{CheckHealth, EnsureSchema, HealthProbe, SchemaCheckError, StaticProbe},
+};
 use domain::ops::{CheckStatus, Dependency};
 use http_api::{ApiState, HttpSettings, Lifecycle, build_app};
 use infrastructure::{
     persistence::{
-        Database, DatabaseProbe, MigrationsProbe, PersistenceError, SeaOrmSchemaMigrator,
+        Database, DatabaseProbe, MigrationsProbe, PersistenceError, SeaOrmAuditLog,
+        SeaOrmSchemaMigrator,
+        identity::{SeaOrmRefreshTokenRepository, SeaOrmTenantRepository, SeaOrmUserRepository},
     },
     redis::{RedisError, RedisPool, RedisProbe},
+    security::{
+        Argon2Parameters, Argon2PasswordHasher, JwtSettings, JwtTokenService, Sha256AdminKeyring,
+    },
+    system::{SystemClock, UuidV7Ids},
 };
 
 use crate::config::{Environment, Settings};
@@ -30,6 +40,9 @@ pub enum StartupError {
     /// The reference data could not be seeded.
     #[error("the reference data could not be seeded")]
     Seed(#[source] migration::DbErr),
+    /// The password hasher rejected its parameters.
+    #[error(transparent)]
+    Hasher(#[from] HasherError),
     /// The Redis URL is unusable.
     #[error(transparent)]
     Redis(#[from] RedisError),
@@ -115,9 +128,12 @@ impl Application {
             PROBE_TIMEOUT,
         );
 
+        let (identity, admin) = identity_use_cases(&database, settings)?;
         let lifecycle = Lifecycle::default();
         let state = ApiState {
             health,
+            identity,
+            admin,
             lifecycle: lifecycle.clone(),
             settings: HttpSettings {
                 version: env!("CARGO_PKG_VERSION"),
@@ -186,6 +202,43 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// The identity and administration use cases over the database and the configured secrets.
+fn identity_use_cases(
+    database: &Database,
+    settings: &Settings,
+) -> Result<(Identity, Administration), StartupError> {
+    let tenants = Arc::new(SeaOrmTenantRepository::new(database.clone()));
+    let users = Arc::new(SeaOrmUserRepository::new(database.clone()));
+    let refresh_tokens = Arc::new(SeaOrmRefreshTokenRepository::new(database.clone()));
+    let clock = Arc::new(SystemClock);
+    let ids = Arc::new(UuidV7Ids);
+    let identity = Identity::new(IdentityPorts {
+        tenants: tenants.clone(),
+        users: users.clone(),
+        refresh_tokens: refresh_tokens.clone(),
+        hasher: Arc::new(Argon2PasswordHasher::new(Argon2Parameters::OWASP)?),
+        tokens: Arc::new(JwtTokenService::new(JwtSettings {
+            secret: settings.secret_key.clone(),
+            issuer: settings.jwt.issuer.clone(),
+            audience: settings.jwt.audience.clone(),
+            access_ttl: settings.jwt.access_ttl,
+            refresh_ttl: settings.jwt.refresh_ttl,
+        })),
+        clock: clock.clone(),
+        ids: ids.clone(),
+    });
+    let admin = Administration::new(AdministrationPorts {
+        keyring: Arc::new(Sha256AdminKeyring::new(&settings.admin_api_keys)),
+        audit_log: Arc::new(SeaOrmAuditLog::new(database.clone())),
+        tenants,
+        users,
+        refresh_tokens,
+        clock,
+        ids,
+    });
+    Ok((identity, admin))
 }
 
 /// Completes on SIGTERM or SIGINT (Ctrl-C).

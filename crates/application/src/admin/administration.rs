@@ -230,6 +230,30 @@ impl Administration {
         Ok(tenants)
     }
 
+    /// One tenant.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    #[tracing::instrument(name = "admin.tenant", skip_all, fields(tenant_id = %id))]
+    pub async fn tenant(
+        &self,
+        actor: &AdminActor,
+        id: TenantId,
+    ) -> Result<Option<Tenant>, StoreError> {
+        let tenant = self.ports.tenants.find(id).await?;
+        let outcome = if tenant.is_some() { SUCCESS } else { FAILED };
+        self.audit(
+            &actor.fingerprint,
+            "tenants.get",
+            Some(format!("tenant:{id}")),
+            None,
+            None,
+            outcome,
+        )
+        .await?;
+        Ok(tenant)
+    }
+
     /// Activates or deactivates a user of any tenant, or changes their role. Deactivation
     /// revokes every token of the user at once.
     ///

@@ -1,6 +1,7 @@
 //! The one place where errors become HTTP responses: RFC 9457 problem details.
 
 mod api_error;
+mod from_application;
 mod problem;
 mod refusal;
 

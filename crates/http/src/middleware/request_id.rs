@@ -16,7 +16,7 @@ use actix_web::{
 };
 use tracing::{Instrument, field::Empty};
 
-use crate::errors::ApiError;
+use crate::{errors::ApiError, identity::extractors::AuthenticatedRequest};
 
 /// The request id header.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -68,6 +68,7 @@ pub async fn assign_request_id(
         http.request.method = %req.method(),
         url.path = %req.path(),
         http.route = Empty,
+        user_id = Empty,
         http.response.status_code = Empty,
         duration_ms = Empty,
     );
@@ -98,6 +99,17 @@ pub async fn assign_request_id(
     let mut response = response;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    // What an authenticated caller sees is theirs alone: no cache may keep it.
+    if response
+        .request()
+        .extensions()
+        .contains::<AuthenticatedRequest>()
+    {
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        );
     }
     let route = response.request().match_pattern();
     record_completion(&span, response.status().as_u16(), started, route.as_deref());

@@ -1,0 +1,114 @@
+//! Use-case errors mapped to HTTP errors: the only place that decides their statuses.
+
+use application::{
+    admin::{CreateTenantError, UpdateUserError},
+    identity::{
+        EraseError, LoginError, ProfileError, RefreshError, RegisterError, UpdateProfileError,
+    },
+    store::StoreError,
+};
+
+use super::{ApiError, Refusal};
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unavailable(source) => Self::Unavailable(source),
+            error @ StoreError::Unexpected(_) => Self::internal(error),
+        }
+    }
+}
+
+/// A use case's catch-all: a store that is down stays a 503, anything else is a 500.
+fn unexpected(source: Box<dyn std::error::Error + Send + Sync>) -> ApiError {
+    match source.downcast::<StoreError>() {
+        Ok(store) => ApiError::from(*store),
+        Err(other) => ApiError::internal(other),
+    }
+}
+
+impl From<RegisterError> for ApiError {
+    fn from(error: RegisterError) -> Self {
+        match error {
+            RegisterError::UnknownTenant => Refusal::UnknownTenant.into(),
+            RegisterError::SignupClosed => Refusal::SignupClosed.into(),
+            RegisterError::EmailTaken => Refusal::EmailTaken.into(),
+            RegisterError::PhoneTaken => Refusal::PhoneTaken.into(),
+            RegisterError::Unexpected(source) => unexpected(source),
+        }
+    }
+}
+
+impl From<LoginError> for ApiError {
+    fn from(error: LoginError) -> Self {
+        match error {
+            LoginError::InvalidCredentials => Refusal::InvalidCredentials.into(),
+            LoginError::Inactive => Refusal::AccountInactive.into(),
+            LoginError::Unexpected(source) => unexpected(source),
+        }
+    }
+}
+
+impl From<RefreshError> for ApiError {
+    fn from(error: RefreshError) -> Self {
+        match error {
+            RefreshError::InvalidToken => Refusal::InvalidRefreshToken.into(),
+            RefreshError::Unexpected(source) => unexpected(source),
+        }
+    }
+}
+
+impl From<ProfileError> for ApiError {
+    fn from(error: ProfileError) -> Self {
+        match error {
+            // The token named an account erased meanwhile: the token no longer authenticates.
+            ProfileError::NotFound => Refusal::InvalidToken.into(),
+            ProfileError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<UpdateProfileError> for ApiError {
+    fn from(error: UpdateProfileError) -> Self {
+        match error {
+            UpdateProfileError::NotFound => Refusal::InvalidToken.into(),
+            UpdateProfileError::CurrentPasswordMissing => {
+                Self::invalid_field("current_password", "is required to change the password")
+            }
+            UpdateProfileError::WrongCurrentPassword => Refusal::WrongPassword.into(),
+            UpdateProfileError::PasswordRejected(rejected) => {
+                Self::invalid_field("password", rejected)
+            }
+            UpdateProfileError::PhoneTaken => Refusal::PhoneTaken.into(),
+            UpdateProfileError::Unexpected(source) => unexpected(source),
+        }
+    }
+}
+
+impl From<EraseError> for ApiError {
+    fn from(error: EraseError) -> Self {
+        match error {
+            EraseError::WrongPassword => Refusal::WrongPassword.into(),
+            EraseError::NotFound => Refusal::InvalidToken.into(),
+            EraseError::Unexpected(source) => unexpected(source),
+        }
+    }
+}
+
+impl From<CreateTenantError> for ApiError {
+    fn from(error: CreateTenantError) -> Self {
+        match error {
+            CreateTenantError::SlugTaken => Refusal::TenantSlugTaken.into(),
+            CreateTenantError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<UpdateUserError> for ApiError {
+    fn from(error: UpdateUserError) -> Self {
+        match error {
+            UpdateUserError::NotFound => Refusal::ResourceNotFound.into(),
+            UpdateUserError::Unexpected(source) => unexpected(source),
+        }
+    }
+}

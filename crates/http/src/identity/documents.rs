@@ -1,0 +1,365 @@
+//! Request and response bodies of the identity routes, and their parsing into commands.
+
+use std::collections::BTreeMap;
+
+use application::identity::{
+    AccountExport, Credentials, ProfileChanges, Registration, Session, ports::RefreshTokenRecord,
+};
+use chrono::{DateTime, Utc};
+use domain::{
+    identity::{Email, FullName, Password, TenantSlug, User},
+    phone::PhoneNumber,
+    secret::Secret,
+};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::errors::{ApiError, FieldError};
+
+/// Collects the problems of a request body, one per field.
+#[derive(Debug, Default)]
+pub(crate) struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    pub(crate) fn add(&mut self, field: &str, message: impl ToString) {
+        self.0.push(FieldError {
+            field: field.to_owned(),
+            message: message.to_string(),
+        });
+    }
+
+    /// The value of a required text field, or a problem when it is missing or blank.
+    pub(crate) fn required<'a>(&mut self, field: &str, value: Option<&'a str>) -> Option<&'a str> {
+        match value {
+            Some(text) if !text.trim().is_empty() => Some(text),
+            _ => {
+                self.add(field, "is required");
+                None
+            }
+        }
+    }
+
+    /// Parses a required field with `parse`, recording its error.
+    pub(crate) fn parse<T, E: ToString>(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Option<T> {
+        let text = self.required(field, value)?;
+        parse(text).map_err(|error| self.add(field, error)).ok()
+    }
+
+    pub(crate) fn finish<T>(self, value: Option<T>) -> Result<T, ApiError> {
+        match value {
+            Some(value) if self.0.is_empty() => Ok(value),
+            _ => Err(ApiError::Validation(self.0)),
+        }
+    }
+}
+
+/// Reads a present field as `Some`, so that `null` (`Some(None)`) differs from absent (`None`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// POST /api/v2/auth/register
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    /// The tenant's slug.
+    #[schema(example = "demo")]
+    pub tenant: Option<String>,
+    /// Email address (trimmed and lower-cased).
+    #[schema(example = "ada@example.com")]
+    pub email: Option<String>,
+    /// 12-128 characters, not a common password, not containing the email or tenant.
+    #[schema(example = "correct horse battery staple")]
+    pub password: Option<String>,
+    /// 1-100 characters after trimming.
+    #[schema(example = "Ada Lovelace")]
+    pub full_name: Option<String>,
+    /// E.164 mobile number.
+    #[schema(example = "+14155552671")]
+    pub phone: Option<String>,
+}
+
+impl TryFrom<RegisterRequest> for Registration {
+    type Error = ApiError;
+
+    fn try_from(request: RegisterRequest) -> Result<Self, Self::Error> {
+        let mut errors = FieldErrors::default();
+        let tenant = errors.parse("tenant", request.tenant.as_deref(), TenantSlug::parse);
+        let email = errors.parse("email", request.email.as_deref(), Email::parse);
+        let full_name = errors.parse("full_name", request.full_name.as_deref(), FullName::parse);
+        let password = errors
+            .required("password", request.password.as_deref())
+            .and_then(|text| match (&email, &tenant) {
+                (Some(email), Some(tenant)) => Password::parse(text, email, tenant)
+                    .map_err(|rejected| errors.add("password", rejected))
+                    .ok(),
+                _ => None,
+            });
+        let phone = match request.phone.as_deref() {
+            None => Some(None),
+            Some(text) => PhoneNumber::parse(text)
+                .map(Some)
+                .map_err(|error| errors.add("phone", error))
+                .ok(),
+        };
+        let registration = (|| {
+            Some(Self {
+                tenant: tenant?,
+                email: email?,
+                password: password?,
+                full_name: full_name?,
+                phone: phone?,
+            })
+        })();
+        errors.finish(registration)
+    }
+}
+
+/// POST /api/v2/auth/login
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    /// The tenant's slug.
+    #[schema(example = "demo")]
+    pub tenant: Option<String>,
+    /// Email address.
+    #[schema(example = "ada@example.com")]
+    pub email: Option<String>,
+    /// Password.
+    pub password: Option<String>,
+}
+
+impl TryFrom<LoginRequest> for Credentials {
+    type Error = ApiError;
+
+    fn try_from(request: LoginRequest) -> Result<Self, Self::Error> {
+        let mut errors = FieldErrors::default();
+        let tenant = errors.required("tenant", request.tenant.as_deref());
+        let email = errors.required("email", request.email.as_deref());
+        let password = errors.required("password", request.password.as_deref());
+        let credentials = (|| {
+            Some(Self {
+                tenant: tenant?.to_owned(),
+                email: email?.to_owned(),
+                password: Secret::new(password?),
+            })
+        })();
+        errors.finish(credentials)
+    }
+}
+
+/// POST /api/v2/auth/refresh and /api/v2/auth/logout
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshTokenRequest {
+    /// The refresh token from login or the last refresh.
+    pub refresh_token: Option<String>,
+}
+
+impl TryFrom<RefreshTokenRequest> for Secret {
+    type Error = ApiError;
+
+    fn try_from(request: RefreshTokenRequest) -> Result<Self, Self::Error> {
+        let mut errors = FieldErrors::default();
+        let token = errors.required("refresh_token", request.refresh_token.as_deref());
+        errors.finish(token.map(Secret::new))
+    }
+}
+
+/// A new token pair.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPairDocument {
+    /// Bearer token for API calls.
+    pub access_token: String,
+    /// Always `Bearer`.
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    #[schema(example = 900)]
+    pub expires_in: u64,
+    /// Single-use token for POST /api/v2/auth/refresh.
+    pub refresh_token: String,
+}
+
+impl From<Session> for TokenPairDocument {
+    fn from(session: Session) -> Self {
+        Self {
+            access_token: session.access_token.expose().to_owned(),
+            token_type: "Bearer",
+            expires_in: session.expires_in_secs,
+            refresh_token: session.refresh_token.expose().to_owned(),
+        }
+    }
+}
+
+/// A user account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserDocument {
+    /// Id (UUID v7).
+    pub id: Uuid,
+    /// The tenant.
+    pub tenant_id: Uuid,
+    /// Normalised email.
+    pub email: String,
+    /// Display name.
+    pub full_name: String,
+    /// E.164 number.
+    pub phone: Option<String>,
+    /// `member` or `admin`.
+    #[schema(example = "member")]
+    pub role: &'static str,
+    /// Whether the account may log in.
+    pub is_active: bool,
+    /// Whether the user agreed to receive SMS.
+    pub sms_opt_in: bool,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&User> for UserDocument {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.id.as_uuid(),
+            tenant_id: user.tenant_id.as_uuid(),
+            email: user.email.as_str().to_owned(),
+            full_name: user.full_name.as_str().to_owned(),
+            phone: user.phone.as_ref().map(|p| p.as_str().to_owned()),
+            role: user.role.as_str(),
+            is_active: user.is_active,
+            sms_opt_in: user.sms_opt_in,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+/// PATCH /api/v2/me
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateMeRequest {
+    /// New display name.
+    pub full_name: Option<String>,
+    /// New E.164 number; `null` removes it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub phone: Option<Option<String>>,
+    /// SMS consent.
+    pub sms_opt_in: Option<bool>,
+    /// New password (needs `current_password`).
+    pub password: Option<String>,
+    /// The current password, required with `password`.
+    pub current_password: Option<String>,
+}
+
+impl TryFrom<UpdateMeRequest> for ProfileChanges {
+    type Error = ApiError;
+
+    fn try_from(request: UpdateMeRequest) -> Result<Self, Self::Error> {
+        let mut errors = FieldErrors::default();
+        let full_name = match request.full_name.as_deref() {
+            None => Some(None),
+            Some(text) => FullName::parse(text)
+                .map(Some)
+                .map_err(|error| errors.add("full_name", error))
+                .ok(),
+        };
+        let phone = match request.phone {
+            None => Some(None),
+            Some(None) => Some(Some(None)),
+            Some(Some(text)) => PhoneNumber::parse(&text)
+                .map(|phone| Some(Some(phone)))
+                .map_err(|error| errors.add("phone", error))
+                .ok(),
+        };
+        if request.password.is_some() && request.current_password.is_none() {
+            errors.add("current_password", "is required to change the password");
+        }
+        let changes = (|| {
+            Some(Self {
+                full_name: full_name?,
+                phone: phone?,
+                sms_opt_in: request.sms_opt_in,
+                password: request.password.map(Secret::new),
+                current_password: request.current_password.map(Secret::new),
+            })
+        })();
+        errors.finish(changes)
+    }
+}
+
+/// DELETE /api/v2/me
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DeleteMeRequest {
+    /// The account's password, to confirm.
+    pub password: Option<String>,
+}
+
+impl TryFrom<DeleteMeRequest> for Secret {
+    type Error = ApiError;
+
+    fn try_from(request: DeleteMeRequest) -> Result<Self, Self::Error> {
+        let mut errors = FieldErrors::default();
+        let password = errors.required("password", request.password.as_deref());
+        errors.finish(password.map(Secret::new))
+    }
+}
+
+/// A session as stored: the token itself is never kept, only its hash.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionDocument {
+    /// Id of the refresh token.
+    pub id: Uuid,
+    /// The login it descends from.
+    pub family_id: Uuid,
+    /// Issued.
+    pub created_at: DateTime<Utc>,
+    /// Expires.
+    pub expires_at: DateTime<Utc>,
+    /// Used or revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<RefreshTokenRecord> for SessionDocument {
+    fn from(record: RefreshTokenRecord) -> Self {
+        Self {
+            id: record.id,
+            family_id: record.family_id,
+            created_at: record.created_at,
+            expires_at: record.expires_at,
+            revoked_at: record.revoked_at,
+        }
+    }
+}
+
+/// GET /api/v2/me/export: everything held about the caller.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportDocument {
+    /// When the export was made.
+    pub exported_at: DateTime<Utc>,
+    /// The account.
+    pub user: UserDocument,
+    /// Their sessions.
+    pub sessions: Vec<SessionDocument>,
+    /// Every other row about them, by table (plants, messages, SMS log).
+    #[schema(value_type = Object)]
+    pub records: BTreeMap<String, Vec<serde_json::Value>>,
+}
+
+impl From<AccountExport> for ExportDocument {
+    fn from(export: AccountExport) -> Self {
+        Self {
+            exported_at: Utc::now(),
+            user: UserDocument::from(&export.user),
+            sessions: export.sessions.into_iter().map(Into::into).collect(),
+            records: export.records,
+        }
+    }
+}
