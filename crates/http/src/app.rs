@@ -8,10 +8,11 @@ use actix_web::{
 };
 
 use crate::{
-    ApiState,
+    ApiState, admin,
     errors::{ApiError, FieldError},
+    identity,
     middleware::{catch_panic::catch_panic, request_id::assign_request_id},
-    admin, identity, ops,
+    ops,
 };
 
 /// Builds the actix application: state, extractor configuration, middleware and every route.

@@ -99,15 +99,27 @@ mod tests {
     #[test]
     fn limits_outside_one_to_a_hundred_and_foreign_cursors_are_refused() {
         for query in [
-            PageQuery { limit: Some(0), cursor: None },
-            PageQuery { limit: Some(101), cursor: None },
-            PageQuery { limit: None, cursor: Some("not-ours!".into()) },
+            PageQuery {
+                limit: Some(0),
+                cursor: None,
+            },
+            PageQuery {
+                limit: Some(101),
+                cursor: None,
+            },
+            PageQuery {
+                limit: None,
+                cursor: Some("not-ours!".into()),
+            },
         ] {
             assert!(PageRequest::try_from(query).is_err());
         }
         assert_eq!(
             PageRequest::try_from(PageQuery::default()).unwrap(),
-            PageRequest { limit: 20, after: None }
+            PageRequest {
+                limit: 20,
+                after: None
+            }
         );
     }
 }

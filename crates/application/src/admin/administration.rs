@@ -5,7 +5,9 @@ use serde_json::json;
 
 use super::ports::{AdminKeyring, AuditEntry, AuditLog, KeyCheck};
 use crate::{
-    identity::ports::{RefreshTokenRepository, SaveTenantError, SaveUserError, TenantRepository, UserRepository},
+    identity::ports::{
+        RefreshTokenRepository, SaveTenantError, SaveUserError, TenantRepository, UserRepository,
+    },
     paging::{Page, PageRequest},
     store::StoreError,
     system::{Clock, IdGenerator},
@@ -32,7 +34,8 @@ pub struct AdministrationPorts {
 
 impl std::fmt::Debug for AdministrationPorts {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AdministrationPorts").finish_non_exhaustive()
+        f.debug_struct("AdministrationPorts")
+            .finish_non_exhaustive()
     }
 }
 
@@ -225,8 +228,15 @@ impl Administration {
         page: PageRequest,
     ) -> Result<Page<Tenant>, StoreError> {
         let tenants = self.ports.tenants.list(page).await?;
-        self.audit(&actor.fingerprint, "tenants.list", None, None, None, SUCCESS)
-            .await?;
+        self.audit(
+            &actor.fingerprint,
+            "tenants.list",
+            None,
+            None,
+            None,
+            SUCCESS,
+        )
+        .await?;
         Ok(tenants)
     }
 
@@ -268,8 +278,15 @@ impl Administration {
     ) -> Result<User, UpdateUserError> {
         let target = Some(format!("user:{id}"));
         let Some(mut user) = self.ports.users.find_on_platform(id).await? else {
-            self.audit(&actor.fingerprint, "users.update", target, None, None, FAILED)
-                .await?;
+            self.audit(
+                &actor.fingerprint,
+                "users.update",
+                target,
+                None,
+                None,
+                FAILED,
+            )
+            .await?;
             return Err(UpdateUserError::NotFound);
         };
         let old = json!({"is_active": user.is_active, "role": user.role.as_str()});
@@ -282,10 +299,14 @@ impl Administration {
         }
         let now = self.ports.clock.now();
         user.updated_at = now;
-        self.ports.users.update(&user).await.map_err(|error| match error {
-            SaveUserError::Store(error) => UpdateUserError::from(error),
-            other => UpdateUserError::Unexpected(Box::new(other)),
-        })?;
+        self.ports
+            .users
+            .update(&user)
+            .await
+            .map_err(|error| match error {
+                SaveUserError::Store(error) => UpdateUserError::from(error),
+                other => UpdateUserError::Unexpected(Box::new(other)),
+            })?;
         if deactivated {
             self.ports
                 .users
@@ -319,8 +340,15 @@ impl Administration {
         page: PageRequest,
     ) -> Result<Page<AuditEntry>, StoreError> {
         let entries = self.ports.audit_log.list(page).await?;
-        self.audit(&actor.fingerprint, "audit_log.list", None, None, None, SUCCESS)
-            .await?;
+        self.audit(
+            &actor.fingerprint,
+            "audit_log.list",
+            None,
+            None,
+            None,
+            SUCCESS,
+        )
+        .await?;
         Ok(entries)
     }
 }

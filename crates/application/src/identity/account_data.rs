@@ -2,7 +2,9 @@ use std::collections::BTreeMap;
 
 use domain::{identity::User, secret::Secret};
 
-use super::{Identity, Principal, ProfileError, ports::RefreshTokenRecord, profile::PasswordRefusal};
+use super::{
+    Identity, Principal, ProfileError, ports::RefreshTokenRecord, profile::PasswordRefusal,
+};
 use crate::store::StoreError;
 
 /// Everything the service holds about one user (GDPR Art. 15 and 20).
@@ -42,7 +44,10 @@ impl Identity {
     /// # Errors
     /// [`ProfileError::NotFound`] when the account was erased meanwhile.
     #[tracing::instrument(name = "identity.export", skip_all, fields(user_id = %principal.user_id))]
-    pub async fn export_account(&self, principal: &Principal) -> Result<AccountExport, ProfileError> {
+    pub async fn export_account(
+        &self,
+        principal: &Principal,
+    ) -> Result<AccountExport, ProfileError> {
         let user = self.profile(principal).await?;
         let sessions = self.ports.refresh_tokens.list_for_user(user.id).await?;
         let records = self
@@ -63,7 +68,11 @@ impl Identity {
     /// # Errors
     /// [`EraseError`] says why nothing was erased.
     #[tracing::instrument(name = "identity.erase", skip_all, fields(user_id = %principal.user_id))]
-    pub async fn erase_account(&self, principal: &Principal, password: &Secret) -> Result<(), EraseError> {
+    pub async fn erase_account(
+        &self,
+        principal: &Principal,
+        password: &Secret,
+    ) -> Result<(), EraseError> {
         let user = self
             .ports
             .users

@@ -173,8 +173,10 @@ pub trait RefreshTokenRepository: Send + Sync {
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
-    async fn find_by_hash(&self, token_hash: &str)
-    -> Result<Option<RefreshTokenRecord>, StoreError>;
+    async fn find_by_hash(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<RefreshTokenRecord>, StoreError>;
 
     /// Atomically marks `old` as used and replaced by `new`, and stores `new` — only if `old` was
     /// still live. Answers `false` (storing nothing) when `old` had been used already: a

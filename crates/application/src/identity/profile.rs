@@ -134,11 +134,15 @@ impl Identity {
             user.sms_opt_in = sms_opt_in;
         }
         user.updated_at = self.ports.clock.now();
-        self.ports.users.update(&user).await.map_err(|error| match error {
-            SaveUserError::PhoneTaken => UpdateProfileError::PhoneTaken,
-            SaveUserError::EmailTaken => UpdateProfileError::Unexpected(Box::new(error)),
-            SaveUserError::Store(error) => error.into(),
-        })?;
+        self.ports
+            .users
+            .update(&user)
+            .await
+            .map_err(|error| match error {
+                SaveUserError::PhoneTaken => UpdateProfileError::PhoneTaken,
+                SaveUserError::EmailTaken => UpdateProfileError::Unexpected(Box::new(error)),
+                SaveUserError::Store(error) => error.into(),
+            })?;
         if password_changed {
             self.revoke_everything(user.tenant_id, user.id).await?;
             user.token_version += 1;

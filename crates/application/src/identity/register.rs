@@ -87,11 +87,15 @@ impl Identity {
             updated_at: now,
             last_login_at: None,
         };
-        self.ports.users.create(&user).await.map_err(|error| match error {
-            SaveUserError::EmailTaken => RegisterError::EmailTaken,
-            SaveUserError::PhoneTaken => RegisterError::PhoneTaken,
-            SaveUserError::Store(error) => error.into(),
-        })?;
+        self.ports
+            .users
+            .create(&user)
+            .await
+            .map_err(|error| match error {
+                SaveUserError::EmailTaken => RegisterError::EmailTaken,
+                SaveUserError::PhoneTaken => RegisterError::PhoneTaken,
+                SaveUserError::Store(error) => error.into(),
+            })?;
         tracing::info!(user_id = %user.id, "account registered");
         Ok(user)
     }

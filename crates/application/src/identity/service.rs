@@ -1,6 +1,8 @@
 use std::sync::Arc;
 
-use super::ports::{PasswordHasher, RefreshTokenRepository, TenantRepository, TokenService, UserRepository};
+use super::ports::{
+    PasswordHasher, RefreshTokenRepository, TenantRepository, TokenService, UserRepository,
+};
 use crate::system::{Clock, IdGenerator};
 
 /// Everything the identity use cases need, wired by the server.

@@ -51,17 +51,8 @@ impl Password {
     /// # Errors
     /// [`PasswordRejected`] names the first rule broken.
     pub fn parse(text: &str, email: &Email, tenant: &TenantSlug) -> Result<Self, PasswordRejected> {
-        let length = text.chars().count();
-        if length < 12 {
-            return Err(PasswordRejected::TooShort);
-        }
-        if length > 128 {
-            return Err(PasswordRejected::TooLong);
-        }
+        Self::check_alone(text)?;
         let lower = text.to_lowercase();
-        if common_passwords().contains(lower.as_str()) {
-            return Err(PasswordRejected::Common);
-        }
         let local_part = email.local_part();
         if local_part.chars().count() >= 3 && lower.contains(local_part) {
             return Err(PasswordRejected::ContainsEmail);
@@ -70,6 +61,25 @@ impl Password {
             return Err(PasswordRejected::ContainsTenantSlug);
         }
         Ok(Self(Secret::new(text)))
+    }
+
+    /// The rules that need no context: length and the common-password list. Used to report a
+    /// bad password even when the email or tenant it would be checked against is itself invalid.
+    ///
+    /// # Errors
+    /// [`PasswordRejected`] names the first rule broken.
+    pub fn check_alone(text: &str) -> Result<(), PasswordRejected> {
+        let length = text.chars().count();
+        if length < 12 {
+            return Err(PasswordRejected::TooShort);
+        }
+        if length > 128 {
+            return Err(PasswordRejected::TooLong);
+        }
+        if common_passwords().contains(text.to_lowercase().as_str()) {
+            return Err(PasswordRejected::Common);
+        }
+        Ok(())
     }
 
     /// A password that passed the policy when it was set and has just been verified against its

@@ -20,7 +20,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
             resource("/api/v2/admin/tenants/{id}", "GET").route(web::get().to(tenants::get_tenant)),
         )
         .service(
-            resource("/api/v2/admin/users/{id}", "PATCH").route(web::patch().to(users::update_user)),
+            resource("/api/v2/admin/users/{id}", "PATCH")
+                .route(web::patch().to(users::update_user)),
         )
         .service(
             resource("/api/v2/admin/audit-log", "GET").route(web::get().to(audit_log::audit_log)),

@@ -102,7 +102,10 @@ pub async fn create_tenant(
     let new = NewTenant::try_from(body.into_inner())?;
     let tenant = state.admin.create_tenant(&actor, new).await?;
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v2/admin/tenants/{}", tenant.id)))
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v2/admin/tenants/{}", tenant.id),
+        ))
         .json(TenantDocument::from(tenant)))
 }
 

@@ -73,7 +73,9 @@ impl ApiError {
     pub fn internal(source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
         Self::Internal {
             source: source.into(),
-            expose: EXPOSE_INTERNAL_ERRORS.try_with(|expose| *expose).unwrap_or(false),
+            expose: EXPOSE_INTERNAL_ERRORS
+                .try_with(|expose| *expose)
+                .unwrap_or(false),
         }
     }
 

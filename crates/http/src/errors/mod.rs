@@ -5,7 +5,7 @@ mod from_application;
 mod problem;
 mod refusal;
 
-pub(crate) use api_error::EXPOSE_INTERNAL_ERRORS;
 pub use api_error::ApiError;
+pub(crate) use api_error::EXPOSE_INTERNAL_ERRORS;
 pub use problem::{FieldError, Problem};
 pub use refusal::Refusal;

@@ -5,7 +5,9 @@ use application::identity::{Credentials, Registration};
 use domain::secret::Secret;
 
 use super::{
-    documents::{LoginRequest, RefreshTokenRequest, RegisterRequest, TokenPairDocument, UserDocument},
+    documents::{
+        LoginRequest, RefreshTokenRequest, RegisterRequest, TokenPairDocument, UserDocument,
+    },
     extractors::Authenticated,
 };
 use crate::{

@@ -95,15 +95,19 @@ impl TryFrom<RegisterRequest> for Registration {
         let mut errors = FieldErrors::default();
         let tenant = errors.parse("tenant", request.tenant.as_deref(), TenantSlug::parse);
         let email = errors.parse("email", request.email.as_deref(), Email::parse);
-        let full_name = errors.parse("full_name", request.full_name.as_deref(), FullName::parse);
         let password = errors
             .required("password", request.password.as_deref())
-            .and_then(|text| match (&email, &tenant) {
-                (Some(email), Some(tenant)) => Password::parse(text, email, tenant)
+            .and_then(|text| {
+                let checked = match (&email, &tenant) {
+                    (Some(email), Some(tenant)) => Password::parse(text, email, tenant).map(Some),
+                    _ => Password::check_alone(text).map(|()| None),
+                };
+                checked
                     .map_err(|rejected| errors.add("password", rejected))
-                    .ok(),
-                _ => None,
+                    .ok()
+                    .flatten()
             });
+        let full_name = errors.parse("full_name", request.full_name.as_deref(), FullName::parse);
         let phone = match request.phone.as_deref() {
             None => Some(None),
             Some(text) => PhoneNumber::parse(text)

@@ -53,14 +53,15 @@ impl FromRequest for Authenticated {
         Box::pin(async move {
             let state = state?;
             let token = token.ok_or(Refusal::MissingToken)?;
-            let principal = state
-                .identity
-                .authenticate(&token)
-                .await
-                .map_err(|error| match error {
-                    AuthenticateError::InvalidToken => ApiError::from(Refusal::InvalidToken),
-                    AuthenticateError::Store(error) => ApiError::from(error),
-                })?;
+            let principal =
+                state
+                    .identity
+                    .authenticate(&token)
+                    .await
+                    .map_err(|error| match error {
+                        AuthenticateError::InvalidToken => ApiError::from(Refusal::InvalidToken),
+                        AuthenticateError::Store(error) => ApiError::from(error),
+                    })?;
             tracing::Span::current().record("user_id", tracing::field::display(principal.user_id));
             Ok(Self(principal))
         })

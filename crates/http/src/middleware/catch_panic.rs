@@ -34,7 +34,8 @@ pub async fn catch_panic(
     let expose = req
         .app_data::<web::Data<ApiState>>()
         .is_some_and(|state| state.settings.expose_internal_errors);
-    let call = EXPOSE_INTERNAL_ERRORS.scope(expose, AssertUnwindSafe(next.call(req)).catch_unwind());
+    let call =
+        EXPOSE_INTERNAL_ERRORS.scope(expose, AssertUnwindSafe(next.call(req)).catch_unwind());
     match call.await {
         Ok(outcome) => outcome.map(ServiceResponse::map_into_boxed_body),
         Err(payload) => {

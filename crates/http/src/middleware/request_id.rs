@@ -106,10 +106,9 @@ pub async fn assign_request_id(
         .extensions()
         .contains::<AuthenticatedRequest>()
     {
-        response.headers_mut().insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        );
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     let route = response.request().match_pattern();
     record_completion(&span, response.status().as_u16(), started, route.as_deref());

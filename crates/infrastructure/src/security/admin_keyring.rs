@@ -67,7 +67,10 @@ mod tests {
 
     #[test]
     fn without_keys_the_admin_api_is_disabled() {
-        assert_eq!(Sha256AdminKeyring::new(&[]).check(Some(OLD)), KeyCheck::Disabled);
+        assert_eq!(
+            Sha256AdminKeyring::new(&[]).check(Some(OLD)),
+            KeyCheck::Disabled
+        );
     }
 
     #[test]

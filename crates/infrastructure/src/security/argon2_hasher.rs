@@ -77,11 +77,7 @@ fn hash_with(params: &Params, password: &[u8]) -> Result<String, HasherError> {
         .map_err(failed)
 }
 
-fn verify_with(
-    params: &Params,
-    candidate: &[u8],
-    phc: &str,
-) -> Result<PasswordCheck, HasherError> {
+fn verify_with(params: &Params, candidate: &[u8], phc: &str) -> Result<PasswordCheck, HasherError> {
     let parsed = password_hash::PasswordHash::new(phc).map_err(failed)?;
     // The verifier reads algorithm and parameters from the hash itself.
     match Argon2::default().verify_password(candidate, &parsed) {
@@ -164,7 +160,10 @@ mod tests {
     #[tokio::test]
     async fn a_hash_is_a_phc_string_of_argon2id_that_verifies_the_password_only() {
         let hasher = Argon2PasswordHasher::new(FAST).unwrap();
-        let hash = hasher.hash(&password("correct horse battery")).await.unwrap();
+        let hash = hasher
+            .hash(&password("correct horse battery"))
+            .await
+            .unwrap();
         assert!(hash.as_str().starts_with("$argon2id$v=19$m=1024,t=1,p=1$"));
         assert_eq!(
             hasher
@@ -185,7 +184,10 @@ mod tests {
     #[tokio::test]
     async fn production_parameters_are_owasps() {
         let hasher = Argon2PasswordHasher::new(Argon2Parameters::OWASP).unwrap();
-        let hash = hasher.hash(&password("correct horse battery")).await.unwrap();
+        let hash = hasher
+            .hash(&password("correct horse battery"))
+            .await
+            .unwrap();
         assert!(hash.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
     }
 

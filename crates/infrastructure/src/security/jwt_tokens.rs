@@ -110,7 +110,8 @@ impl TokenService for JwtTokenService {
             aud: self.settings.audience.clone(),
             ver: claims.token_version,
         };
-        let token = encode(&Header::new(Algorithm::HS256), &wire, &self.encoding).map_err(rejected)?;
+        let token =
+            encode(&Header::new(Algorithm::HS256), &wire, &self.encoding).map_err(rejected)?;
         Ok(AccessToken {
             token: Secret::new(token),
             expires_in_secs: ttl,
@@ -184,7 +185,9 @@ mod tests {
 
     #[test]
     fn a_token_for_another_audience_is_refused() {
-        let token = service("other").issue_access(&claims(), Utc::now()).unwrap();
+        let token = service("other")
+            .issue_access(&claims(), Utc::now())
+            .unwrap();
         assert!(service("api").verify_access(token.token.expose()).is_err());
     }
 
@@ -202,7 +205,11 @@ mod tests {
         let token = tokens.issue_access(&claims(), Utc::now()).unwrap();
         let payload = token.token.expose().split('.').nth(1).unwrap().to_owned();
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
-        assert!(tokens.verify_access(&format!("{header}.{payload}.")).is_err());
+        assert!(
+            tokens
+                .verify_access(&format!("{header}.{payload}."))
+                .is_err()
+        );
     }
 
     #[test]
@@ -212,7 +219,10 @@ mod tests {
         let second = tokens.new_refresh_token();
         assert_ne!(first.token.expose(), second.token.expose());
         assert_eq!(first.token.expose().len(), 43);
-        assert_eq!(first.token_hash, tokens.hash_refresh_token(first.token.expose()));
+        assert_eq!(
+            first.token_hash,
+            tokens.hash_refresh_token(first.token.expose())
+        );
         assert_ne!(first.token_hash, first.token.expose());
     }
 }

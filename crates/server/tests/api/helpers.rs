@@ -244,6 +244,13 @@ impl Drop for TestDatabase {
     }
 }
 
+/// The JWT signing key of test applications, so that tests can forge tokens.
+pub const SECRET_KEY: &str = "test-suite-signing-key-0123456789abcdef";
+/// The platform admin key of test applications.
+pub const ADMIN_KEY: &str = "test-suite-admin-key-0123456789abcdef-0123";
+/// A password that passes the policy for every test account.
+pub const PASSWORD: &str = "sunflower meadow at dawn";
+
 /// The settings of a test application over `database`, with `overrides` applied.
 pub fn test_settings(database: &TestDatabase, overrides: &[(&str, &str)]) -> Settings {
     let mut values: HashMap<String, String> = HashMap::from([
@@ -253,6 +260,8 @@ pub fn test_settings(database: &TestDatabase, overrides: &[(&str, &str)]) -> Set
         ("DB_POOL_SIZE".to_owned(), "5".to_owned()),
         ("DB_MIN_CONNECTIONS".to_owned(), "1".to_owned()),
         ("DB_ACQUIRE_TIMEOUT_SECS".to_owned(), "1".to_owned()),
+        ("SECRET_KEY".to_owned(), SECRET_KEY.to_owned()),
+        ("ADMIN_API_KEY".to_owned(), ADMIN_KEY.to_owned()),
     ]);
     for (key, value) in overrides {
         values.insert((*key).to_owned(), (*value).to_owned());
@@ -297,6 +306,14 @@ pub async fn spawn_app_on(database: TestDatabase, overrides: &[(&str, &str)]) ->
     }
 }
 
+/// A registered, logged-in user.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
 /// A response, read whole.
 #[derive(Debug)]
 pub struct TestResponse {
@@ -336,6 +353,120 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> TestResponse {
         self.send(|client, url| client.get(url), path).await
+    }
+
+    /// GET with a bearer token.
+    pub async fn get_as(&self, token: &str, path: &str) -> TestResponse {
+        self.send(|client, url| client.get(url).bearer_auth(token), path)
+            .await
+    }
+
+    /// POST a JSON body.
+    pub async fn post_json(&self, path: &str, body: &Value) -> TestResponse {
+        self.send(|client, url| client.post(url).json(body), path)
+            .await
+    }
+
+    /// POST a JSON body with a bearer token.
+    pub async fn post_json_as(&self, token: &str, path: &str, body: &Value) -> TestResponse {
+        self.send(
+            |client, url| client.post(url).bearer_auth(token).json(body),
+            path,
+        )
+        .await
+    }
+
+    /// PATCH a JSON body with a bearer token.
+    pub async fn patch_json_as(&self, token: &str, path: &str, body: &Value) -> TestResponse {
+        self.send(
+            |client, url| client.patch(url).bearer_auth(token).json(body),
+            path,
+        )
+        .await
+    }
+
+    /// DELETE with a JSON body and a bearer token.
+    pub async fn delete_json_as(&self, token: &str, path: &str, body: &Value) -> TestResponse {
+        self.send(
+            |client, url| client.delete(url).bearer_auth(token).json(body),
+            path,
+        )
+        .await
+    }
+
+    /// A call to the admin API with `key` (none: no header).
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        key: Option<&str>,
+        path: &str,
+        body: Option<&Value>,
+    ) -> TestResponse {
+        self.send(
+            |client, url| {
+                let mut request = client.request(method, url);
+                if let Some(key) = key {
+                    request = request.header("X-Admin-API-Key", key);
+                }
+                if let Some(body) = body {
+                    request = request.json(body);
+                }
+                request
+            },
+            path,
+        )
+        .await
+    }
+
+    /// Creates a tenant through the admin API.
+    pub async fn create_tenant(&self, slug: &str, signup_open: bool) -> Value {
+        let response = self
+            .admin(
+                reqwest::Method::POST,
+                Some(ADMIN_KEY),
+                "/api/v2/admin/tenants",
+                Some(&serde_json::json!({"slug": slug, "name": slug, "signup_open": signup_open})),
+            )
+            .await;
+        assert_eq!(response.status, 201, "{}", response.body);
+        response.json()
+    }
+
+    /// POST /api/v2/auth/register
+    pub async fn register(&self, tenant: &str, email: &str, password: &str) -> TestResponse {
+        self.post_json(
+            "/api/v2/auth/register",
+            &serde_json::json!({
+                "tenant": tenant,
+                "email": email,
+                "password": password,
+                "full_name": "Test Gardener",
+            }),
+        )
+        .await
+    }
+
+    /// POST /api/v2/auth/login
+    pub async fn login(&self, tenant: &str, email: &str, password: &str) -> TestResponse {
+        self.post_json(
+            "/api/v2/auth/login",
+            &serde_json::json!({"tenant": tenant, "email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// Registers `email` in `tenant` with [`PASSWORD`] and logs in.
+    pub async fn signed_up(&self, tenant: &str, email: &str) -> TestUser {
+        let registered = self.register(tenant, email, PASSWORD).await;
+        assert_eq!(registered.status, 201, "{}", registered.body);
+        let login = self.login(tenant, email, PASSWORD).await;
+        assert_eq!(login.status, 200, "{}", login.body);
+        let tokens = login.json();
+        TestUser {
+            id: registered.json()["id"].as_str().unwrap().to_owned(),
+            access_token: tokens["access_token"].as_str().unwrap().to_owned(),
+            refresh_token: tokens["refresh_token"].as_str().unwrap().to_owned(),
+        }
     }
 
     /// GET /health

@@ -12,11 +12,15 @@
 
 mod helpers;
 
+mod admin;
+mod auth;
 mod binary;
 mod errors;
 mod health;
 mod layering;
+mod me;
 mod migrations;
 mod redis;
 mod request_id;
 mod schema_check;
+mod security;

@@ -90,7 +90,10 @@ impl RefreshTokenRepository for SeaOrmRefreshTokenRepository {
         // one finds it still live.
         let claimed = refresh_tokens::Entity::update_many()
             .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(Some(at)))
-            .col_expr(refresh_tokens::Column::ReplacedBy, Expr::value(Some(new.id)))
+            .col_expr(
+                refresh_tokens::Column::ReplacedBy,
+                Expr::value(Some(new.id)),
+            )
             .filter(refresh_tokens::Column::Id.eq(old))
             .filter(refresh_tokens::Column::RevokedAt.is_null())
             .exec(&txn)

@@ -49,7 +49,10 @@ impl TenantRepository for SeaOrmTenantRepository {
             signup_open: Set(tenant.signup_open),
             created_at: Set(tenant.created_at),
         };
-        match tenants::Entity::insert(row).exec(self.db.connection()).await {
+        match tenants::Entity::insert(row)
+            .exec(self.db.connection())
+            .await
+        {
             Ok(_) => Ok(()),
             Err(error) if unique_violation(&error).is_some() => Err(SaveTenantError::SlugTaken),
             Err(error) => Err(store_error(error).into()),

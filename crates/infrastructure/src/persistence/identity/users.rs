@@ -153,7 +153,10 @@ impl UserRepository for SeaOrmUserRepository {
     #[tracing::instrument(name = "db.users.update", skip_all)]
     async fn update(&self, user: &User) -> Result<(), SaveUserError> {
         users::Entity::update_many()
-            .col_expr(users::Column::FullName, Expr::value(user.full_name.as_str()))
+            .col_expr(
+                users::Column::FullName,
+                Expr::value(user.full_name.as_str()),
+            )
             .col_expr(
                 users::Column::Phone,
                 Expr::value(user.phone.as_ref().map(|p| p.as_str().to_owned())),

@@ -1,0 +1,175 @@
+//! The platform admin API: key checks, tenants, user deactivation and the audit log.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{ADMIN_KEY, Backend, PASSWORD, on_both_backends, spawn_app, spawn_app_with};
+
+const NEXT_KEY: &str = "the-next-admin-key-after-rotation-0123456789";
+
+async fn audit_entries(app: &crate::helpers::TestApp) -> Vec<Value> {
+    let response = app
+        .admin(
+            Method::GET,
+            Some(ADMIN_KEY),
+            "/api/v2/admin/audit-log?limit=100",
+            None,
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.body);
+    response.json()["items"].as_array().unwrap().clone()
+}
+
+on_both_backends! {
+    async fn a_missing_or_wrong_key_is_refused_and_audited(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let missing = app.admin(Method::GET, None, "/api/v2/admin/tenants", None).await;
+        assert_eq!(missing.status, 403);
+        assert_eq!(missing.json()["code"], "ERR_ADMIN_002");
+        let wrong = app
+            .admin(Method::GET, Some("a-guess-at-the-admin-key-0123456789"), "/api/v2/admin/tenants", None)
+            .await;
+        assert_eq!(wrong.status, 403);
+        let refused: Vec<Value> = audit_entries(&app)
+            .await
+            .into_iter()
+            .filter(|e| e["outcome"] == "refused")
+            .collect();
+        assert_eq!(refused.len(), 2);
+        assert_eq!(refused[0]["actor"], "unknown");
+        assert_eq!(refused[0]["action"], "GET /api/v2/admin/tenants");
+    }
+
+    async fn without_a_configured_key_the_admin_api_is_closed(backend: Backend) {
+        let app = spawn_app_with(backend, &[("ADMIN_API_KEY", "")]).await;
+        let response = app
+            .admin(Method::GET, Some(ADMIN_KEY), "/api/v2/admin/tenants", None)
+            .await;
+        assert_eq!(response.status, 403);
+        assert_eq!(response.json()["code"], "ERR_ADMIN_001");
+    }
+
+    async fn both_keys_work_during_a_rotation_and_are_told_apart_in_the_log(backend: Backend) {
+        let keys = format!("{ADMIN_KEY},{NEXT_KEY}");
+        let app = spawn_app_with(backend, &[("ADMIN_API_KEY", keys.as_str())]).await;
+        for key in [ADMIN_KEY, NEXT_KEY] {
+            let response = app.admin(Method::GET, Some(key), "/api/v2/admin/tenants", None).await;
+            assert_eq!(response.status, 200);
+        }
+        let actors: Vec<String> = audit_entries(&app)
+            .await
+            .iter()
+            .filter(|e| e["action"] == "tenants.list")
+            .map(|e| e["actor"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(actors.len(), 2);
+        assert_ne!(actors[0], actors[1]);
+        assert!(actors.iter().all(|actor| actor.starts_with("key:") && !actor.contains(ADMIN_KEY)));
+    }
+
+    async fn tenants_are_created_listed_and_their_slugs_unique(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let created = app
+            .admin(
+                Method::POST,
+                Some(ADMIN_KEY),
+                "/api/v2/admin/tenants",
+                Some(&json!({"slug": "greenhouse", "name": " The Greenhouse "})),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        let tenant = created.json();
+        assert_eq!(tenant["signup_open"], true);
+        assert_eq!(tenant["name"], "The Greenhouse");
+        let location = created.header("location").unwrap().to_owned();
+        let fetched = app.admin(Method::GET, Some(ADMIN_KEY), &location, None).await;
+        assert_eq!(fetched.json()["slug"], "greenhouse");
+
+        let duplicate = app
+            .admin(Method::POST, Some(ADMIN_KEY), "/api/v2/admin/tenants", Some(&json!({"slug": "greenhouse", "name": "x"})))
+            .await;
+        assert_eq!(duplicate.status, 409);
+        assert_eq!(duplicate.json()["code"], "ERR_TENANT_003");
+        let invalid = app
+            .admin(Method::POST, Some(ADMIN_KEY), "/api/v2/admin/tenants", Some(&json!({"slug": "No"})))
+            .await;
+        assert_eq!(invalid.status, 422);
+        assert_eq!(invalid.json()["errors"].as_array().unwrap().len(), 2);
+
+        let first = app
+            .admin(Method::GET, Some(ADMIN_KEY), "/api/v2/admin/tenants?limit=1", None)
+            .await
+            .json();
+        assert_eq!(first["items"][0]["slug"], "demo");
+        let cursor = first["next_cursor"].as_str().unwrap();
+        let second = app
+            .admin(Method::GET, Some(ADMIN_KEY), &format!("/api/v2/admin/tenants?limit=1&cursor={cursor}"), None)
+            .await
+            .json();
+        assert_eq!(second["items"][0]["slug"], "greenhouse");
+        assert_eq!(second["next_cursor"], Value::Null);
+        let too_many = app
+            .admin(Method::GET, Some(ADMIN_KEY), "/api/v2/admin/tenants?limit=101", None)
+            .await;
+        assert_eq!(too_many.status, 422);
+        assert_eq!(too_many.json()["errors"][0]["field"], "limit");
+    }
+
+    async fn deactivation_ends_every_session_and_login_says_so_only_with_the_password(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let user = app.signed_up("demo", "ada@example.com").await;
+        let response = app
+            .admin(
+                Method::PATCH,
+                Some(ADMIN_KEY),
+                &format!("/api/v2/admin/users/{}", user.id),
+                Some(&json!({"is_active": false})),
+            )
+            .await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        assert_eq!(response.json()["is_active"], false);
+
+        assert_eq!(app.get_as(&user.access_token, "/api/v2/me").await.status, 401);
+        let refresh = app
+            .post_json("/api/v2/auth/refresh", &json!({"refresh_token": user.refresh_token}))
+            .await;
+        assert_eq!(refresh.status, 401);
+        let login = app.login("demo", "ada@example.com", PASSWORD).await;
+        assert_eq!(login.status, 403);
+        assert_eq!(login.json()["code"], "ERR_AUTH_003");
+        assert_eq!(app.login("demo", "ada@example.com", "a wrong password").await.status, 401);
+
+        let entry = audit_entries(&app)
+            .await
+            .into_iter()
+            .find(|e| e["action"] == "users.update")
+            .unwrap();
+        assert_eq!(entry["old"]["is_active"], true);
+        assert_eq!(entry["new"]["is_active"], false);
+        assert_eq!(entry["target"], format!("user:{}", user.id));
+        assert_eq!(entry["outcome"], "success");
+
+        app.admin(
+            Method::PATCH,
+            Some(ADMIN_KEY),
+            &format!("/api/v2/admin/users/{}", user.id),
+            Some(&json!({"is_active": true, "role": "admin"})),
+        )
+        .await;
+        assert_eq!(app.login("demo", "ada@example.com", PASSWORD).await.status, 200);
+    }
+
+    async fn an_unknown_user_is_404(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let response = app
+            .admin(
+                Method::PATCH,
+                Some(ADMIN_KEY),
+                &format!("/api/v2/admin/users/{}", uuid::Uuid::now_v7()),
+                Some(&json!({"role": "admin"})),
+            )
+            .await;
+        assert_eq!(response.status, 404);
+        assert_eq!(response.json()["code"], "ERR_RESOURCE_001");
+    }
+}
