@@ -10,6 +10,7 @@
 //! cargo xtask db seed                 insert missing reference data (idempotent)
 //! cargo xtask db sql                  print the SQL of pending migrations without applying it
 //! cargo xtask test [ARGS]             the whole suite on SQLite, PostgreSQL and Redis
+//! cargo xtask bench                 benchmarks (login cost with production argon2 parameters)
 //! cargo xtask ci                      fmt check, clippy -D warnings, tests, coverage
 //! ```
 #![forbid(unsafe_code)]
@@ -27,9 +28,16 @@ fn main() -> ExitCode {
         Some("db") => db::main(&args[1..]),
         Some("test") => test::test(&args[1..]),
         Some("ci") => test::ci(),
+        Some("bench") => run(cargo().args([
+            "bench",
+            "--package",
+            "plant-texts-server",
+            "--bench",
+            "login",
+        ])),
         _ => {
             eprintln!(
-                "usage: cargo xtask <dev | db <migrate|rollback [N]|status|fresh|reset|seed|sql> | test [cargo test args] | ci>"
+                "usage: cargo xtask <dev | db <migrate|rollback [N]|status|fresh|reset|seed|sql> | test [cargo test args] | bench | ci>"
             );
             Err("unknown command".into())
         }

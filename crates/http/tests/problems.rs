@@ -1,6 +1,11 @@
 //! Every error path answers an RFC 9457 problem document. Extra routes mounted behind the real
 //! middleware and extractor configuration stand in for the JSON endpoints of later capabilities.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "set-up code of the tests fails the test loudly"
+)]
+
 use std::{sync::Arc, time::Duration};
 
 use actix_web::{

@@ -205,7 +205,10 @@ impl Application {
 }
 
 /// The identity and administration use cases over the database and the configured secrets.
-fn identity_use_cases(
+///
+/// # Errors
+/// [`StartupError::Hasher`] when the argon2 parameters are out of range.
+pub fn identity_use_cases(
     database: &Database,
     settings: &Settings,
 ) -> Result<(Identity, Administration), StartupError> {

@@ -1,0 +1,121 @@
+//! What a login costs with the production argon2id parameters (m=19456 KiB, t=2, p=1): the whole
+//! use case over an in-memory SQLite database, for a right password, a wrong one and an unknown
+//! email (which pays for a dummy verification so that it takes as long).
+//!
+//! `cargo xtask bench` (or `cargo bench -p plant-texts-server --bench login`) prints the
+//! distribution; under `cargo test` it runs each case once as a smoke test.
+
+#![expect(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a benchmark fails loudly on broken set-up"
+)]
+
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
+
+use application::identity::{Credentials, Identity, Registration};
+use domain::{
+    identity::{Email, FullName, Password, TenantSlug},
+    secret::Secret,
+};
+use infrastructure::persistence::Database;
+use migration::{Migrator, MigratorTrait, seed};
+use plant_texts_server::{config::Settings, startup::identity_use_cases};
+
+const EMAIL: &str = "gardener@example.com";
+const PASSWORD: &str = "a long benchmark passphrase";
+
+async fn identity() -> Identity {
+    let settings = Settings::from_values(HashMap::from([
+        ("APP_ENV".to_owned(), "test".to_owned()),
+        ("DATABASE_URL".to_owned(), "sqlite::memory:".to_owned()),
+        (
+            "SECRET_KEY".to_owned(),
+            "benchmark-signing-key-0123456789abcdef".to_owned(),
+        ),
+    ]))
+    .expect("benchmark settings are valid");
+    let database = Database::connect(&settings.database).await.unwrap();
+    Migrator::up(database.connection(), None).await.unwrap();
+    seed::run(database.connection()).await.unwrap();
+    let (identity, _) = identity_use_cases(&database, &settings).unwrap();
+    let email = Email::parse(EMAIL).unwrap();
+    let tenant = TenantSlug::parse("demo").unwrap();
+    identity
+        .register(Registration {
+            password: Password::parse(PASSWORD, &email, &tenant).unwrap(),
+            tenant,
+            email,
+            full_name: FullName::parse("Bench").unwrap(),
+            phone: None,
+        })
+        .await
+        .unwrap();
+    identity
+}
+
+fn credentials(email: &str, password: &str) -> Credentials {
+    Credentials {
+        tenant: "demo".to_owned(),
+        email: email.to_owned(),
+        password: Secret::new(password),
+    }
+}
+
+fn summary(name: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    let at = |q: f64| {
+        let index = ((samples.len() - 1) as f64 * q).round() as usize;
+        samples[index].as_secs_f64() * 1000.0
+    };
+    println!(
+        "{name:<22} n={:<4} median {:>7.2} ms   p95 {:>7.2} ms   min {:>7.2} ms   max {:>7.2} ms",
+        samples.len(),
+        at(0.5),
+        at(0.95),
+        at(0.0),
+        at(1.0)
+    );
+}
+
+fn main() {
+    let benchmarking = std::env::args().any(|arg| arg == "--bench");
+    let iterations = if benchmarking { 50 } else { 1 };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let identity = identity().await;
+        let cases = [
+            ("login (right password)", EMAIL, PASSWORD, true),
+            (
+                "login (wrong password)",
+                EMAIL,
+                "not the password at all",
+                false,
+            ),
+            (
+                "login (unknown email)",
+                "nobody@example.com",
+                PASSWORD,
+                false,
+            ),
+        ];
+        for (name, email, password, succeeds) in cases {
+            let mut samples = Vec::with_capacity(iterations);
+            for _ in 0..iterations {
+                let started = Instant::now();
+                let outcome = identity.log_in(credentials(email, password)).await;
+                samples.push(started.elapsed());
+                assert_eq!(outcome.is_ok(), succeeds, "{name}");
+            }
+            if benchmarking {
+                summary(name, samples);
+            }
+        }
+    });
+}
