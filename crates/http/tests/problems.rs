@@ -1,12 +1,7 @@
 //! Every error path answers an RFC 9457 problem document. Extra routes mounted behind the real
 //! middleware and extractor configuration stand in for the JSON endpoints of later capabilities.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "set-up code of the tests fails the test loudly"
-)]
-
-use std::{sync::Arc, time::Duration};
+mod support;
 
 use actix_web::{
     HttpResponse,
@@ -15,26 +10,7 @@ use actix_web::{
     http::{StatusCode, header},
     test, web,
 };
-use application::{
-    admin::{Administration, AdministrationPorts},
-    identity::{Identity, IdentityPorts},
-    ops::{CheckHealth, StaticProbe},
-};
-use domain::{
-    ops::{CheckStatus, Dependency},
-    secret::Secret,
-};
-use infrastructure::{
-    persistence::{
-        Database, DatabaseSettings, SeaOrmAuditLog,
-        identity::{SeaOrmRefreshTokenRepository, SeaOrmTenantRepository, SeaOrmUserRepository},
-    },
-    security::{
-        Argon2Parameters, Argon2PasswordHasher, JwtSettings, JwtTokenService, Sha256AdminKeyring,
-    },
-    system::{SystemClock, UuidV7Ids},
-};
-use plant_texts_http::{ApiState, HttpSettings, Lifecycle, build_app};
+use plant_texts_http::build_app;
 use serde_json::Value;
 
 #[derive(serde::Deserialize)]
@@ -51,74 +27,6 @@ async fn explode() -> HttpResponse {
     panic!("database password is hunter2");
 }
 
-/// The state of an app whose identity routes are never called here: their ports sit on an empty
-/// in-memory SQLite database.
-async fn state(expose_internal_errors: bool) -> ApiState {
-    let database = Database::connect(&DatabaseSettings {
-        url: Secret::new("sqlite::memory:"),
-        pool_size: 1,
-        min_connections: 1,
-        acquire_timeout: Duration::from_secs(1),
-        idle_timeout: Duration::from_secs(60),
-        max_lifetime: Duration::from_secs(60),
-        statement_timeout: Duration::from_secs(1),
-        slow_statement_threshold: Duration::from_secs(1),
-    })
-    .await
-    .unwrap();
-    let tenants = Arc::new(SeaOrmTenantRepository::new(database.clone()));
-    let users = Arc::new(SeaOrmUserRepository::new(database.clone()));
-    let refresh_tokens = Arc::new(SeaOrmRefreshTokenRepository::new(database.clone()));
-    let identity = Identity::new(IdentityPorts {
-        tenants: tenants.clone(),
-        users: users.clone(),
-        refresh_tokens: refresh_tokens.clone(),
-        hasher: Arc::new(
-            Argon2PasswordHasher::new(Argon2Parameters {
-                memory_kib: 1024,
-                iterations: 1,
-                parallelism: 1,
-            })
-            .unwrap(),
-        ),
-        tokens: Arc::new(JwtTokenService::new(JwtSettings {
-            secret: Secret::new("a-signing-key-for-tests-0123456789abcdef"),
-            issuer: "plant-texts".into(),
-            audience: "plant-texts-api".into(),
-            access_ttl: Duration::from_secs(900),
-            refresh_ttl: Duration::from_secs(3600),
-        })),
-        clock: Arc::new(SystemClock),
-        ids: Arc::new(UuidV7Ids),
-    });
-    let admin = Administration::new(AdministrationPorts {
-        keyring: Arc::new(Sha256AdminKeyring::new(&[])),
-        audit_log: Arc::new(SeaOrmAuditLog::new(database)),
-        tenants,
-        users,
-        refresh_tokens,
-        clock: Arc::new(SystemClock),
-        ids: Arc::new(UuidV7Ids),
-    });
-    ApiState {
-        health: CheckHealth::new(
-            vec![
-                Arc::new(StaticProbe::new(Dependency::Database, CheckStatus::Up)),
-                Arc::new(StaticProbe::new(Dependency::Migrations, CheckStatus::Up)),
-            ],
-            Duration::from_secs(1),
-        ),
-        identity,
-        admin,
-        lifecycle: Lifecycle::default(),
-        settings: HttpSettings {
-            version: "test",
-            max_body_bytes: 1024,
-            expose_internal_errors,
-        },
-    }
-}
-
 fn extra_routes(config: &mut web::ServiceConfig) {
     config
         .route("/test/greetings", web::post().to(greet))
@@ -126,7 +34,11 @@ fn extra_routes(config: &mut web::ServiceConfig) {
 }
 
 async fn call(expose: bool, request: test::TestRequest) -> (StatusCode, header::HeaderMap, Value) {
-    let app = test::init_service(build_app(state(expose).await, extra_routes)).await;
+    let app = test::init_service(build_app(
+        support::state(expose, &[], false).await,
+        extra_routes,
+    ))
+    .await;
     let response = match app.call(request.to_request()).await {
         Ok(response) => response.map_into_boxed_body(),
         // An error that left the middleware carries its finished response.
@@ -260,7 +172,11 @@ async fn a_panic_shows_its_detail_in_development_only() {
 
 #[actix_web::test]
 async fn the_server_keeps_serving_after_a_panic() {
-    let app = test::init_service(build_app(state(false).await, extra_routes)).await;
+    let app = test::init_service(build_app(
+        support::state(false, &[], false).await,
+        extra_routes,
+    ))
+    .await;
     let _ = app
         .call(test::TestRequest::get().uri("/test/panic").to_request())
         .await;
@@ -273,7 +189,7 @@ async fn the_server_keeps_serving_after_a_panic() {
 
 #[actix_web::test]
 async fn readiness_turns_503_once_shutdown_begins() {
-    let state = state(false).await;
+    let state = support::state(false, &[], false).await;
     let lifecycle = state.lifecycle.clone();
     let app = test::init_service(build_app(state, |_| {})).await;
     let ready = app
@@ -298,9 +214,12 @@ async fn an_error_response_from_actix_itself_is_turned_into_a_problem() {
     async fn plain_text_error() -> HttpResponse {
         HttpResponse::BadRequest().body("plain text from somewhere")
     }
-    let app = test::init_service(build_app(state(false).await, |config| {
-        config.route("/test/plain", web::get().to(plain_text_error));
-    }))
+    let app = test::init_service(build_app(
+        support::state(false, &[], false).await,
+        |config| {
+            config.route("/test/plain", web::get().to(plain_text_error));
+        },
+    ))
     .await;
     let response = app
         .call(test::TestRequest::get().uri("/test/plain").to_request())
@@ -325,9 +244,12 @@ async fn a_query_that_does_not_parse_is_a_422_problem() {
     async fn page(_query: web::Query<Page>) -> HttpResponse {
         HttpResponse::Ok().finish()
     }
-    let app = test::init_service(build_app(state(false).await, |config| {
-        config.route("/test/page", web::get().to(page));
-    }))
+    let app = test::init_service(build_app(
+        support::state(false, &[], false).await,
+        |config| {
+            config.route("/test/page", web::get().to(page));
+        },
+    ))
     .await;
     let response = app
         .call(

@@ -227,3 +227,61 @@ on_both_backends! {
         assert_eq!(me.status, 200);
     }
 }
+
+async fn stored_password_hash(app: &crate::helpers::TestApp, email: &str) -> String {
+    use migration::sea_orm::{ConnectionTrait, Statement};
+    let db = crate::helpers::connect(&app.database.url).await;
+    let row = db
+        .query_one_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            match db.get_database_backend() {
+                migration::sea_orm::DatabaseBackend::Postgres => {
+                    "SELECT password_hash FROM users WHERE email = $1"
+                }
+                _ => "SELECT password_hash FROM users WHERE email = ?",
+            },
+            [email.into()],
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get_by_index::<String>(0).unwrap()
+}
+
+on_both_backends! {
+    async fn a_hash_made_with_older_parameters_is_replaced_at_the_next_login(backend: Backend) {
+        use domain::identity::{Email, Password, TenantSlug};
+        use application::identity::ports::PasswordHasher as _;
+        use infrastructure::security::{Argon2Parameters, Argon2PasswordHasher};
+        use migration::sea_orm::{ConnectionTrait, Statement};
+
+        let app = spawn_app(backend).await;
+        app.register("demo", "ada@example.com", PASSWORD).await;
+        let old = Argon2PasswordHasher::new(Argon2Parameters { memory_kib: 4096, iterations: 1, parallelism: 1 })
+            .unwrap()
+            .hash(
+                &Password::parse(
+                    PASSWORD,
+                    &Email::parse("ada@example.com").unwrap(),
+                    &TenantSlug::parse("demo").unwrap(),
+                )
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+        let db = crate::helpers::connect(&app.database.url).await;
+        let sql = match db.get_database_backend() {
+            migration::sea_orm::DatabaseBackend::Postgres => "UPDATE users SET password_hash = $1",
+            _ => "UPDATE users SET password_hash = ?",
+        };
+        db.execute_raw(Statement::from_sql_and_values(db.get_database_backend(), sql, [old.as_str().into()]))
+            .await
+            .unwrap();
+        assert!(stored_password_hash(&app, "ada@example.com").await.contains("m=4096,t=1,p=1"));
+
+        assert_eq!(app.login("demo", "ada@example.com", PASSWORD).await.status, 200);
+        let rehashed = stored_password_hash(&app, "ada@example.com").await;
+        assert!(rehashed.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{rehashed}");
+        assert_eq!(app.login("demo", "ada@example.com", PASSWORD).await.status, 200);
+    }
+}

@@ -1,0 +1,104 @@
+//! The state of a test app: the real use cases over an in-memory SQLite database.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "set-up code of the tests fails the test loudly"
+)]
+
+use std::{sync::Arc, time::Duration};
+
+use application::{
+    admin::{Administration, AdministrationPorts},
+    identity::{Identity, IdentityPorts},
+    ops::{CheckHealth, StaticProbe},
+};
+use domain::{
+    ops::{CheckStatus, Dependency},
+    secret::Secret,
+};
+use infrastructure::{
+    persistence::{
+        Database, DatabaseSettings, SeaOrmAuditLog,
+        identity::{SeaOrmRefreshTokenRepository, SeaOrmTenantRepository, SeaOrmUserRepository},
+    },
+    security::{
+        Argon2Parameters, Argon2PasswordHasher, JwtSettings, JwtTokenService, Sha256AdminKeyring,
+    },
+    system::{SystemClock, UuidV7Ids},
+};
+use migration::{Migrator, MigratorTrait, seed};
+use plant_texts_http::{ApiState, HttpSettings, Lifecycle};
+
+/// An app state over a fresh in-memory SQLite database, migrated and seeded when `migrate`, with
+/// `admin_keys` as the platform admin keys. Argon2 runs with cheap parameters: these tests check
+/// behaviour, not cost.
+pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: bool) -> ApiState {
+    let database = Database::connect(&DatabaseSettings {
+        url: Secret::new("sqlite::memory:"),
+        pool_size: 1,
+        min_connections: 1,
+        acquire_timeout: Duration::from_secs(1),
+        idle_timeout: Duration::from_secs(60),
+        max_lifetime: Duration::from_secs(60),
+        statement_timeout: Duration::from_secs(1),
+        slow_statement_threshold: Duration::from_secs(1),
+    })
+    .await
+    .unwrap();
+    if migrate {
+        Migrator::up(database.connection(), None).await.unwrap();
+        seed::run(database.connection()).await.unwrap();
+    }
+    let tenants = Arc::new(SeaOrmTenantRepository::new(database.clone()));
+    let users = Arc::new(SeaOrmUserRepository::new(database.clone()));
+    let refresh_tokens = Arc::new(SeaOrmRefreshTokenRepository::new(database.clone()));
+    let identity = Identity::new(IdentityPorts {
+        tenants: tenants.clone(),
+        users: users.clone(),
+        refresh_tokens: refresh_tokens.clone(),
+        hasher: Arc::new(
+            Argon2PasswordHasher::new(Argon2Parameters {
+                memory_kib: 1024,
+                iterations: 1,
+                parallelism: 1,
+            })
+            .unwrap(),
+        ),
+        tokens: Arc::new(JwtTokenService::new(JwtSettings {
+            secret: Secret::new("a-signing-key-for-tests-0123456789abcdef"),
+            issuer: "plant-texts".into(),
+            audience: "plant-texts-api".into(),
+            access_ttl: Duration::from_secs(900),
+            refresh_ttl: Duration::from_secs(3600),
+        })),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(UuidV7Ids),
+    });
+    let keys: Vec<Secret> = admin_keys.iter().map(|key| Secret::new(*key)).collect();
+    let admin = Administration::new(AdministrationPorts {
+        keyring: Arc::new(Sha256AdminKeyring::new(&keys)),
+        audit_log: Arc::new(SeaOrmAuditLog::new(database)),
+        tenants,
+        users,
+        refresh_tokens,
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(UuidV7Ids),
+    });
+    ApiState {
+        health: CheckHealth::new(
+            vec![
+                Arc::new(StaticProbe::new(Dependency::Database, CheckStatus::Up)),
+                Arc::new(StaticProbe::new(Dependency::Migrations, CheckStatus::Up)),
+            ],
+            Duration::from_secs(1),
+        ),
+        identity,
+        admin,
+        lifecycle: Lifecycle::default(),
+        settings: HttpSettings {
+            version: "test",
+            max_body_bytes: 1024,
+            expose_internal_errors,
+        },
+    }
+}
