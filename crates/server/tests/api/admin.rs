@@ -130,9 +130,7 @@ on_both_backends! {
         assert_eq!(response.json()["is_active"], false);
 
         assert_eq!(app.get_as(&user.access_token, "/api/v2/me").await.status, 401);
-        let refresh = app
-            .post_json("/api/v2/auth/refresh", &json!({"refresh_token": user.refresh_token}))
-            .await;
+        let refresh = app.refresh(&user.refresh_token).await;
         assert_eq!(refresh.status, 401);
         let login = app.login("demo", "ada@example.com", PASSWORD).await;
         assert_eq!(login.status, 403);

@@ -157,30 +157,22 @@ on_both_backends! {
     async fn a_refresh_token_rotates_and_its_reuse_revokes_the_family(backend: Backend) {
         let app = spawn_app(backend).await;
         let user = app.signed_up("demo", "ada@example.com").await;
-        let first = app
-            .post_json("/api/v2/auth/refresh", &json!({"refresh_token": user.refresh_token}))
-            .await;
+        let first = app.refresh(&user.refresh_token).await;
         assert_eq!(first.status, 200, "{}", first.body);
         let rotated = first.json()["refresh_token"].as_str().unwrap().to_owned();
         assert_ne!(rotated, user.refresh_token);
 
         // The old token again: reuse. Refused, and the token it was rotated into dies with it.
-        let reuse = app
-            .post_json("/api/v2/auth/refresh", &json!({"refresh_token": user.refresh_token}))
-            .await;
+        let reuse = app.refresh(&user.refresh_token).await;
         assert_eq!(reuse.status, 401);
         assert_eq!(reuse.json()["code"], "ERR_AUTH_005");
-        let after_reuse = app
-            .post_json("/api/v2/auth/refresh", &json!({"refresh_token": rotated}))
-            .await;
+        let after_reuse = app.refresh(&rotated).await;
         assert_eq!(after_reuse.status, 401);
     }
 
     async fn an_unknown_refresh_token_is_refused(backend: Backend) {
         let app = spawn_app(backend).await;
-        let response = app
-            .post_json("/api/v2/auth/refresh", &json!({"refresh_token": "made-up"}))
-            .await;
+        let response = app.refresh("made-up").await;
         assert_eq!(response.status, 401);
         assert_eq!(response.header("www-authenticate"), Some("Bearer realm=\"plant-texts\""));
     }
@@ -197,13 +189,9 @@ on_both_backends! {
             )
             .await;
         assert_eq!(response.status, 204);
-        let phone_refresh = app
-            .post_json("/api/v2/auth/refresh", &json!({"refresh_token": phone.refresh_token}))
-            .await;
+        let phone_refresh = app.refresh(&phone.refresh_token).await;
         assert_eq!(phone_refresh.status, 401);
-        let laptop_refresh = app
-            .post_json("/api/v2/auth/refresh", &json!({"refresh_token": laptop["refresh_token"]}))
-            .await;
+        let laptop_refresh = app.refresh(laptop["refresh_token"].as_str().unwrap()).await;
         assert_eq!(laptop_refresh.status, 200);
     }
 
@@ -217,9 +205,7 @@ on_both_backends! {
         let me = app.get_as(&user.access_token, "/api/v2/me").await;
         assert_eq!(me.status, 401);
         assert_eq!(me.json()["code"], "ERR_AUTH_001");
-        let refresh = app
-            .post_json("/api/v2/auth/refresh", &json!({"refresh_token": user.refresh_token}))
-            .await;
+        let refresh = app.refresh(&user.refresh_token).await;
         assert_eq!(refresh.status, 401);
         // A login after the revocation works at once, even within the same second.
         let again = app.login("demo", "ada@example.com", PASSWORD).await.json();

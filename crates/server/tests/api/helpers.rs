@@ -446,6 +446,15 @@ impl TestApp {
         .await
     }
 
+    /// POST /api/v2/auth/refresh
+    pub async fn refresh(&self, refresh_token: &str) -> TestResponse {
+        self.post_json(
+            "/api/v2/auth/refresh",
+            &serde_json::json!({"refresh_token": refresh_token}),
+        )
+        .await
+    }
+
     /// POST /api/v2/auth/login
     pub async fn login(&self, tenant: &str, email: &str, password: &str) -> TestResponse {
         self.post_json(

@@ -70,9 +70,7 @@ on_both_backends! {
             .await;
         assert_eq!(changed.status, 200, "{}", changed.body);
         assert_eq!(app.get_as(&user.access_token, "/api/v2/me").await.status, 401);
-        let refresh = app
-            .post_json("/api/v2/auth/refresh", &json!({"refresh_token": user.refresh_token}))
-            .await;
+        let refresh = app.refresh(&user.refresh_token).await;
         assert_eq!(refresh.status, 401);
         assert_eq!(app.login("demo", "ada@example.com", PASSWORD).await.status, 401);
         assert_eq!(app.login("demo", "ada@example.com", NEW_PASSWORD).await.status, 200);
@@ -108,9 +106,7 @@ on_both_backends! {
             .await;
         assert_eq!(erased.status, 204, "{}", erased.body);
         assert_eq!(app.get_as(&user.access_token, "/api/v2/me").await.status, 401);
-        let refresh = app
-            .post_json("/api/v2/auth/refresh", &json!({"refresh_token": user.refresh_token}))
-            .await;
+        let refresh = app.refresh(&user.refresh_token).await;
         assert_eq!(refresh.status, 401);
         assert_eq!(app.login("demo", "ada@example.com", PASSWORD).await.status, 401);
         // The email is free again.

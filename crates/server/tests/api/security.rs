@@ -106,9 +106,7 @@ on_both_backends! {
             .post_json_as(&bob.access_token, "/api/v2/auth/logout", &json!({"refresh_token": alice.refresh_token}))
             .await;
         assert_eq!(logout.status, 204);
-        let alice_refresh = app
-            .post_json("/api/v2/auth/refresh", &json!({"refresh_token": alice.refresh_token}))
-            .await;
+        let alice_refresh = app.refresh(&alice.refresh_token).await;
         assert_eq!(alice_refresh.status, 200);
 
         // Bob's own views show only Bob.
