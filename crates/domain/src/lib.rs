@@ -5,7 +5,10 @@
 #![forbid(unsafe_code)]
 
 pub mod catalog;
+pub mod chat;
 pub mod identity;
+mod ids;
 pub mod ops;
 pub mod phone;
+pub mod plants;
 pub mod secret;

@@ -3,7 +3,8 @@ use std::str::FromStr;
 use super::UnknownVariant;
 
 /// How two catalog plants affect each other when grown side by side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CompanionKind {
     /// They help each other (pest deterrence, shade, nutrients).
     Beneficial,

@@ -3,7 +3,8 @@ use std::str::FromStr;
 use super::UnknownVariant;
 
 /// How much light a catalog plant needs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Light {
     /// Tolerates shade or a north window.
     Low,

@@ -1,10 +1,15 @@
-//! The global plant catalog: how much light a plant wants and which plants grow well together.
+//! The global plant catalog: species and their care needs, which plants grow well together, and
+//! the personalities plants speak with.
 
 mod companion;
 mod light;
+mod personality;
+mod plant;
 
 pub use companion::CompanionKind;
 pub use light::Light;
+pub use personality::{InvalidPersonalityKey, Personality, PersonalityId, PersonalityKey};
+pub use plant::{CatalogPlant, CatalogPlantId, CompanionLink};
 
 /// A wire name that is not one of a closed set of values.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

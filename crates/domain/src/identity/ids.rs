@@ -1,36 +1,6 @@
 //! Identifiers of tenants and users: UUID v7, so that ids sort by creation time.
 
-use std::fmt;
-
-use uuid::Uuid;
-
-macro_rules! uuid_id {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(Uuid);
-
-        impl $name {
-            /// Wraps a stored or generated id.
-            #[must_use]
-            pub const fn from_uuid(id: Uuid) -> Self {
-                Self(id)
-            }
-
-            /// The UUID.
-            #[must_use]
-            pub const fn as_uuid(&self) -> Uuid {
-                self.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.fmt(f)
-            }
-        }
-    };
-}
+use crate::ids::uuid_id;
 
 uuid_id!(
     /// The id of a tenant.
@@ -43,6 +13,8 @@ uuid_id!(
 
 #[cfg(test)]
 mod tests {
+    use uuid::Uuid;
+
     use super::*;
 
     #[test]
