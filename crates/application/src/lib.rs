@@ -7,8 +7,12 @@
 #![forbid(unsafe_code)]
 
 pub mod admin;
+pub mod catalog;
+pub mod chat;
+pub mod flags;
 pub mod identity;
 pub mod ops;
 pub mod paging;
+pub mod plants;
 pub mod store;
 pub mod system;

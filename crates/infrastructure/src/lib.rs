@@ -4,6 +4,9 @@
 //! Driver errors are translated here, at the seam, into the ports' own error types.
 #![forbid(unsafe_code)]
 
+pub mod cache;
+pub mod flags;
+pub mod openai;
 pub mod persistence;
 pub mod redis;
 pub mod security;

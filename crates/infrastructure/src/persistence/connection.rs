@@ -94,6 +94,15 @@ impl Database {
         &self.connection
     }
 
+    /// Calls `observer` with the SQL of every statement run through this handle and the clones
+    /// made from it afterwards (metrics, and tests that count queries).
+    #[must_use]
+    pub fn observing_statements(mut self, observer: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        self.connection
+            .set_metric_callback(move |info| observer(&info.statement.sql));
+        self
+    }
+
     /// Closes every connection of the pool, waiting for the ones in use to be returned.
     ///
     /// # Errors

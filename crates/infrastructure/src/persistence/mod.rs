@@ -2,14 +2,17 @@
 //! repositories implementing the application's storage ports.
 
 mod audit_log;
+mod catalog;
 mod connection;
 mod entities;
 mod health;
 pub mod identity;
+pub mod plants;
 mod schema;
 mod store_error;
 
 pub use audit_log::SeaOrmAuditLog;
+pub use catalog::SeaOrmCatalogRepository;
 pub use connection::{Database, DatabaseSettings, PersistenceError};
 pub use health::{DatabaseProbe, MigrationsProbe};
 pub use schema::SeaOrmSchemaMigrator;

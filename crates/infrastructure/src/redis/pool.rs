@@ -93,6 +93,30 @@ impl RedisPool {
         }
     }
 
+    /// Runs one command within the timeout (pool wait included).
+    ///
+    /// # Errors
+    /// [`RedisError::Unavailable`] when Redis does not answer in time or fails the command.
+    pub async fn query<T: deadpool_redis::redis::FromRedisValue>(
+        &self,
+        command: &deadpool_redis::redis::Cmd,
+    ) -> Result<T, RedisError> {
+        let attempt = async {
+            let mut connection = self
+                .pool
+                .get()
+                .await
+                .map_err(|error| RedisError::Unavailable(error.to_string()))?;
+            command
+                .query_async(&mut connection)
+                .await
+                .map_err(|error| RedisError::Unavailable(error.to_string()))
+        };
+        tokio::time::timeout(self.timeout, attempt)
+            .await
+            .map_err(|_| RedisError::Unavailable("timed out".to_owned()))?
+    }
+
     /// Sends `PING` and expects `PONG`, within the timeout.
     ///
     /// # Errors

@@ -2,7 +2,10 @@
 //! types; nothing outside this crate sees them.
 
 pub(crate) mod admin_audit_log;
+pub(crate) mod catalog_plants;
+pub(crate) mod companion_relationships;
 pub(crate) mod messages;
+pub(crate) mod personalities;
 pub(crate) mod refresh_tokens;
 pub(crate) mod sms_log;
 pub(crate) mod tenants;

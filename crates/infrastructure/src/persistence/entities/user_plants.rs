@@ -20,6 +20,19 @@ pub(crate) struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub(crate) enum Relation {}
+pub(crate) enum Relation {
+    #[sea_orm(
+        belongs_to = "super::catalog_plants::Entity",
+        from = "Column::CatalogPlantId",
+        to = "super::catalog_plants::Column::Id"
+    )]
+    CatalogPlant,
+    #[sea_orm(
+        belongs_to = "super::personalities::Entity",
+        from = "Column::PersonalityId",
+        to = "super::personalities::Column::Id"
+    )]
+    Personality,
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,182 @@
+use std::sync::Arc;
+
+use domain::catalog::{CatalogPlant, CatalogPlantId, CompanionKind, Personality, PersonalityKey};
+
+use super::{
+    CatalogSearch,
+    ports::{CatalogCache, CatalogRepository, CatalogSnapshot},
+};
+use crate::{
+    paging::{Page, PageRequest},
+    store::StoreError,
+};
+
+/// A species as `GET /catalog/{id}` shows it: with the plants it grows well or badly with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogEntry {
+    /// The species.
+    pub plant: CatalogPlant,
+    /// Its companions, by common name.
+    pub companions: Vec<Companion>,
+}
+
+/// One companion of a species.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Companion {
+    /// The other species.
+    pub catalog_plant_id: CatalogPlantId,
+    /// Its common name.
+    pub common_name: String,
+    /// Good or bad neighbours.
+    pub kind: CompanionKind,
+    /// Why.
+    pub reason: String,
+}
+
+/// Why a catalog entry cannot be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogEntryError {
+    /// No species has this id.
+    #[error("no catalog plant has this id")]
+    NotFound,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The catalog use cases. Every read is served from a snapshot cached under the catalog's
+/// current revision: a change to the stored catalog changes the revision, so the next read
+/// loads and caches a new snapshot (on every instance, whichever process made the change).
+#[derive(Clone)]
+pub struct Catalog {
+    repository: Arc<dyn CatalogRepository>,
+    cache: Arc<dyn CatalogCache>,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog").finish_non_exhaustive()
+    }
+}
+
+impl Catalog {
+    /// The use cases over the stored catalog and a cache.
+    #[must_use]
+    pub fn new(repository: Arc<dyn CatalogRepository>, cache: Arc<dyn CatalogCache>) -> Self {
+        Self { repository, cache }
+    }
+
+    /// The current snapshot, from the cache when it holds the current revision. A failing cache
+    /// is logged and bypassed: it costs speed, never an answer.
+    async fn snapshot(&self) -> Result<Arc<CatalogSnapshot>, StoreError> {
+        let revision = self.repository.revision().await?;
+        match self.cache.get(&revision).await {
+            Ok(Some(snapshot)) => return Ok(snapshot),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "catalog cache unreadable; reading the store"),
+        }
+        let snapshot = Arc::new(self.repository.snapshot().await?);
+        if let Err(error) = self.cache.put(&revision, snapshot.clone()).await {
+            tracing::warn!(%error, "catalog cache unwritable");
+        }
+        tracing::debug!(revision = %revision.0, "catalog snapshot loaded");
+        Ok(snapshot)
+    }
+
+    /// Species matching `search` (all when `None`), in creation order, one page.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    #[tracing::instrument(name = "catalog.list", skip_all, fields(limit = page.limit, search = search.is_some()))]
+    pub async fn list(
+        &self,
+        search: Option<&CatalogSearch>,
+        page: PageRequest,
+    ) -> Result<Page<CatalogPlant>, StoreError> {
+        let snapshot = self.snapshot().await?;
+        let after = page.after.map(CatalogPlantId::from_uuid);
+        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+        let items: Vec<CatalogPlant> = snapshot
+            .plants
+            .iter()
+            .filter(|plant| after.is_none_or(|after| plant.id > after))
+            .filter(|plant| search.is_none_or(|search| plant.matches(search.as_str())))
+            .take(limit.saturating_add(1))
+            .cloned()
+            .collect();
+        Ok(Page::from_overfetched(items, page.limit, |plant| {
+            plant.id.as_uuid()
+        }))
+    }
+
+    /// One species with its companions.
+    ///
+    /// # Errors
+    /// [`CatalogEntryError::NotFound`] for an unknown id.
+    #[tracing::instrument(name = "catalog.entry", skip_all, fields(catalog_plant_id = %id))]
+    pub async fn entry(&self, id: CatalogPlantId) -> Result<CatalogEntry, CatalogEntryError> {
+        let snapshot = self.snapshot().await?;
+        let plant = snapshot
+            .plants
+            .iter()
+            .find(|plant| plant.id == id)
+            .cloned()
+            .ok_or(CatalogEntryError::NotFound)?;
+        let mut companions: Vec<Companion> = snapshot
+            .companions
+            .iter()
+            .filter_map(|link| {
+                let other = link.other_than(id)?;
+                let other = snapshot.plants.iter().find(|plant| plant.id == other)?;
+                Some(Companion {
+                    catalog_plant_id: other.id,
+                    common_name: other.common_name.clone(),
+                    kind: link.kind,
+                    reason: link.reason.clone(),
+                })
+            })
+            .collect();
+        companions.sort_by(|a, b| a.common_name.cmp(&b.common_name));
+        Ok(CatalogEntry { plant, companions })
+    }
+
+    /// Every personality, by key.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    #[tracing::instrument(name = "catalog.personalities", skip_all)]
+    pub async fn personalities(&self) -> Result<Vec<Personality>, StoreError> {
+        Ok(self.snapshot().await?.personalities.clone())
+    }
+
+    /// The species with this id, if any.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn plant(&self, id: CatalogPlantId) -> Result<Option<CatalogPlant>, StoreError> {
+        Ok(self
+            .snapshot()
+            .await?
+            .plants
+            .iter()
+            .find(|plant| plant.id == id)
+            .cloned())
+    }
+
+    /// The personality with this key, if any.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn personality(
+        &self,
+        key: &PersonalityKey,
+    ) -> Result<Option<Personality>, StoreError> {
+        Ok(self
+            .snapshot()
+            .await?
+            .personalities
+            .iter()
+            .find(|personality| &personality.key == key)
+            .cloned())
+    }
+}

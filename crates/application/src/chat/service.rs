@@ -1,0 +1,236 @@
+use std::sync::Arc;
+
+use domain::{
+    chat::{Channel, ChatText, Direction, Intent, Message, MessageId, ReplySource},
+    plants::UserPlantId,
+};
+
+use super::ports::{ChatModel, ChatPrompt, MessageRepository, Speaker, Turn};
+use crate::{
+    catalog::Catalog,
+    flags::{FeatureFlags, Flag},
+    paging::{Page, PageRequest},
+    plants::{Owner, ports::UserPlantRepository},
+    store::StoreError,
+    system::{Clock, IdGenerator},
+};
+
+/// How many earlier messages the chat model sees.
+pub const CONTEXT_MESSAGES: u64 = 10;
+
+/// Everything conversations need, wired by the server.
+#[derive(Clone)]
+pub struct ConversationPorts {
+    /// Users' plants, to check ownership and find the personality.
+    pub plants: Arc<dyn UserPlantRepository>,
+    /// Messages.
+    pub messages: Arc<dyn MessageRepository>,
+    /// Personalities.
+    pub catalog: Catalog,
+    /// The chat model; `None` when no API key is configured.
+    pub model: Option<Arc<dyn ChatModel>>,
+    /// The `ai_chat` switch.
+    pub flags: Arc<dyn FeatureFlags>,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// New ids.
+    pub ids: Arc<dyn IdGenerator>,
+}
+
+impl std::fmt::Debug for ConversationPorts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConversationPorts").finish_non_exhaustive()
+    }
+}
+
+/// A plant's answer to a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatReply {
+    /// The reply's text.
+    pub reply: String,
+    /// The chat model, or the templates.
+    pub source: ReplySource,
+    /// The id of the stored reply.
+    pub message_id: MessageId,
+}
+
+/// Why a conversation cannot go on. The chat model failing is not one of them: the templates
+/// answer instead.
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    /// The caller has no such plant.
+    #[error("no such plant")]
+    PlantNotFound,
+    /// Something failed.
+    #[error("the conversation could not be stored")]
+    Unexpected(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl From<StoreError> for ChatError {
+    fn from(error: StoreError) -> Self {
+        Self::Unexpected(Box::new(error))
+    }
+}
+
+/// The conversation use cases.
+#[derive(Clone)]
+pub struct Conversations {
+    ports: ConversationPorts,
+}
+
+impl std::fmt::Debug for Conversations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Conversations").finish_non_exhaustive()
+    }
+}
+
+impl Conversations {
+    /// The use cases over `ports`.
+    #[must_use]
+    pub const fn new(ports: ConversationPorts) -> Self {
+        Self { ports }
+    }
+
+    /// Whether replies come from the chat model right now.
+    #[must_use]
+    pub fn model_is_live(&self) -> bool {
+        self.ports.model.is_some() && self.ports.flags.is_enabled(Flag::AiChat)
+    }
+
+    /// Sends `text` to the caller's plant and returns its reply, from the chat model when it is
+    /// configured, switched on and answers, else from the personality's template for the
+    /// message's intent. The message and the reply are stored together.
+    ///
+    /// # Errors
+    /// [`ChatError::PlantNotFound`] when the caller has no such plant.
+    #[tracing::instrument(name = "chat.send", skip_all, fields(user_id = %owner.user_id, plant_id = %plant_id, channel = channel.as_str(), source))]
+    pub async fn chat(
+        &self,
+        owner: Owner,
+        plant_id: UserPlantId,
+        text: &ChatText,
+        channel: Channel,
+    ) -> Result<ChatReply, ChatError> {
+        let owned = self
+            .ports
+            .plants
+            .find(owner, plant_id)
+            .await?
+            .ok_or(ChatError::PlantNotFound)?;
+        let personality = self
+            .ports
+            .catalog
+            .personality(&owned.plant.personality)
+            .await?
+            .ok_or_else(|| {
+                ChatError::Unexpected(
+                    format!(
+                        "personality {} is not in the catalog",
+                        owned.plant.personality
+                    )
+                    .into(),
+                )
+            })?;
+        let mut recent = self
+            .ports
+            .messages
+            .recent(owner.tenant_id, plant_id, CONTEXT_MESSAGES)
+            .await?;
+        recent.reverse();
+
+        let model_reply = match &self.ports.model {
+            Some(model) if self.ports.flags.is_enabled(Flag::AiChat) => {
+                let prompt = ChatPrompt {
+                    system_prompt: personality.system_prompt.clone(),
+                    history: recent.iter().map(turn_of).collect(),
+                    message: text.as_str().to_owned(),
+                };
+                match model.reply(&prompt).await {
+                    Ok(reply) if !reply.trim().is_empty() => Some(reply.trim().to_owned()),
+                    Ok(_) => {
+                        tracing::warn!("the chat model answered with nothing; using a template");
+                        None
+                    }
+                    Err(error) => {
+                        tracing::warn!(error = %error, "the chat model failed; using a template");
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let (reply, source) = match model_reply {
+            Some(reply) => (reply, ReplySource::Ai),
+            None => {
+                let pick = u64::try_from(recent.len()).unwrap_or(0);
+                let reply = personality.fallback_reply(
+                    Intent::of(text.as_str()),
+                    owned.plant.nickname.as_str(),
+                    pick,
+                );
+                (reply, ReplySource::Fallback)
+            }
+        };
+        tracing::Span::current().record("source", source.as_str());
+
+        let now = self.ports.clock.now();
+        let message = Message {
+            id: MessageId::from_uuid(self.ports.ids.new_id()),
+            plant_id,
+            direction: Direction::Inbound,
+            channel,
+            body: text.as_str().to_owned(),
+            source: None,
+            created_at: now,
+        };
+        let answer = Message {
+            id: MessageId::from_uuid(self.ports.ids.new_id()),
+            plant_id,
+            direction: Direction::Outbound,
+            channel,
+            body: reply.clone(),
+            source: Some(source),
+            created_at: now,
+        };
+        self.ports
+            .messages
+            .append_exchange(owner.tenant_id, &message, &answer)
+            .await?;
+        Ok(ChatReply {
+            reply,
+            source,
+            message_id: answer.id,
+        })
+    }
+
+    /// One page of the conversation with the caller's plant, newest first.
+    ///
+    /// # Errors
+    /// [`ChatError::PlantNotFound`] when the caller has no such plant.
+    #[tracing::instrument(name = "chat.history", skip_all, fields(user_id = %owner.user_id, plant_id = %plant_id))]
+    pub async fn history(
+        &self,
+        owner: Owner,
+        plant_id: UserPlantId,
+        page: PageRequest,
+    ) -> Result<Page<Message>, ChatError> {
+        if self.ports.plants.find(owner, plant_id).await?.is_none() {
+            return Err(ChatError::PlantNotFound);
+        }
+        Ok(self
+            .ports
+            .messages
+            .history(owner.tenant_id, plant_id, page)
+            .await?)
+    }
+}
+
+fn turn_of(message: &Message) -> Turn {
+    Turn {
+        speaker: match message.direction {
+            Direction::Inbound => Speaker::Owner,
+            Direction::Outbound => Speaker::Plant,
+        },
+        text: message.body.clone(),
+    }
+}

@@ -1,0 +1,215 @@
+use application::{
+    paging::{Page, PageRequest},
+    plants::{CatalogSummary, OwnedPlant, Owner, ports::UserPlantRepository},
+    store::StoreError,
+};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::{
+    catalog::{CatalogPlantId, PersonalityKey},
+    identity::{TenantId, UserId},
+    plants::{Nickname, UserPlant, UserPlantId},
+};
+use sea_orm::{
+    ColumnTrait, EntityTrait, FromQueryResult, Iterable as _, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, RelationTrait as _, Select, Set,
+};
+use uuid::Uuid;
+
+use crate::persistence::{
+    Database,
+    entities::{catalog_plants, personalities, user_plants},
+    store_error::store_error,
+};
+
+/// Users' plants, always scoped by tenant and owner.
+#[derive(Debug, Clone)]
+pub struct SeaOrmUserPlantRepository {
+    db: Database,
+}
+
+impl SeaOrmUserPlantRepository {
+    /// A repository over `db`.
+    #[must_use]
+    pub const fn new(db: Database) -> Self {
+        Self { db }
+    }
+
+    async fn personality_id(&self, key: &PersonalityKey) -> Result<Uuid, StoreError> {
+        personalities::Entity::find()
+            .filter(personalities::Column::Key.eq(key.as_str()))
+            .one(self.db.connection())
+            .await
+            .map_err(store_error)?
+            .map(|row| row.id)
+            .ok_or_else(|| corrupt(std::io::Error::other("unknown personality key")))
+    }
+}
+
+fn corrupt(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Unexpected(Box::new(error))
+}
+
+/// A plant joined with its species and personality key: one row per plant.
+#[derive(Debug, FromQueryResult)]
+struct PlantRow {
+    id: Uuid,
+    tenant_id: Uuid,
+    user_id: Uuid,
+    catalog_plant_id: Uuid,
+    nickname: String,
+    last_watered_at: Option<DateTime<Utc>>,
+    next_reminder_at: Option<DateTime<Utc>>,
+    is_active: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    personality_key: String,
+    common_name: String,
+    scientific_name: String,
+    watering_interval_days: i32,
+    light: String,
+}
+
+impl TryFrom<PlantRow> for OwnedPlant {
+    type Error = StoreError;
+
+    fn try_from(row: PlantRow) -> Result<Self, Self::Error> {
+        Ok(Self {
+            plant: UserPlant {
+                id: UserPlantId::from_uuid(row.id),
+                tenant_id: TenantId::from_uuid(row.tenant_id),
+                owner: UserId::from_uuid(row.user_id),
+                catalog_plant_id: CatalogPlantId::from_uuid(row.catalog_plant_id),
+                nickname: Nickname::parse(&row.nickname).map_err(corrupt)?,
+                personality: PersonalityKey::parse(&row.personality_key).map_err(corrupt)?,
+                last_watered_at: row.last_watered_at,
+                next_reminder_at: row.next_reminder_at,
+                is_active: row.is_active,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+            },
+            catalog: CatalogSummary {
+                id: CatalogPlantId::from_uuid(row.catalog_plant_id),
+                common_name: row.common_name,
+                scientific_name: row.scientific_name,
+                watering_interval_days: u32::try_from(row.watering_interval_days)
+                    .map_err(corrupt)?,
+                light: row.light.parse().map_err(corrupt)?,
+            },
+        })
+    }
+}
+
+/// The owner's plants joined with their species and personality: one statement.
+fn owned_by(owner: Owner) -> Select<user_plants::Entity> {
+    user_plants::Entity::find()
+        .select_only()
+        .columns(user_plants::Column::iter())
+        .column_as(personalities::Column::Key, "personality_key")
+        .column(catalog_plants::Column::CommonName)
+        .column(catalog_plants::Column::ScientificName)
+        .column(catalog_plants::Column::WateringIntervalDays)
+        .column(catalog_plants::Column::Light)
+        .join(
+            JoinType::InnerJoin,
+            user_plants::Relation::CatalogPlant.def(),
+        )
+        .join(
+            JoinType::InnerJoin,
+            user_plants::Relation::Personality.def(),
+        )
+        .filter(user_plants::Column::TenantId.eq(owner.tenant_id.as_uuid()))
+        .filter(user_plants::Column::UserId.eq(owner.user_id.as_uuid()))
+}
+
+#[async_trait]
+impl UserPlantRepository for SeaOrmUserPlantRepository {
+    #[tracing::instrument(name = "db.user_plants.create", skip_all)]
+    async fn create(&self, plant: &UserPlant) -> Result<(), StoreError> {
+        let personality_id = self.personality_id(&plant.personality).await?;
+        user_plants::Entity::insert(user_plants::ActiveModel {
+            id: Set(plant.id.as_uuid()),
+            tenant_id: Set(plant.tenant_id.as_uuid()),
+            user_id: Set(plant.owner.as_uuid()),
+            catalog_plant_id: Set(plant.catalog_plant_id.as_uuid()),
+            nickname: Set(plant.nickname.as_str().to_owned()),
+            personality_id: Set(personality_id),
+            last_watered_at: Set(plant.last_watered_at),
+            next_reminder_at: Set(plant.next_reminder_at),
+            is_active: Set(plant.is_active),
+            created_at: Set(plant.created_at),
+            updated_at: Set(plant.updated_at),
+        })
+        .exec_without_returning(self.db.connection())
+        .await
+        .map_err(store_error)?;
+        Ok(())
+    }
+
+    #[tracing::instrument(name = "db.user_plants.find", skip_all)]
+    async fn find(&self, owner: Owner, id: UserPlantId) -> Result<Option<OwnedPlant>, StoreError> {
+        owned_by(owner)
+            .filter(user_plants::Column::Id.eq(id.as_uuid()))
+            .into_model::<PlantRow>()
+            .one(self.db.connection())
+            .await
+            .map_err(store_error)?
+            .map(OwnedPlant::try_from)
+            .transpose()
+    }
+
+    #[tracing::instrument(name = "db.user_plants.list", skip_all, fields(limit = page.limit))]
+    async fn list(&self, owner: Owner, page: PageRequest) -> Result<Page<OwnedPlant>, StoreError> {
+        let mut query = owned_by(owner).order_by_asc(user_plants::Column::Id);
+        if let Some(after) = page.after {
+            query = query.filter(user_plants::Column::Id.gt(after));
+        }
+        let plants = query
+            .limit(page.limit + 1)
+            .into_model::<PlantRow>()
+            .all(self.db.connection())
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .map(OwnedPlant::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page::from_overfetched(plants, page.limit, |owned| {
+            owned.plant.id.as_uuid()
+        }))
+    }
+
+    #[tracing::instrument(name = "db.user_plants.update", skip_all)]
+    async fn update(&self, plant: &UserPlant) -> Result<bool, StoreError> {
+        let personality_id = self.personality_id(&plant.personality).await?;
+        let result = user_plants::Entity::update_many()
+            .set(user_plants::ActiveModel {
+                nickname: Set(plant.nickname.as_str().to_owned()),
+                personality_id: Set(personality_id),
+                last_watered_at: Set(plant.last_watered_at),
+                next_reminder_at: Set(plant.next_reminder_at),
+                is_active: Set(plant.is_active),
+                updated_at: Set(plant.updated_at),
+                ..Default::default()
+            })
+            .filter(user_plants::Column::Id.eq(plant.id.as_uuid()))
+            .filter(user_plants::Column::TenantId.eq(plant.tenant_id.as_uuid()))
+            .filter(user_plants::Column::UserId.eq(plant.owner.as_uuid()))
+            .exec(self.db.connection())
+            .await
+            .map_err(store_error)?;
+        Ok(result.rows_affected > 0)
+    }
+
+    #[tracing::instrument(name = "db.user_plants.delete", skip_all)]
+    async fn delete(&self, owner: Owner, id: UserPlantId) -> Result<bool, StoreError> {
+        // Messages go with the plant (ON DELETE CASCADE).
+        let result = user_plants::Entity::delete_many()
+            .filter(user_plants::Column::Id.eq(id.as_uuid()))
+            .filter(user_plants::Column::TenantId.eq(owner.tenant_id.as_uuid()))
+            .filter(user_plants::Column::UserId.eq(owner.user_id.as_uuid()))
+            .exec(self.db.connection())
+            .await
+            .map_err(store_error)?;
+        Ok(result.rows_affected > 0)
+    }
+}
