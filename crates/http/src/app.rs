@@ -8,11 +8,11 @@ use actix_web::{
 };
 
 use crate::{
-    ApiState, admin,
+    ApiState, admin, catalog,
     errors::{ApiError, FieldError},
     identity,
     middleware::{catch_panic::catch_panic, request_id::assign_request_id},
-    ops,
+    ops, plants,
 };
 
 /// Builds the actix application: state, extractor configuration, middleware and every route.
@@ -42,6 +42,8 @@ pub fn build_app(
         .configure(ops::docs::configure)
         .configure(identity::configure)
         .configure(admin::configure)
+        .configure(catalog::configure)
+        .configure(plants::configure)
         .configure(extra_routes)
         .default_service(web::to(route_not_found))
         .wrap(from_fn(catch_panic))

@@ -1,6 +1,6 @@
 //! The Plant Texts HTTP API on actix-web.
 //!
-//! Routes live under `/api/v2` and are grouped by capability (`ops`, `identity`, `admin`, later
+//! Routes live under `/api/v2` and are grouped by capability (`ops`, `identity`, `admin`, `catalog`,
 //! `plants`, ...). Every error leaves through [`errors::ApiError`], which owns the status mapping, writes the
 //! RFC 9457 problem body and logs the cause once. This crate depends on the application and the
 //! domain, never on infrastructure.
@@ -8,12 +8,15 @@
 
 pub mod admin;
 mod app;
+pub mod catalog;
 pub mod errors;
+mod fields;
 pub mod identity;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
 pub mod paging;
+pub mod plants;
 mod state;
 
 pub use app::build_app;

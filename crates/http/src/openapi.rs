@@ -5,7 +5,7 @@ use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use crate::{admin, errors, identity, ops};
+use crate::{admin, catalog, errors, identity, ops, plants};
 
 /// The whole API description served at `/api/v2/openapi.json`.
 #[derive(Debug, OpenApi)]
@@ -37,6 +37,17 @@ use crate::{admin, errors, identity, ops};
         admin::tenants::get_tenant,
         admin::users::update_user,
         admin::audit_log::audit_log,
+        catalog::routes::list_catalog,
+        catalog::routes::get_catalog_plant,
+        catalog::routes::list_personalities,
+        plants::routes::list_plants,
+        plants::routes::create_plant,
+        plants::routes::get_plant,
+        plants::routes::update_plant,
+        plants::routes::delete_plant,
+        plants::routes::water_plant,
+        plants::chat::chat,
+        plants::chat::messages,
     ),
     components(schemas(
         errors::Problem,
@@ -50,6 +61,8 @@ use crate::{admin, errors, identity, ops};
         (name = "ops", description = "Health, readiness and documentation"),
         (name = "auth", description = "Sign-up, login and sessions"),
         (name = "me", description = "The caller's own account, its export and erasure (GDPR)"),
+        (name = "catalog", description = "The public plant catalog and personalities (no token; cacheable)"),
+        (name = "plants", description = "The caller's plants and conversations with them"),
         (name = "admin", description = "Platform administration (X-Admin-API-Key); every call is audited"),
     ),
 )]

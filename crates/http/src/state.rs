@@ -3,7 +3,10 @@ use std::sync::{
     atomic::{AtomicBool, Ordering},
 };
 
-use application::{admin::Administration, identity::Identity, ops::CheckHealth};
+use application::{
+    admin::Administration, catalog::Catalog, chat::Conversations, identity::Identity,
+    ops::CheckHealth, plants::Plants,
+};
 
 /// Settings the HTTP layer needs, parsed from the configuration by the server.
 #[derive(Debug, Clone)]
@@ -45,6 +48,12 @@ pub struct ApiState {
     pub identity: Identity,
     /// Platform administration.
     pub admin: Administration,
+    /// The public catalog and personalities.
+    pub catalog: Catalog,
+    /// The caller's plants.
+    pub plants: Plants,
+    /// Conversations with plants.
+    pub conversations: Conversations,
     /// Shutdown state for readiness.
     pub lifecycle: Lifecycle,
     /// HTTP settings.

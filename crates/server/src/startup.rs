@@ -5,16 +5,24 @@ use std::{future::Future, net::TcpListener, sync::Arc, time::Duration};
 use actix_web::{HttpServer, dev::Server};
 use application::{
     admin::{Administration, AdministrationPorts},
+    catalog::{Catalog, ports::CatalogCache},
+    chat::{ChatModel, ConversationPorts, Conversations},
+    flags::{FeatureFlags, Flag},
     identity::{Identity, IdentityPorts, ports::HasherError},
     ops::{CheckHealth, EnsureSchema, HealthProbe, SchemaCheckError, StaticProbe},
+    plants::{PlantPorts, Plants},
 };
 use domain::ops::{CheckStatus, Dependency};
 use http_api::{ApiState, HttpSettings, Lifecycle, build_app};
 use infrastructure::{
+    cache::{InProcessCatalogCache, RedisCatalogCache},
+    flags::InMemoryFlags,
+    openai::{OpenAiChatModel, OpenAiError, OpenAiSettings},
     persistence::{
         Database, DatabaseProbe, MigrationsProbe, PersistenceError, SeaOrmAuditLog,
-        SeaOrmSchemaMigrator,
+        SeaOrmCatalogRepository, SeaOrmSchemaMigrator,
         identity::{SeaOrmRefreshTokenRepository, SeaOrmTenantRepository, SeaOrmUserRepository},
+        plants::{SeaOrmMessageRepository, SeaOrmUserPlantRepository},
     },
     redis::{RedisError, RedisPool, RedisProbe},
     security::{
@@ -43,6 +51,9 @@ pub enum StartupError {
     /// The password hasher rejected its parameters.
     #[error(transparent)]
     Hasher(#[from] HasherError),
+    /// The chat model client could not be built.
+    #[error(transparent)]
+    ChatModel(#[from] OpenAiError),
     /// The Redis URL is unusable.
     #[error(transparent)]
     Redis(#[from] RedisError),
@@ -96,17 +107,31 @@ impl Application {
             tracing::info!(?report, "reference data seeded");
         }
 
-        let redis_probe: Arc<dyn HealthProbe> = match &settings.redis {
+        let redis = match &settings.redis {
             Some(redis_settings) => {
                 let redis = RedisPool::new(redis_settings)?;
                 if let Err(error) = redis.wait_until_ready(redis_settings.connect_retries).await {
                     // Redis is optional: the service starts degraded and the pool reconnects later.
                     tracing::warn!(%error, "Redis unreachable at startup; continuing degraded");
                 }
-                Arc::new(RedisProbe::new(redis))
+                Some(redis)
             }
+            None => None,
+        };
+        let redis_probe: Arc<dyn HealthProbe> = match &redis {
+            Some(redis) => Arc::new(RedisProbe::new(redis.clone())),
             None => Arc::new(StaticProbe::new(Dependency::Redis, CheckStatus::Disabled)),
         };
+        let catalog_cache: Arc<dyn CatalogCache> = match &redis {
+            Some(redis) => Arc::new(RedisCatalogCache::new(redis.clone(), "plant-texts:")),
+            None => Arc::new(InProcessCatalogCache::new()),
+        };
+        let flags = Arc::new(InMemoryFlags::new(|flag| match flag {
+            Flag::RuleEngine => settings.flags.rule_engine,
+            Flag::ComplianceEnforcement => settings.flags.compliance_enforcement,
+            Flag::AiChat => settings.flags.ai_chat,
+            Flag::SmsReminders => settings.flags.sms_reminders,
+        }));
         let openai_mode = if settings.openai.api_key.is_some() && settings.flags.ai_chat {
             CheckStatus::Live
         } else {
@@ -129,11 +154,16 @@ impl Application {
         );
 
         let (identity, admin) = identity_use_cases(&database, settings)?;
+        let (catalog, plants, conversations) =
+            plant_use_cases(&database, settings, catalog_cache, flags)?;
         let lifecycle = Lifecycle::default();
         let state = ApiState {
             health,
             identity,
             admin,
+            catalog,
+            plants,
+            conversations,
             lifecycle: lifecycle.clone(),
             settings: HttpSettings {
                 version: env!("CARGO_PKG_VERSION"),
@@ -242,6 +272,56 @@ pub fn identity_use_cases(
         ids,
     });
     Ok((identity, admin))
+}
+
+/// The catalog, plant and conversation use cases over the database, a catalog cache and the
+/// feature flags; the chat model is OpenAI when a key is configured.
+///
+/// # Errors
+/// [`StartupError::ChatModel`] when the OpenAI client cannot be built.
+pub fn plant_use_cases(
+    database: &Database,
+    settings: &Settings,
+    catalog_cache: Arc<dyn CatalogCache>,
+    flags: Arc<dyn FeatureFlags>,
+) -> Result<(Catalog, Plants, Conversations), StartupError> {
+    let catalog = Catalog::new(
+        Arc::new(SeaOrmCatalogRepository::new(database.clone())),
+        catalog_cache,
+    );
+    let user_plants = Arc::new(SeaOrmUserPlantRepository::new(database.clone()));
+    let clock = Arc::new(SystemClock);
+    let ids = Arc::new(UuidV7Ids);
+    let model: Option<Arc<dyn ChatModel>> = match &settings.openai.api_key {
+        Some(api_key) => Some(Arc::new(OpenAiChatModel::new(OpenAiSettings {
+            api_key: api_key.clone(),
+            base_url: settings.openai.base_url.clone(),
+            model: settings.openai.model.clone(),
+            max_tokens: settings.openai.max_tokens,
+            temperature: settings.openai.temperature,
+            attempt_timeout: settings.openai.timeout,
+            max_attempts: settings.openai.max_attempts,
+            budget: settings.openai.budget,
+            initial_backoff: Duration::from_millis(500),
+        })?)),
+        None => None,
+    };
+    let plants = Plants::new(PlantPorts {
+        plants: user_plants.clone(),
+        catalog: catalog.clone(),
+        clock: clock.clone(),
+        ids: ids.clone(),
+    });
+    let conversations = Conversations::new(ConversationPorts {
+        plants: user_plants,
+        messages: Arc::new(SeaOrmMessageRepository::new(database.clone())),
+        catalog: catalog.clone(),
+        model,
+        flags,
+        clock,
+        ids,
+    });
+    Ok((catalog, plants, conversations))
 }
 
 /// Completes on SIGTERM or SIGINT (Ctrl-C).

@@ -11,7 +11,8 @@ use uuid::Uuid;
 use crate::{
     ApiState,
     errors::{ApiError, Problem, Refusal},
-    identity::{documents::FieldErrors, extractors::PlatformAdmin},
+    fields::FieldErrors,
+    identity::extractors::PlatformAdmin,
     paging::{PageDocument, PageQuery},
 };
 

@@ -10,10 +10,8 @@ use uuid::Uuid;
 use crate::{
     ApiState,
     errors::{ApiError, Problem},
-    identity::{
-        documents::{FieldErrors, UserDocument},
-        extractors::PlatformAdmin,
-    },
+    fields::FieldErrors,
+    identity::{documents::UserDocument, extractors::PlatformAdmin},
 };
 
 /// PATCH /api/v2/admin/users/{id}

@@ -2,9 +2,12 @@
 
 use application::{
     admin::{CreateTenantError, UpdateUserError},
+    catalog::CatalogEntryError,
+    chat::ChatError,
     identity::{
         EraseError, LoginError, ProfileError, RefreshError, RegisterError, UpdateProfileError,
     },
+    plants::{CreatePlantError, PlantError, UpdatePlantError},
     store::StoreError,
 };
 
@@ -109,6 +112,59 @@ impl From<UpdateUserError> for ApiError {
         match error {
             UpdateUserError::NotFound => Refusal::ResourceNotFound.into(),
             UpdateUserError::Unexpected(source) => unexpected(source),
+        }
+    }
+}
+
+impl From<CatalogEntryError> for ApiError {
+    fn from(error: CatalogEntryError) -> Self {
+        match error {
+            CatalogEntryError::NotFound => Refusal::ResourceNotFound.into(),
+            CatalogEntryError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<CreatePlantError> for ApiError {
+    fn from(error: CreatePlantError) -> Self {
+        match error {
+            CreatePlantError::UnknownCatalogPlant => {
+                Self::invalid_field("catalog_plant_id", "no catalog plant has this id")
+            }
+            CreatePlantError::UnknownPersonality => {
+                Self::invalid_field("personality", "no personality has this key")
+            }
+            CreatePlantError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<UpdatePlantError> for ApiError {
+    fn from(error: UpdatePlantError) -> Self {
+        match error {
+            UpdatePlantError::NotFound => Refusal::ResourceNotFound.into(),
+            UpdatePlantError::UnknownPersonality => {
+                Self::invalid_field("personality", "no personality has this key")
+            }
+            UpdatePlantError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<PlantError> for ApiError {
+    fn from(error: PlantError) -> Self {
+        match error {
+            PlantError::NotFound => Refusal::ResourceNotFound.into(),
+            PlantError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<ChatError> for ApiError {
+    fn from(error: ChatError) -> Self {
+        match error {
+            ChatError::PlantNotFound => Refusal::ResourceNotFound.into(),
+            ChatError::Unexpected(source) => unexpected(source),
         }
     }
 }

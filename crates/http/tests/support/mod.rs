@@ -9,17 +9,23 @@ use std::{sync::Arc, time::Duration};
 
 use application::{
     admin::{Administration, AdministrationPorts},
+    catalog::Catalog,
+    chat::{ConversationPorts, Conversations},
     identity::{Identity, IdentityPorts},
     ops::{CheckHealth, StaticProbe},
+    plants::{PlantPorts, Plants},
 };
 use domain::{
     ops::{CheckStatus, Dependency},
     secret::Secret,
 };
 use infrastructure::{
+    cache::InProcessCatalogCache,
+    flags::InMemoryFlags,
     persistence::{
-        Database, DatabaseSettings, SeaOrmAuditLog,
+        Database, DatabaseSettings, SeaOrmAuditLog, SeaOrmCatalogRepository,
         identity::{SeaOrmRefreshTokenRepository, SeaOrmTenantRepository, SeaOrmUserRepository},
+        plants::{SeaOrmMessageRepository, SeaOrmUserPlantRepository},
     },
     security::{
         Argon2Parameters, Argon2PasswordHasher, JwtSettings, JwtTokenService, Sha256AdminKeyring,
@@ -74,6 +80,26 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Ids),
     });
+    let catalog = Catalog::new(
+        Arc::new(SeaOrmCatalogRepository::new(database.clone())),
+        Arc::new(InProcessCatalogCache::new()),
+    );
+    let user_plants = Arc::new(SeaOrmUserPlantRepository::new(database.clone()));
+    let plants = Plants::new(PlantPorts {
+        plants: user_plants.clone(),
+        catalog: catalog.clone(),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(UuidV7Ids),
+    });
+    let conversations = Conversations::new(ConversationPorts {
+        plants: user_plants,
+        messages: Arc::new(SeaOrmMessageRepository::new(database.clone())),
+        catalog: catalog.clone(),
+        model: None,
+        flags: Arc::new(InMemoryFlags::new(|_| true)),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(UuidV7Ids),
+    });
     let keys: Vec<Secret> = admin_keys.iter().map(|key| Secret::new(*key)).collect();
     let admin = Administration::new(AdministrationPorts {
         keyring: Arc::new(Sha256AdminKeyring::new(&keys)),
@@ -94,6 +120,9 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
         ),
         identity,
         admin,
+        catalog,
+        plants,
+        conversations,
         lifecycle: Lifecycle::default(),
         settings: HttpSettings {
             version: "test",

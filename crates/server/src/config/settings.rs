@@ -82,6 +82,10 @@ pub struct OpenAiSettings {
     pub max_attempts: u32,
     /// Time limit of all attempts together.
     pub budget: Duration,
+    /// Longest reply, in tokens.
+    pub max_tokens: u32,
+    /// Sampling temperature, 0-2.
+    pub temperature: f32,
 }
 
 /// Twilio credentials; present only when all three are set.
@@ -439,6 +443,8 @@ impl Settings {
             timeout: secs(openai_timeout),
             max_attempts: r.number("OPENAI_MAX_ATTEMPTS", 3, 1, 10),
             budget: secs(openai_budget),
+            max_tokens: r.number("OPENAI_MAX_TOKENS", 200, 1, 4096),
+            temperature: r.number("OPENAI_TEMPERATURE", 0.8_f32, 0.0, 2.0),
         };
 
         // Twilio.
