@@ -1,16 +1,17 @@
 //! The system clock and UUID v7 ids.
 
 use application::system::{Clock, IdGenerator};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound as _, Utc};
 use uuid::Uuid;
 
-/// The wall clock.
+/// The wall clock, to the microsecond: PostgreSQL keeps microseconds, so a time returned by a
+/// use case equals the time read back later.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        Utc::now().trunc_subsecs(6)
     }
 }
 

@@ -498,3 +498,46 @@ impl TestApp {
         self.get("/api/v2/openapi.json").await
     }
 }
+
+impl TestApp {
+    /// The id of the catalog species whose common name is `common_name`.
+    pub async fn catalog_id(&self, common_name: &str) -> String {
+        let response = self
+            .get(&format!("/api/v2/catalog?q={common_name}&limit=100"))
+            .await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        response.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|item| item["common_name"] == common_name)
+            .unwrap_or_else(|| panic!("{common_name} is in the catalog"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Adds a plant of `common_name` called `nickname` for `user`.
+    pub async fn add_plant(&self, user: &TestUser, common_name: &str, nickname: &str) -> Value {
+        let catalog_plant_id = self.catalog_id(common_name).await;
+        let response = self
+            .post_json_as(
+                &user.access_token,
+                "/api/v2/plants",
+                &serde_json::json!({"catalog_plant_id": catalog_plant_id, "nickname": nickname}),
+            )
+            .await;
+        assert_eq!(response.status, 201, "{}", response.body);
+        response.json()
+    }
+
+    /// POST /api/v2/plants/{id}/chat
+    pub async fn chat(&self, user: &TestUser, plant_id: &str, message: &str) -> TestResponse {
+        self.post_json_as(
+            &user.access_token,
+            &format!("/api/v2/plants/{plant_id}/chat"),
+            &serde_json::json!({"message": message}),
+        )
+        .await
+    }
+}
