@@ -180,3 +180,170 @@ impl Catalog {
             .cloned())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{
+        Mutex,
+        atomic::{AtomicUsize, Ordering},
+    };
+
+    use async_trait::async_trait;
+    use domain::catalog::Light;
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::catalog::ports::{CacheError, CatalogRevision};
+
+    /// A stored catalog whose revision the test moves, counting full loads.
+    struct Store {
+        revision: Mutex<String>,
+        loads: AtomicUsize,
+        plants: Vec<CatalogPlant>,
+    }
+
+    #[async_trait]
+    impl CatalogRepository for Store {
+        async fn revision(&self) -> Result<CatalogRevision, StoreError> {
+            Ok(CatalogRevision(self.revision.lock().unwrap().clone()))
+        }
+
+        async fn snapshot(&self) -> Result<CatalogSnapshot, StoreError> {
+            self.loads.fetch_add(1, Ordering::SeqCst);
+            Ok(CatalogSnapshot {
+                plants: self.plants.clone(),
+                companions: Vec::new(),
+                personalities: Vec::new(),
+            })
+        }
+    }
+
+    /// One slot, or a cache that always fails.
+    #[derive(Default)]
+    struct Slot {
+        broken: bool,
+        held: Mutex<Option<(CatalogRevision, Arc<CatalogSnapshot>)>>,
+    }
+
+    #[async_trait]
+    impl CatalogCache for Slot {
+        async fn get(
+            &self,
+            revision: &CatalogRevision,
+        ) -> Result<Option<Arc<CatalogSnapshot>>, CacheError> {
+            if self.broken {
+                return Err(CacheError("down".into()));
+            }
+            let held = self.held.lock().unwrap();
+            Ok(held
+                .as_ref()
+                .filter(|(r, _)| r == revision)
+                .map(|(_, s)| s.clone()))
+        }
+
+        async fn put(
+            &self,
+            revision: &CatalogRevision,
+            snapshot: Arc<CatalogSnapshot>,
+        ) -> Result<(), CacheError> {
+            if self.broken {
+                return Err(CacheError("down".into()));
+            }
+            *self.held.lock().unwrap() = Some((revision.clone(), snapshot));
+            Ok(())
+        }
+    }
+
+    fn species(name: &str) -> CatalogPlant {
+        CatalogPlant {
+            id: CatalogPlantId::from_uuid(Uuid::now_v7()),
+            common_name: name.to_owned(),
+            scientific_name: format!("{name} botanica"),
+            watering_interval_days: 3,
+            light: Light::Medium,
+            default_personality: PersonalityKey::parse("chill_friend").unwrap(),
+            restricted_reason: None,
+        }
+    }
+
+    fn store() -> Arc<Store> {
+        Arc::new(Store {
+            revision: Mutex::new("1".to_owned()),
+            loads: AtomicUsize::new(0),
+            plants: ["Aloe", "Basil", "Cactus"].map(species).to_vec(),
+        })
+    }
+
+    #[tokio::test]
+    async fn reads_are_served_from_the_cache_until_the_revision_changes() {
+        let store = store();
+        let catalog = Catalog::new(store.clone(), Arc::new(Slot::default()));
+        for _ in 0..3 {
+            catalog.list(None, PageRequest::default()).await.unwrap();
+        }
+        assert_eq!(store.loads.load(Ordering::SeqCst), 1);
+        *store.revision.lock().unwrap() = "2".to_owned();
+        catalog.list(None, PageRequest::default()).await.unwrap();
+        assert_eq!(store.loads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_broken_cache_costs_a_load_per_read_but_never_an_answer() {
+        let store = store();
+        let broken = Slot {
+            broken: true,
+            ..Slot::default()
+        };
+        let catalog = Catalog::new(store.clone(), Arc::new(broken));
+        for _ in 0..2 {
+            assert_eq!(
+                catalog
+                    .list(None, PageRequest::default())
+                    .await
+                    .unwrap()
+                    .items
+                    .len(),
+                3
+            );
+        }
+        assert_eq!(store.loads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_search_pages_through_the_matching_species_only() {
+        let catalog = Catalog::new(store(), Arc::new(Slot::default()));
+        let search = CatalogSearch::parse("a").unwrap();
+        let first = catalog
+            .list(
+                search.as_ref(),
+                PageRequest {
+                    limit: 2,
+                    after: None,
+                },
+            )
+            .await
+            .unwrap();
+        let names: Vec<_> = first.items.iter().map(|p| p.common_name.as_str()).collect();
+        assert_eq!(names, ["Aloe", "Basil"]);
+        let rest = catalog
+            .list(
+                search.as_ref(),
+                PageRequest {
+                    limit: 2,
+                    after: first.next_after,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(rest.items[0].common_name, "Cactus");
+        assert_eq!(rest.next_after, None);
+        let entry = catalog.entry(first.items[0].id).await.unwrap();
+        assert!(entry.companions.is_empty());
+        assert!(matches!(
+            catalog
+                .entry(CatalogPlantId::from_uuid(Uuid::now_v7()))
+                .await,
+            Err(CatalogEntryError::NotFound)
+        ));
+    }
+}
