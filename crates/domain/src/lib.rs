@@ -12,3 +12,4 @@ pub mod ops;
 pub mod phone;
 pub mod plants;
 pub mod secret;
+mod text;

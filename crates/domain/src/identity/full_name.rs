@@ -1,3 +1,5 @@
+use crate::text::trimmed_printable;
+
 /// A person's name as they write it: 1-100 characters after trimming, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FullName(String);
@@ -13,13 +15,9 @@ impl FullName {
     /// # Errors
     /// [`InvalidFullName`] when it is empty, longer than 100 characters or holds control characters.
     pub fn parse(text: &str) -> Result<Self, InvalidFullName> {
-        let trimmed = text.trim();
-        let length = trimmed.chars().count();
-        if (1..=100).contains(&length) && !trimmed.chars().any(char::is_control) {
-            Ok(Self(trimmed.to_owned()))
-        } else {
-            Err(InvalidFullName)
-        }
+        trimmed_printable(text, 100)
+            .map(|name| Self(name.to_owned()))
+            .ok_or(InvalidFullName)
     }
 
     /// The trimmed name.

@@ -1,3 +1,5 @@
+use crate::text::trimmed_printable;
+
 /// What an owner calls a plant: any printable text of 1-50 characters after trimming. Quotes,
 /// semicolons, HTML and SQL-looking words are ordinary text, kept verbatim: queries are
 /// parameterised, so nothing needs filtering.
@@ -18,13 +20,9 @@ impl Nickname {
     /// # Errors
     /// [`InvalidNickname`] when it is blank, too long or holds control characters.
     pub fn parse(text: &str) -> Result<Self, InvalidNickname> {
-        let trimmed = text.trim();
-        let length = trimmed.chars().count();
-        if (1..=Self::MAX_CHARS).contains(&length) && !trimmed.chars().any(char::is_control) {
-            Ok(Self(trimmed.to_owned()))
-        } else {
-            Err(InvalidNickname)
-        }
+        trimmed_printable(text, Self::MAX_CHARS)
+            .map(|nickname| Self(nickname.to_owned()))
+            .ok_or(InvalidNickname)
     }
 
     /// The nickname.

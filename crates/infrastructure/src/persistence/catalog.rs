@@ -18,7 +18,7 @@ use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder, Statement};
 use crate::persistence::{
     Database,
     entities::{catalog_plants, companion_relationships, personalities},
-    store_error::store_error,
+    store_error::{corrupt, store_error},
 };
 
 /// The catalog tables.
@@ -33,10 +33,6 @@ impl SeaOrmCatalogRepository {
     pub const fn new(db: Database) -> Self {
         Self { db }
     }
-}
-
-fn corrupt(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
-    StoreError::Unexpected(Box::new(error))
 }
 
 /// Counts and the latest change of the catalog tables: any insert, delete or update of a

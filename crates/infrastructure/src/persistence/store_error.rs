@@ -14,6 +14,11 @@ pub(crate) fn store_error(error: DbErr) -> StoreError {
     }
 }
 
+/// A stored value that does not parse into its domain type: the data is wrong, not the request.
+pub(crate) fn corrupt(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Unexpected(Box::new(error))
+}
+
 /// The message of a unique-constraint violation, which names the constraint or column on both
 /// databases (`ux_users_tenant_email`, `users.phone`, `users_phone_key`).
 pub(crate) fn unique_violation(error: &DbErr) -> Option<String> {

@@ -122,27 +122,14 @@ impl RedisPool {
     /// # Errors
     /// [`RedisError::Unavailable`] when Redis does not answer in time or answers wrongly.
     pub async fn ping(&self) -> Result<(), RedisError> {
-        let attempt = async {
-            let mut connection = self
-                .pool
-                .get()
-                .await
-                .map_err(|error| RedisError::Unavailable(error.to_string()))?;
-            let answer: String = deadpool_redis::redis::cmd("PING")
-                .query_async(&mut connection)
-                .await
-                .map_err(|error| RedisError::Unavailable(error.to_string()))?;
-            if answer == "PONG" {
-                Ok(())
-            } else {
-                Err(RedisError::Unavailable(format!(
-                    "unexpected answer {answer}"
-                )))
-            }
-        };
-        tokio::time::timeout(self.timeout, attempt)
-            .await
-            .map_err(|_| RedisError::Unavailable("timed out".to_owned()))?
+        let answer: String = self.query(&deadpool_redis::redis::cmd("PING")).await?;
+        if answer == "PONG" {
+            Ok(())
+        } else {
+            Err(RedisError::Unavailable(format!(
+                "unexpected answer {answer}"
+            )))
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use sea_orm::{
 use crate::persistence::{
     Database,
     entities::{messages, sms_log, user_plants, users},
-    store_error::{store_error, unique_violation},
+    store_error::{corrupt, store_error, unique_violation},
 };
 
 /// User accounts in the relational database. Every query but `find_on_platform` filters on the
@@ -34,10 +34,6 @@ impl SeaOrmUserRepository {
     pub const fn new(db: Database) -> Self {
         Self { db }
     }
-}
-
-fn corrupt(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
-    StoreError::Unexpected(Box::new(error))
 }
 
 fn to_domain(row: users::Model) -> Result<User, StoreError> {

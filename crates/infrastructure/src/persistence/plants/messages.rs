@@ -13,7 +13,11 @@ use sea_orm::{
     ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
-use crate::persistence::{Database, entities::messages, store_error::store_error};
+use crate::persistence::{
+    Database,
+    entities::messages,
+    store_error::{corrupt, store_error},
+};
 
 /// Conversation messages, scoped by tenant and plant.
 #[derive(Debug, Clone)]
@@ -27,10 +31,6 @@ impl SeaOrmMessageRepository {
     pub const fn new(db: Database) -> Self {
         Self { db }
     }
-}
-
-fn corrupt(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
-    StoreError::Unexpected(Box::new(error))
 }
 
 fn to_domain(row: messages::Model) -> Result<Message, StoreError> {

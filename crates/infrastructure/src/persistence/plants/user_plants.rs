@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::persistence::{
     Database,
     entities::{catalog_plants, personalities, user_plants},
-    store_error::store_error,
+    store_error::{corrupt, store_error},
 };
 
 /// Users' plants, always scoped by tenant and owner.
@@ -44,10 +44,6 @@ impl SeaOrmUserPlantRepository {
             .map(|row| row.id)
             .ok_or_else(|| corrupt(std::io::Error::other("unknown personality key")))
     }
-}
-
-fn corrupt(error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
-    StoreError::Unexpected(Box::new(error))
 }
 
 /// A plant joined with its species and personality key: one row per plant.
