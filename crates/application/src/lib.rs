@@ -14,5 +14,6 @@ pub mod identity;
 pub mod ops;
 pub mod paging;
 pub mod plants;
+pub mod sms;
 pub mod store;
 pub mod system;

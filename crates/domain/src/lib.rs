@@ -12,4 +12,5 @@ pub mod ops;
 pub mod phone;
 pub mod plants;
 pub mod secret;
+pub mod sms;
 mod text;

@@ -11,3 +11,4 @@ pub mod persistence;
 pub mod redis;
 pub mod security;
 pub mod system;
+pub mod twilio;

@@ -1,0 +1,44 @@
+/// The text of an SMS: 1-1600 characters (Twilio's limit for one message, split by the carrier).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsBody(String);
+
+/// Why a text cannot be sent as an SMS.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("an SMS must be 1 to 1600 characters")]
+pub struct InvalidSmsBody;
+
+impl SmsBody {
+    /// Longest body, in characters.
+    pub const MAX_CHARS: usize = 1600;
+
+    /// Checks the length of `text`, kept as given.
+    ///
+    /// # Errors
+    /// [`InvalidSmsBody`] when it is empty or longer than 1600 characters.
+    pub fn parse(text: &str) -> Result<Self, InvalidSmsBody> {
+        if (1..=Self::MAX_CHARS).contains(&text.chars().count()) {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(InvalidSmsBody)
+        }
+    }
+
+    /// The text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_of_one_to_sixteen_hundred_characters_are_accepted() {
+        assert!(SmsBody::parse("a").is_ok());
+        assert!(SmsBody::parse(&"é".repeat(1600)).is_ok());
+        assert_eq!(SmsBody::parse(""), Err(InvalidSmsBody));
+        assert_eq!(SmsBody::parse(&"a".repeat(1601)), Err(InvalidSmsBody));
+    }
+}

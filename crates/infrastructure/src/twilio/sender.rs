@@ -1,0 +1,129 @@
+use std::time::Duration;
+
+use application::sms::{OutgoingSms, SendSmsError, SentSms, SmsSender};
+use async_trait::async_trait;
+use domain::{phone::PhoneNumber, secret::Secret, sms::SmsStatus};
+use serde::Deserialize;
+
+/// Twilio credentials and endpoint.
+#[derive(Debug, Clone)]
+pub struct TwilioSettings {
+    /// `https://api.twilio.com`, or a mock in tests.
+    pub base_url: String,
+    /// The account SID (`AC...`).
+    pub account_sid: String,
+    /// The auth token: the basic-auth password, and the webhook signing key.
+    pub auth_token: Secret,
+    /// The number messages are sent from.
+    pub from: PhoneNumber,
+    /// Longest a send may take.
+    pub timeout: Duration,
+}
+
+/// The HTTP client could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("the Twilio client could not be built")]
+pub struct TwilioError(#[source] reqwest::Error);
+
+/// Sends through Twilio's Messages API: a form-encoded POST with basic auth.
+#[derive(Debug, Clone)]
+pub struct TwilioSmsSender {
+    client: reqwest::Client,
+    settings: TwilioSettings,
+    endpoint: String,
+}
+
+/// The fields of Twilio's answer we use.
+#[derive(Debug, Deserialize)]
+struct MessageResource {
+    sid: String,
+    status: Option<String>,
+}
+
+/// Twilio's error document.
+#[derive(Debug, Default, Deserialize)]
+struct TwilioErrorBody {
+    code: Option<i64>,
+    message: Option<String>,
+}
+
+impl TwilioSmsSender {
+    /// A sender for `settings`.
+    ///
+    /// # Errors
+    /// [`TwilioError`] when the HTTP client cannot be built.
+    pub fn new(settings: TwilioSettings) -> Result<Self, TwilioError> {
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("plant-texts/", env!("CARGO_PKG_VERSION")))
+            .timeout(settings.timeout)
+            .build()
+            .map_err(TwilioError)?;
+        let endpoint = format!(
+            "{}/2010-04-01/Accounts/{}/Messages.json",
+            settings.base_url.trim_end_matches('/'),
+            settings.account_sid
+        );
+        Ok(Self {
+            client,
+            settings,
+            endpoint,
+        })
+    }
+}
+
+#[async_trait]
+impl SmsSender for TwilioSmsSender {
+    #[tracing::instrument(name = "twilio.send", skip_all, fields(to = %sms.to.masked(), status_code))]
+    async fn send(&self, sms: &OutgoingSms) -> Result<SentSms, SendSmsError> {
+        let mut form = vec![
+            ("To", sms.to.as_str()),
+            ("From", self.settings.from.as_str()),
+            ("Body", sms.body.as_str()),
+        ];
+        if let Some(callback) = &sms.status_callback {
+            form.push(("StatusCallback", callback.as_str()));
+        }
+        let response = self
+            .client
+            .post(&self.endpoint)
+            .basic_auth(
+                &self.settings.account_sid,
+                Some(self.settings.auth_token.expose()),
+            )
+            .form(&form)
+            .send()
+            .await
+            .map_err(|error| {
+                SendSmsError::Unavailable(if error.is_timeout() {
+                    "timed out".to_owned()
+                } else {
+                    "connection failed".to_owned()
+                })
+            })?;
+        let status = response.status();
+        tracing::Span::current().record("status_code", status.as_u16());
+        if status.is_success() {
+            let message: MessageResource = response.json().await.map_err(|error| {
+                SendSmsError::Unavailable(format!("unreadable answer: {error}"))
+            })?;
+            let status = match message.status.as_deref() {
+                Some("sent") => SmsStatus::Sent,
+                _ => SmsStatus::Queued,
+            };
+            return Ok(SentSms {
+                provider_message_id: Some(message.sid),
+                status,
+            });
+        }
+        let body: TwilioErrorBody = response.json().await.unwrap_or_default();
+        let message = body
+            .message
+            .unwrap_or_else(|| format!("HTTP status {}", status.as_u16()));
+        let code = body.code.map(|code| code.to_string());
+        if status.is_server_error() || status.as_u16() == 429 {
+            Err(SendSmsError::Unavailable(message))
+        } else {
+            Err(SendSmsError::Rejected { code, message })
+        }
+    }
+}
