@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::errors::{ApiError, FieldError};
+use crate::{errors::ApiError, fields::FieldErrors};
 
 /// Pagination parameters of a list.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -19,42 +19,40 @@ pub struct PageQuery {
     pub cursor: Option<String>,
 }
 
+impl PageQuery {
+    /// The page asked for, recording a bad `limit` or `cursor` in `errors`, so that a query
+    /// with more parameters can report all its problems at once.
+    pub(crate) fn parse(self, errors: &mut FieldErrors) -> Option<PageRequest> {
+        let limit = match self.limit {
+            None => Some(DEFAULT_PAGE_SIZE),
+            Some(limit) => u64::try_from(limit)
+                .ok()
+                .filter(|limit| (1..=MAX_PAGE_SIZE).contains(limit)),
+        };
+        if limit.is_none() {
+            errors.add("limit", format!("must be between 1 and {MAX_PAGE_SIZE}"));
+        }
+        let after = match self.cursor.as_deref() {
+            None => Some(None),
+            Some(cursor) => decode_cursor(cursor).map(Some),
+        };
+        if after.is_none() {
+            errors.add("cursor", "is not a cursor returned by this list");
+        }
+        Some(PageRequest {
+            limit: limit?,
+            after: after?,
+        })
+    }
+}
+
 impl TryFrom<PageQuery> for PageRequest {
     type Error = ApiError;
 
     fn try_from(query: PageQuery) -> Result<Self, Self::Error> {
-        let mut errors = Vec::new();
-        let limit = match query.limit {
-            None => DEFAULT_PAGE_SIZE,
-            Some(limit) => match u64::try_from(limit) {
-                Ok(limit) if (1..=MAX_PAGE_SIZE).contains(&limit) => limit,
-                _ => {
-                    errors.push(FieldError {
-                        field: "limit".to_owned(),
-                        message: format!("must be between 1 and {MAX_PAGE_SIZE}"),
-                    });
-                    DEFAULT_PAGE_SIZE
-                }
-            },
-        };
-        let after = match query.cursor.as_deref() {
-            None => None,
-            Some(cursor) => {
-                let decoded = decode_cursor(cursor);
-                if decoded.is_none() {
-                    errors.push(FieldError {
-                        field: "cursor".to_owned(),
-                        message: "is not a cursor returned by this list".to_owned(),
-                    });
-                }
-                decoded
-            }
-        };
-        if errors.is_empty() {
-            Ok(Self { limit, after })
-        } else {
-            Err(ApiError::Validation(errors))
-        }
+        let mut errors = FieldErrors::default();
+        let page = query.parse(&mut errors);
+        errors.finish(page)
     }
 }
 

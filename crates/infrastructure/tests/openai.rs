@@ -102,6 +102,24 @@ async fn failing_once_then_answering(first: ResponseTemplate) -> MockServer {
     server
 }
 
+/// A mock answering every request with `template`, expecting `expected` requests when given.
+async fn answering_every_request(template: ResponseTemplate, expected: Option<u64>) -> MockServer {
+    let server = MockServer::start().await;
+    let mock = Mock::given(method("POST")).respond_with(template);
+    match expected {
+        Some(count) => mock.expect(count),
+        None => mock,
+    }
+    .mount(&server)
+    .await;
+    server
+}
+
+/// The OpenAI base URL of `server`.
+fn api_base(server: &MockServer) -> String {
+    format!("{}/v1", server.uri())
+}
+
 async fn requests(server: &MockServer) -> usize {
     server.received_requests().await.unwrap().len()
 }
@@ -128,7 +146,7 @@ async fn the_request_carries_the_prompt_the_history_the_settings_and_the_key() {
         .expect(1)
         .mount(&server)
         .await;
-    let (model, pauses) = model(settings(&format!("{}/v1", server.uri())));
+    let (model, pauses) = model(settings(&api_base(&server)));
 
     let reply = model.reply(&prompt()).await.unwrap();
 
@@ -144,7 +162,7 @@ async fn a_429_is_retried_after_the_time_its_retry_after_asks_for() {
             .set_body_json(json!({"error": {"type": "requests", "code": "rate_limit_exceeded"}})),
     )
     .await;
-    let (model, pauses) = model(settings(&format!("{}/v1", server.uri())));
+    let (model, pauses) = model(settings(&api_base(&server)));
 
     assert_eq!(model.reply(&prompt()).await.unwrap(), "a sip, please");
     assert_eq!(pauses.taken(), [Duration::from_secs(2)]);
@@ -155,7 +173,7 @@ async fn a_429_is_retried_after_the_time_its_retry_after_asks_for() {
 async fn server_errors_are_retried_with_a_jittered_backoff() {
     for status in [500, 502, 503, 504, 408, 409] {
         let server = failing_once_then_answering(ResponseTemplate::new(status)).await;
-        let (model, pauses) = model(settings(&format!("{}/v1", server.uri())));
+        let (model, pauses) = model(settings(&api_base(&server)));
 
         assert_eq!(
             model.reply(&prompt()).await.unwrap(),
@@ -174,13 +192,8 @@ async fn server_errors_are_retried_with_a_jittered_backoff() {
 
 #[tokio::test]
 async fn the_backoff_doubles_and_the_last_attempt_ends_in_unavailable() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503))
-        .expect(3)
-        .mount(&server)
-        .await;
-    let (model, pauses) = model(settings(&format!("{}/v1", server.uri())));
+    let server = answering_every_request(ResponseTemplate::new(503), Some(3)).await;
+    let (model, pauses) = model(settings(&api_base(&server)));
 
     let error = model.reply(&prompt()).await.unwrap_err();
 
@@ -238,13 +251,8 @@ async fn a_dropped_connection_is_retried() {
 #[tokio::test]
 async fn client_errors_are_not_retried() {
     for status in [400, 401, 403, 404] {
-        let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(status))
-            .expect(1)
-            .mount(&server)
-            .await;
-        let (model, pauses) = model(settings(&format!("{}/v1", server.uri())));
+        let server = answering_every_request(ResponseTemplate::new(status), Some(1)).await;
+        let (model, pauses) = model(settings(&api_base(&server)));
 
         let error = model.reply(&prompt()).await.unwrap_err();
 
@@ -258,15 +266,10 @@ async fn client_errors_are_not_retried() {
 
 #[tokio::test]
 async fn an_exhausted_quota_is_not_retried() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(429).set_body_json(json!({
+    let server = answering_every_request(ResponseTemplate::new(429).set_body_json(json!({
             "error": {"message": "You exceeded your current quota", "type": "insufficient_quota", "code": "insufficient_quota"}
-        })))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let (model, pauses) = model(settings(&format!("{}/v1", server.uri())));
+        })), Some(1)).await;
+    let (model, pauses) = model(settings(&api_base(&server)));
 
     let error = model.reply(&prompt()).await.unwrap_err();
 
@@ -276,13 +279,12 @@ async fn an_exhausted_quota_is_not_retried() {
 
 #[tokio::test]
 async fn an_attempt_that_outlasts_its_timeout_is_abandoned_and_retried() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(completion("too late").set_delay(Duration::from_secs(5)))
-        .expect(2)
-        .mount(&server)
-        .await;
-    let mut settings = settings(&format!("{}/v1", server.uri()));
+    let server = answering_every_request(
+        completion("too late").set_delay(Duration::from_secs(5)),
+        Some(2),
+    )
+    .await;
+    let mut settings = settings(&api_base(&server));
     settings.attempt_timeout = Duration::from_millis(200);
     settings.max_attempts = 2;
     settings.initial_backoff = Duration::from_millis(1);
@@ -298,12 +300,12 @@ async fn an_attempt_that_outlasts_its_timeout_is_abandoned_and_retried() {
 
 #[tokio::test]
 async fn the_overall_budget_ends_the_attempts_before_the_attempt_limit() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(completion("too late").set_delay(Duration::from_secs(5)))
-        .mount(&server)
-        .await;
-    let mut settings = settings(&format!("{}/v1", server.uri()));
+    let server = answering_every_request(
+        completion("too late").set_delay(Duration::from_secs(5)),
+        None,
+    )
+    .await;
+    let mut settings = settings(&api_base(&server));
     settings.attempt_timeout = Duration::from_millis(300);
     settings.budget = Duration::from_millis(450);
     settings.max_attempts = 10;
@@ -322,13 +324,12 @@ async fn the_overall_budget_ends_the_attempts_before_the_attempt_limit() {
 
 #[tokio::test]
 async fn a_retry_after_beyond_the_budget_ends_the_retries_at_once() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "60"))
-        .expect(1)
-        .mount(&server)
-        .await;
-    let (model, pauses) = model(settings(&format!("{}/v1", server.uri())));
+    let server = answering_every_request(
+        ResponseTemplate::new(429).insert_header("retry-after", "60"),
+        Some(1),
+    )
+    .await;
+    let (model, pauses) = model(settings(&api_base(&server)));
 
     let error = model.reply(&prompt()).await.unwrap_err();
 
@@ -341,12 +342,12 @@ async fn a_retry_after_beyond_the_budget_ends_the_retries_at_once() {
 
 #[tokio::test]
 async fn an_answer_without_choices_is_invalid() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"choices": []})))
-        .mount(&server)
-        .await;
-    let (model, _) = model(settings(&format!("{}/v1", server.uri())));
+    let server = answering_every_request(
+        ResponseTemplate::new(200).set_body_json(json!({"choices": []})),
+        None,
+    )
+    .await;
+    let (model, _) = model(settings(&api_base(&server)));
 
     let error = model.reply(&prompt()).await.unwrap_err();
 

@@ -91,12 +91,6 @@ impl Conversations {
         Self { ports }
     }
 
-    /// Whether replies come from the chat model right now.
-    #[must_use]
-    pub fn model_is_live(&self) -> bool {
-        self.ports.model.is_some() && self.ports.flags.is_enabled(Flag::AiChat)
-    }
-
     /// Sends `text` to the caller's plant and returns its reply, from the chat model when it is
     /// configured, switched on and answers, else from the personality's template for the
     /// message's intent. The message and the reply are stored together.

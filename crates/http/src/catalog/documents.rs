@@ -1,6 +1,9 @@
 //! Bodies of the catalog routes.
 
-use application::catalog::{CatalogEntry, CatalogSearch, Companion};
+use application::{
+    catalog::{CatalogEntry, CatalogSearch, Companion},
+    paging::PageRequest,
+};
 use domain::catalog::{CatalogPlant, Personality};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -26,31 +29,17 @@ impl CatalogQuery {
     ///
     /// # Errors
     /// A 422 naming each bad parameter.
-    pub fn parse(
-        self,
-    ) -> Result<(Option<CatalogSearch>, application::paging::PageRequest), ApiError> {
+    pub fn parse(self) -> Result<(Option<CatalogSearch>, PageRequest), ApiError> {
         let mut errors = FieldErrors::default();
-        let search = match self.q.as_deref().map(CatalogSearch::parse).transpose() {
-            Ok(search) => search.flatten(),
-            Err(error) => {
-                errors.add("q", error);
-                None
-            }
-        };
-        let page = application::paging::PageRequest::try_from(PageQuery {
+        let search = CatalogSearch::parse(self.q.as_deref().unwrap_or_default())
+            .map_err(|error| errors.add("q", error))
+            .ok();
+        let page = PageQuery {
             limit: self.limit,
             cursor: self.cursor,
-        });
-        match page {
-            Ok(page) => errors.finish(Some((search, page))),
-            Err(ApiError::Validation(page_errors)) => {
-                for error in page_errors {
-                    errors.add(&error.field, error.message);
-                }
-                errors.finish(None)
-            }
-            Err(other) => Err(other),
         }
+        .parse(&mut errors);
+        errors.finish(search.zip(page))
     }
 }
 

@@ -44,7 +44,8 @@ pub(crate) fn cacheable_json(
     let body = serde_json::to_vec(document).map_err(ApiError::internal)?;
     let etag = etag_of(&body);
     let etag_header = HeaderValue::from_str(&etag).map_err(ApiError::internal)?;
-    let mut response = if matches(req, &etag) {
+    let not_modified = matches(req, &etag);
+    let mut response = if not_modified {
         HttpResponse::NotModified()
     } else {
         HttpResponse::Ok()
@@ -52,11 +53,11 @@ pub(crate) fn cacheable_json(
     response
         .insert_header((header::ETAG, etag_header))
         .insert_header((header::CACHE_CONTROL, CACHE_CONTROL));
-    if matches(req, &etag) {
-        Ok(response.finish())
+    Ok(if not_modified {
+        response.finish()
     } else {
-        Ok(response.content_type("application/json").body(body))
-    }
+        response.content_type("application/json").body(body)
+    })
 }
 
 #[cfg(test)]

@@ -35,10 +35,16 @@ pub struct OpenAiSettings {
     pub initial_backoff: Duration,
 }
 
-/// The HTTP client could not be built.
+/// The OpenAI client could not be built.
 #[derive(Debug, thiserror::Error)]
-#[error("the OpenAI client could not be built")]
-pub struct OpenAiError(#[source] reqwest::Error);
+pub enum OpenAiError {
+    /// The HTTP client could not be built.
+    #[error("the OpenAI HTTP client could not be built")]
+    Client(#[source] reqwest::Error),
+    /// The API key holds characters an HTTP header cannot carry.
+    #[error("OPENAI_API_KEY cannot be sent in an HTTP header")]
+    InvalidKey,
+}
 
 /// Chat completions with retries: exponential backoff with jitter on connection errors,
 /// timeouts, 408, 409, 429 and 5xx; `Retry-After` honoured when it fits in the budget; no retry
@@ -48,6 +54,8 @@ pub struct OpenAiChatModel {
     client: reqwest::Client,
     settings: OpenAiSettings,
     endpoint: String,
+    /// `Bearer <key>`, marked sensitive so that it is never printed.
+    authorization: header::HeaderValue,
     pause: Arc<dyn Pause>,
 }
 
@@ -146,15 +154,20 @@ impl OpenAiChatModel {
             .user_agent(concat!("plant-texts/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(settings.attempt_timeout)
             .build()
-            .map_err(OpenAiError)?;
+            .map_err(OpenAiError::Client)?;
         let endpoint = format!(
             "{}/chat/completions",
             settings.base_url.trim_end_matches('/')
         );
+        let mut authorization =
+            header::HeaderValue::try_from(format!("Bearer {}", settings.api_key.expose()))
+                .map_err(|_| OpenAiError::InvalidKey)?;
+        authorization.set_sensitive(true);
         Ok(Self {
             client,
             settings,
             endpoint,
+            authorization,
             pause,
         })
     }
@@ -185,20 +198,10 @@ impl OpenAiChatModel {
     }
 
     async fn attempt(&self, body: &CompletionRequest<'_>, timeout: Duration) -> Attempt {
-        let mut authorization = match header::HeaderValue::try_from(format!(
-            "Bearer {}",
-            self.settings.api_key.expose()
-        )) {
-            Ok(value) => value,
-            Err(_) => {
-                return Attempt::GiveUp(ChatModelError::Refused { status: 401 });
-            }
-        };
-        authorization.set_sensitive(true);
         let sent = self
             .client
             .post(&self.endpoint)
-            .header(header::AUTHORIZATION, authorization)
+            .header(header::AUTHORIZATION, self.authorization.clone())
             .timeout(timeout)
             .json(body)
             .send()
