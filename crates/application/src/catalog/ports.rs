@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use domain::catalog::{CatalogPlant, CompanionLink, Personality};
+use domain::catalog::{CatalogPlant, CatalogPlantId, CompanionLink, Personality, PersonalityKey};
 
 use crate::store::StoreError;
 
@@ -17,6 +17,22 @@ pub struct CatalogSnapshot {
     pub companions: Vec<CompanionLink>,
     /// Every personality, by key.
     pub personalities: Vec<Personality>,
+}
+
+impl CatalogSnapshot {
+    /// The species with this id.
+    #[must_use]
+    pub fn plant(&self, id: CatalogPlantId) -> Option<&CatalogPlant> {
+        self.plants.iter().find(|plant| plant.id == id)
+    }
+
+    /// The personality with this key.
+    #[must_use]
+    pub fn personality(&self, key: &PersonalityKey) -> Option<&Personality> {
+        self.personalities
+            .iter()
+            .find(|personality| &personality.key == key)
+    }
 }
 
 /// A value that changes whenever the stored catalog changes, so that a snapshot cached under one

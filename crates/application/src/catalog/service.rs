@@ -68,7 +68,7 @@ impl Catalog {
 
     /// The current snapshot, from the cache when it holds the current revision. A failing cache
     /// is logged and bypassed: it costs speed, never an answer.
-    async fn snapshot(&self) -> Result<Arc<CatalogSnapshot>, StoreError> {
+    pub(crate) async fn snapshot(&self) -> Result<Arc<CatalogSnapshot>, StoreError> {
         let revision = self.repository.revision().await?;
         match self.cache.get(&revision).await {
             Ok(Some(snapshot)) => return Ok(snapshot),
@@ -117,9 +117,7 @@ impl Catalog {
     pub async fn entry(&self, id: CatalogPlantId) -> Result<CatalogEntry, CatalogEntryError> {
         let snapshot = self.snapshot().await?;
         let plant = snapshot
-            .plants
-            .iter()
-            .find(|plant| plant.id == id)
+            .plant(id)
             .cloned()
             .ok_or(CatalogEntryError::NotFound)?;
         let mut companions: Vec<Companion> = snapshot
@@ -127,7 +125,7 @@ impl Catalog {
             .iter()
             .filter_map(|link| {
                 let other = link.other_than(id)?;
-                let other = snapshot.plants.iter().find(|plant| plant.id == other)?;
+                let other = snapshot.plant(other)?;
                 Some(Companion {
                     catalog_plant_id: other.id,
                     common_name: other.common_name.clone(),
@@ -149,20 +147,6 @@ impl Catalog {
         Ok(self.snapshot().await?.personalities.clone())
     }
 
-    /// The species with this id, if any.
-    ///
-    /// # Errors
-    /// [`StoreError`] when the store fails.
-    pub async fn plant(&self, id: CatalogPlantId) -> Result<Option<CatalogPlant>, StoreError> {
-        Ok(self
-            .snapshot()
-            .await?
-            .plants
-            .iter()
-            .find(|plant| plant.id == id)
-            .cloned())
-    }
-
     /// The personality with this key, if any.
     ///
     /// # Errors
@@ -171,13 +155,7 @@ impl Catalog {
         &self,
         key: &PersonalityKey,
     ) -> Result<Option<Personality>, StoreError> {
-        Ok(self
-            .snapshot()
-            .await?
-            .personalities
-            .iter()
-            .find(|personality| &personality.key == key)
-            .cloned())
+        Ok(self.snapshot().await?.personality(key).cloned())
     }
 }
 

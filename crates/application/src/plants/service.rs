@@ -123,21 +123,16 @@ impl Plants {
         owner: Owner,
         new: NewPlant,
     ) -> Result<OwnedPlant, CreatePlantError> {
-        let species = self
-            .ports
-            .catalog
+        let catalog = self.ports.catalog.snapshot().await?;
+        let species = catalog
             .plant(new.catalog_plant_id)
-            .await?
             .ok_or(CreatePlantError::UnknownCatalogPlant)?;
         let personality = match new.personality {
-            Some(key) => {
-                self.ports
-                    .catalog
-                    .personality(&key)
-                    .await?
-                    .ok_or(CreatePlantError::UnknownPersonality)?
-                    .key
-            }
+            Some(key) => catalog
+                .personality(&key)
+                .ok_or(CreatePlantError::UnknownPersonality)?
+                .key
+                .clone(),
             None => species.default_personality.clone(),
         };
         let now = self.ports.clock.now();
@@ -158,7 +153,7 @@ impl Plants {
         tracing::info!(plant_id = %plant.id, "plant added");
         Ok(OwnedPlant {
             plant,
-            catalog: CatalogSummary::from(&species),
+            catalog: CatalogSummary::from(species),
         })
     }
 

@@ -11,8 +11,9 @@ use domain::{
     plants::{Nickname, UserPlant, UserPlantId},
 };
 use sea_orm::{
-    ColumnTrait, EntityTrait, FromQueryResult, Iterable as _, JoinType, QueryFilter, QueryOrder,
-    QuerySelect, RelationTrait as _, Select, Set,
+    ColumnTrait, ConnectionTrait as _, EntityTrait, FromQueryResult, Iterable as _, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait as _, Select, Set,
+    sea_query::{Expr, Query},
 };
 use uuid::Uuid;
 
@@ -33,16 +34,6 @@ impl SeaOrmUserPlantRepository {
     #[must_use]
     pub const fn new(db: Database) -> Self {
         Self { db }
-    }
-
-    async fn personality_id(&self, key: &PersonalityKey) -> Result<Uuid, StoreError> {
-        personalities::Entity::find()
-            .filter(personalities::Column::Key.eq(key.as_str()))
-            .one(self.db.connection())
-            .await
-            .map_err(store_error)?
-            .map(|row| row.id)
-            .ok_or_else(|| corrupt(std::io::Error::other("unknown personality key")))
     }
 }
 
@@ -96,6 +87,17 @@ impl TryFrom<PlantRow> for OwnedPlant {
     }
 }
 
+/// The id of the personality with `key`, as a subquery, so that writing a plant stays one
+/// statement.
+fn personality_id_of(key: &PersonalityKey) -> Expr {
+    let select = Query::select()
+        .column(personalities::Column::Id)
+        .from(personalities::Entity)
+        .and_where(personalities::Column::Key.eq(key.as_str()))
+        .to_owned();
+    Expr::SubQuery(None, Box::new(select.into()))
+}
+
 /// The owner's plants joined with their species and personality: one statement.
 fn owned_by(owner: Owner) -> Select<user_plants::Entity> {
     user_plants::Entity::find()
@@ -122,23 +124,41 @@ fn owned_by(owner: Owner) -> Select<user_plants::Entity> {
 impl UserPlantRepository for SeaOrmUserPlantRepository {
     #[tracing::instrument(name = "db.user_plants.create", skip_all)]
     async fn create(&self, plant: &UserPlant) -> Result<(), StoreError> {
-        let personality_id = self.personality_id(&plant.personality).await?;
-        user_plants::Entity::insert(user_plants::ActiveModel {
-            id: Set(plant.id.as_uuid()),
-            tenant_id: Set(plant.tenant_id.as_uuid()),
-            user_id: Set(plant.owner.as_uuid()),
-            catalog_plant_id: Set(plant.catalog_plant_id.as_uuid()),
-            nickname: Set(plant.nickname.as_str().to_owned()),
-            personality_id: Set(personality_id),
-            last_watered_at: Set(plant.last_watered_at),
-            next_reminder_at: Set(plant.next_reminder_at),
-            is_active: Set(plant.is_active),
-            created_at: Set(plant.created_at),
-            updated_at: Set(plant.updated_at),
-        })
-        .exec_without_returning(self.db.connection())
-        .await
-        .map_err(store_error)?;
+        let mut insert = Query::insert();
+        insert
+            .into_table(user_plants::Entity)
+            .columns([
+                user_plants::Column::Id,
+                user_plants::Column::TenantId,
+                user_plants::Column::UserId,
+                user_plants::Column::CatalogPlantId,
+                user_plants::Column::Nickname,
+                user_plants::Column::PersonalityId,
+                user_plants::Column::LastWateredAt,
+                user_plants::Column::NextReminderAt,
+                user_plants::Column::IsActive,
+                user_plants::Column::CreatedAt,
+                user_plants::Column::UpdatedAt,
+            ])
+            .values([
+                plant.id.as_uuid().into(),
+                plant.tenant_id.as_uuid().into(),
+                plant.owner.as_uuid().into(),
+                plant.catalog_plant_id.as_uuid().into(),
+                plant.nickname.as_str().into(),
+                personality_id_of(&plant.personality),
+                plant.last_watered_at.into(),
+                plant.next_reminder_at.into(),
+                plant.is_active.into(),
+                plant.created_at.into(),
+                plant.updated_at.into(),
+            ])
+            .map_err(|error| StoreError::Unexpected(Box::new(error)))?;
+        self.db
+            .connection()
+            .execute(&insert)
+            .await
+            .map_err(store_error)?;
         Ok(())
     }
 
@@ -176,11 +196,13 @@ impl UserPlantRepository for SeaOrmUserPlantRepository {
 
     #[tracing::instrument(name = "db.user_plants.update", skip_all)]
     async fn update(&self, plant: &UserPlant) -> Result<bool, StoreError> {
-        let personality_id = self.personality_id(&plant.personality).await?;
         let result = user_plants::Entity::update_many()
+            .col_expr(
+                user_plants::Column::PersonalityId,
+                personality_id_of(&plant.personality),
+            )
             .set(user_plants::ActiveModel {
                 nickname: Set(plant.nickname.as_str().to_owned()),
-                personality_id: Set(personality_id),
                 last_watered_at: Set(plant.last_watered_at),
                 next_reminder_at: Set(plant.next_reminder_at),
                 is_active: Set(plant.is_active),
