@@ -14,3 +14,4 @@ pub mod plants;
 pub mod secret;
 pub mod sms;
 mod text;
+mod wire;

@@ -1,6 +1,4 @@
-use std::str::FromStr;
-
-use super::UnknownVariant;
+use crate::wire::wire_names;
 
 /// How two catalog plants affect each other when grown side by side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -12,31 +10,10 @@ pub enum CompanionKind {
     Antagonistic,
 }
 
-impl CompanionKind {
-    /// The wire and storage name of the variant.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Beneficial => "beneficial",
-            Self::Antagonistic => "antagonistic",
-        }
-    }
-}
-
-impl FromStr for CompanionKind {
-    type Err = UnknownVariant;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        match value {
-            "beneficial" => Ok(Self::Beneficial),
-            "antagonistic" => Ok(Self::Antagonistic),
-            other => Err(UnknownVariant {
-                value: other.to_owned(),
-                expected: "beneficial, antagonistic",
-            }),
-        }
-    }
-}
+wire_names!(CompanionKind {
+    Beneficial => "beneficial",
+    Antagonistic => "antagonistic",
+});
 
 #[cfg(test)]
 mod tests {

@@ -1,8 +1,6 @@
-use std::str::FromStr;
+use crate::wire::wire_names;
 
-use super::UnknownVariant;
-
-/// How much light a catalog plant needs.
+/// How much light a catalog plant needs, in order of increasing light.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Light {
@@ -16,35 +14,12 @@ pub enum Light {
     FullSun,
 }
 
-impl Light {
-    /// Every variant, in order of increasing light.
-    pub const ALL: [Self; 4] = [Self::Low, Self::Medium, Self::BrightIndirect, Self::FullSun];
-
-    /// The wire and storage name of the variant.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Low => "low",
-            Self::Medium => "medium",
-            Self::BrightIndirect => "bright_indirect",
-            Self::FullSun => "full_sun",
-        }
-    }
-}
-
-impl FromStr for Light {
-    type Err = UnknownVariant;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|light| light.as_str() == value)
-            .ok_or_else(|| UnknownVariant {
-                value: value.to_owned(),
-                expected: "low, medium, bright_indirect, full_sun",
-            })
-    }
-}
+wire_names!(Light {
+    Low => "low",
+    Medium => "medium",
+    BrightIndirect => "bright_indirect",
+    FullSun => "full_sun",
+});
 
 #[cfg(test)]
 mod tests {

@@ -1,8 +1,6 @@
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 
-use crate::{catalog::UnknownVariant, ids::uuid_id, plants::UserPlantId};
+use crate::{ids::uuid_id, plants::UserPlantId, wire::wire_names};
 
 uuid_id!(
     /// The id of a message.
@@ -34,34 +32,6 @@ pub enum ReplySource {
     Ai,
     /// The personality's templates.
     Fallback,
-}
-
-macro_rules! wire_names {
-    ($type:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
-        impl $type {
-            /// The wire and storage name of the variant.
-            #[must_use]
-            pub const fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $name),+
-                }
-            }
-        }
-
-        impl FromStr for $type {
-            type Err = UnknownVariant;
-
-            fn from_str(value: &str) -> Result<Self, Self::Err> {
-                match value {
-                    $($name => Ok(Self::$variant),)+
-                    other => Err(UnknownVariant {
-                        value: other.to_owned(),
-                        expected: concat!($($name, " "),+),
-                    }),
-                }
-            }
-        }
-    };
 }
 
 wire_names!(Direction { Inbound => "inbound", Outbound => "outbound" });

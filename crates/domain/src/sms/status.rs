@@ -1,6 +1,4 @@
-use std::str::FromStr;
-
-use crate::catalog::UnknownVariant;
+use crate::wire::wire_names;
 
 /// Where an SMS is in its life: written before the provider is called (`pending`), accepted by
 /// it (`queued`, `sent`), and finally `delivered`, `undelivered` or `failed`; `demo` when no
@@ -23,32 +21,17 @@ pub enum SmsStatus {
     Demo,
 }
 
+wire_names!(SmsStatus {
+    Pending => "pending",
+    Queued => "queued",
+    Sent => "sent",
+    Delivered => "delivered",
+    Undelivered => "undelivered",
+    Failed => "failed",
+    Demo => "demo",
+});
+
 impl SmsStatus {
-    /// Every status.
-    pub const ALL: [Self; 7] = [
-        Self::Pending,
-        Self::Queued,
-        Self::Sent,
-        Self::Delivered,
-        Self::Undelivered,
-        Self::Failed,
-        Self::Demo,
-    ];
-
-    /// The storage and wire name.
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Queued => "queued",
-            Self::Sent => "sent",
-            Self::Delivered => "delivered",
-            Self::Undelivered => "undelivered",
-            Self::Failed => "failed",
-            Self::Demo => "demo",
-        }
-    }
-
     /// How far along the message is: a status callback may only move it to a higher rank.
     const fn rank(self) -> u8 {
         match self {
@@ -70,20 +53,6 @@ impl SmsStatus {
     #[must_use]
     pub const fn is_final(self) -> bool {
         self.rank() == 3
-    }
-}
-
-impl FromStr for SmsStatus {
-    type Err = UnknownVariant;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|status| status.as_str() == value)
-            .ok_or_else(|| UnknownVariant {
-                value: value.to_owned(),
-                expected: "pending, queued, sent, delivered, undelivered, failed, demo",
-            })
     }
 }
 
