@@ -12,6 +12,7 @@ mod m20261122_000002_create_catalog;
 mod m20261122_000003_create_user_plants_and_messages;
 mod m20261122_000004_create_sms_log;
 mod m20261122_000005_create_admin_audit_log;
+mod m20261129_000006_sms_retries_and_inbound;
 pub mod seed;
 
 /// The ordered list of every migration this release knows.
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_create_user_plants_and_messages::Migration),
             Box::new(m20261122_000004_create_sms_log::Migration),
             Box::new(m20261122_000005_create_admin_audit_log::Migration),
+            Box::new(m20261129_000006_sms_retries_and_inbound::Migration),
         ]
     }
 }

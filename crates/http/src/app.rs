@@ -12,7 +12,7 @@ use crate::{
     errors::{ApiError, FieldError},
     identity,
     middleware::{catch_panic::catch_panic, request_id::assign_request_id},
-    ops, plants,
+    ops, plants, webhooks,
 };
 
 /// Builds the actix application: state, extractor configuration, middleware and every route.
@@ -44,6 +44,7 @@ pub fn build_app(
         .configure(admin::configure)
         .configure(catalog::configure)
         .configure(plants::configure)
+        .configure(webhooks::configure)
         .configure(extra_routes)
         .default_service(web::to(route_not_found))
         .wrap(from_fn(catch_panic))

@@ -18,6 +18,7 @@ pub mod ops;
 pub mod paging;
 pub mod plants;
 mod state;
+pub mod webhooks;
 
 pub use app::build_app;
-pub use state::{ApiState, HttpSettings, Lifecycle};
+pub use state::{ApiState, HttpSettings, Lifecycle, SmsWebhooks};

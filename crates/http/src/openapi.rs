@@ -5,7 +5,7 @@ use utoipa::{
     openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
 };
 
-use crate::{admin, catalog, errors, identity, ops, plants};
+use crate::{admin, catalog, errors, identity, ops, plants, webhooks};
 
 /// The whole API description served at `/api/v2/openapi.json`.
 #[derive(Debug, OpenApi)]
@@ -48,6 +48,8 @@ use crate::{admin, catalog, errors, identity, ops, plants};
         plants::routes::water_plant,
         plants::chat::chat,
         plants::chat::messages,
+        webhooks::twilio::inbound_sms,
+        webhooks::twilio::delivery_status,
     ),
     components(schemas(
         errors::Problem,
@@ -63,6 +65,7 @@ use crate::{admin, catalog, errors, identity, ops, plants};
         (name = "me", description = "The caller's own account, its export and erasure (GDPR)"),
         (name = "catalog", description = "The public plant catalog and personalities (no token; cacheable)"),
         (name = "plants", description = "The caller's plants and conversations with them"),
+        (name = "webhooks", description = "Called by Twilio, signed with X-Twilio-Signature: inbound texts and delivery reports"),
         (name = "admin", description = "Platform administration (X-Admin-API-Key); every call is audited"),
     ),
 )]

@@ -4,8 +4,13 @@ use std::sync::{
 };
 
 use application::{
-    admin::Administration, catalog::Catalog, chat::Conversations, identity::Identity,
-    ops::CheckHealth, plants::Plants,
+    admin::Administration,
+    catalog::Catalog,
+    chat::Conversations,
+    identity::Identity,
+    ops::CheckHealth,
+    plants::Plants,
+    sms::{InboundTexts, SmsOutbox, WebhookGate},
 };
 
 /// Settings the HTTP layer needs, parsed from the configuration by the server.
@@ -17,6 +22,19 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     /// Whether a 500 may carry the internal error in its `detail` (development only).
     pub expose_internal_errors: bool,
+    /// The public origin (and prefix) Twilio calls, which its signatures cover.
+    pub public_base_url: Option<String>,
+}
+
+/// The use cases behind Twilio's webhooks.
+#[derive(Debug, Clone)]
+pub struct SmsWebhooks {
+    /// Who may call them.
+    pub gate: WebhookGate,
+    /// Texts from owners.
+    pub inbound: InboundTexts,
+    /// Delivery reports.
+    pub outbox: SmsOutbox,
 }
 
 /// Whether the instance is shutting down. Readiness answers 503 from the moment shutdown begins
@@ -54,6 +72,8 @@ pub struct ApiState {
     pub plants: Plants,
     /// Conversations with plants.
     pub conversations: Conversations,
+    /// Twilio's webhooks.
+    pub sms: SmsWebhooks,
     /// Shutdown state for readiness.
     pub lifecycle: Lifecycle,
     /// HTTP settings.

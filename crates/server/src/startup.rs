@@ -11,9 +11,14 @@ use application::{
     identity::{Identity, IdentityPorts, ports::HasherError},
     ops::{CheckHealth, EnsureSchema, HealthProbe, SchemaCheckError, StaticProbe},
     plants::{PlantPorts, Plants},
+    sms::{
+        InboundPorts, InboundTexts, ReminderPorts, Reminders, SmsOutbox, SmsOutboxPorts, SmsSender,
+        WebhookGate,
+    },
+    system::Clock,
 };
 use domain::ops::{CheckStatus, Dependency};
-use http_api::{ApiState, HttpSettings, Lifecycle, build_app};
+use http_api::{ApiState, HttpSettings, Lifecycle, SmsWebhooks, build_app};
 use infrastructure::{
     cache::{InProcessCatalogCache, RedisCatalogCache},
     flags::InMemoryFlags,
@@ -23,15 +28,25 @@ use infrastructure::{
         SeaOrmCatalogRepository, SeaOrmSchemaMigrator,
         identity::{SeaOrmRefreshTokenRepository, SeaOrmTenantRepository, SeaOrmUserRepository},
         plants::{SeaOrmMessageRepository, SeaOrmUserPlantRepository},
+        sms::{SeaOrmInboundSmsLog, SeaOrmReminderQueue, SeaOrmSmsAccounts, SeaOrmSmsLog},
     },
     redis::{RedisError, RedisPool, RedisProbe},
     security::{
         Argon2Parameters, Argon2PasswordHasher, JwtSettings, JwtTokenService, Sha256AdminKeyring,
     },
     system::{SystemClock, UuidV7Ids},
+    twilio::{
+        DemoSmsSender, TwilioError, TwilioSettings, TwilioSignatureVerifier, TwilioSmsSender,
+    },
 };
 
-use crate::config::{Environment, Settings};
+use crate::{
+    config::{Environment, Settings},
+    workers::Workers,
+};
+
+/// Longest a call to Twilio's API may take.
+const TWILIO_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long one health probe may take before it counts as down.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -54,6 +69,9 @@ pub enum StartupError {
     /// The chat model client could not be built.
     #[error(transparent)]
     ChatModel(#[from] OpenAiError),
+    /// The Twilio client could not be built.
+    #[error(transparent)]
+    Twilio(#[from] TwilioError),
     /// The Redis URL is unusable.
     #[error(transparent)]
     Redis(#[from] RedisError),
@@ -74,6 +92,8 @@ pub struct Application {
     server: Server,
     lifecycle: Lifecycle,
     database: Database,
+    reminders: Reminders,
+    outbox: SmsOutbox,
 }
 
 impl std::fmt::Debug for Application {
@@ -155,7 +175,15 @@ impl Application {
 
         let (identity, admin) = identity_use_cases(&database, settings)?;
         let (catalog, plants, conversations) =
-            plant_use_cases(&database, settings, catalog_cache, flags)?;
+            plant_use_cases(&database, settings, catalog_cache, flags.clone())?;
+        let sms = sms_use_cases(
+            &database,
+            settings,
+            conversations.clone(),
+            flags,
+            sms_sender(settings)?,
+            Arc::new(SystemClock),
+        );
         let lifecycle = Lifecycle::default();
         let state = ApiState {
             health,
@@ -164,11 +192,13 @@ impl Application {
             catalog,
             plants,
             conversations,
+            sms: sms.webhooks,
             lifecycle: lifecycle.clone(),
             settings: HttpSettings {
                 version: env!("CARGO_PKG_VERSION"),
                 max_body_bytes: settings.max_body_bytes,
                 expose_internal_errors: settings.environment == Environment::Development,
+                public_base_url: settings.public_base_url.clone(),
             },
         };
 
@@ -198,6 +228,8 @@ impl Application {
             server,
             lifecycle,
             database,
+            reminders: sms.reminders,
+            outbox: sms.outbox,
         })
     }
 
@@ -207,9 +239,10 @@ impl Application {
         self.port
     }
 
-    /// Serves until `shutdown` completes, then shuts down gracefully: readiness turns 503, no new
-    /// connections are accepted, in-flight requests finish (up to SHUTDOWN_TIMEOUT_SECS), and the
-    /// database pool closes.
+    /// Serves, and runs the reminder and SMS-retry workers, until `shutdown` completes; then
+    /// shuts down gracefully: readiness turns 503, no new connections are accepted, in-flight
+    /// requests and worker runs finish (requests up to SHUTDOWN_TIMEOUT_SECS), and the database
+    /// pool closes.
     ///
     /// # Errors
     /// The server's I/O error.
@@ -217,6 +250,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let workers = Workers::start(self.reminders, self.outbox);
         let handle = self.server.handle();
         let lifecycle = self.lifecycle.clone();
         tokio::spawn(async move {
@@ -225,7 +259,9 @@ impl Application {
             lifecycle.begin_shutdown();
             handle.stop(true).await;
         });
-        self.server.await?;
+        let served = self.server.await;
+        workers.stop().await;
+        served?;
         if let Err(error) = self.database.close().await {
             tracing::warn!(%error, "database pool did not close cleanly");
         }
@@ -322,6 +358,86 @@ pub fn plant_use_cases(
         ids,
     });
     Ok((catalog, plants, conversations))
+}
+
+/// The SMS provider: Twilio when its credentials are configured, else demo mode.
+///
+/// # Errors
+/// [`StartupError::Twilio`] when the HTTP client cannot be built.
+pub fn sms_sender(settings: &Settings) -> Result<Arc<dyn SmsSender>, StartupError> {
+    Ok(match &settings.twilio {
+        Some(twilio) => Arc::new(TwilioSmsSender::new(TwilioSettings {
+            base_url: settings.twilio_base_url.clone(),
+            account_sid: twilio.account_sid.clone(),
+            auth_token: twilio.auth_token.clone(),
+            from: twilio.phone_number.clone(),
+            timeout: TWILIO_TIMEOUT,
+        })?),
+        None => Arc::new(DemoSmsSender),
+    })
+}
+
+/// The SMS channel's use cases.
+#[derive(Debug, Clone)]
+pub struct SmsUseCases {
+    /// Behind Twilio's webhooks.
+    pub webhooks: SmsWebhooks,
+    /// The outbox, also run by the retry worker.
+    pub outbox: SmsOutbox,
+    /// Run by the reminders worker.
+    pub reminders: Reminders,
+}
+
+/// The SMS channel over the database, sending through `sender`, on `clock`'s time.
+#[must_use]
+pub fn sms_use_cases(
+    database: &Database,
+    settings: &Settings,
+    conversations: Conversations,
+    flags: Arc<dyn FeatureFlags>,
+    sender: Arc<dyn SmsSender>,
+    clock: Arc<dyn Clock>,
+) -> SmsUseCases {
+    let outbox = SmsOutbox::new(SmsOutboxPorts {
+        sender,
+        log: Arc::new(SeaOrmSmsLog::new(database.clone())),
+        status_callback: settings
+            .public_base_url
+            .as_ref()
+            .map(|base| format!("{base}/api/v2/webhooks/twilio/status")),
+        clock: clock.clone(),
+        ids: Arc::new(UuidV7Ids),
+    });
+    let gate = match &settings.twilio {
+        Some(twilio) => WebhookGate::new(
+            Arc::new(TwilioSignatureVerifier::new(twilio.auth_token.clone())),
+            twilio.account_sid.clone(),
+        ),
+        None => WebhookGate::closed(),
+    };
+    let inbound = InboundTexts::new(InboundPorts {
+        accounts: Arc::new(SeaOrmSmsAccounts::new(database.clone())),
+        received: Arc::new(SeaOrmInboundSmsLog::new(database.clone())),
+        plants: Arc::new(SeaOrmUserPlantRepository::new(database.clone())),
+        conversations: conversations.clone(),
+        clock: clock.clone(),
+    });
+    let reminders = Reminders::new(ReminderPorts {
+        queue: Arc::new(SeaOrmReminderQueue::new(database.clone())),
+        conversations,
+        outbox: outbox.clone(),
+        flags,
+        clock,
+    });
+    SmsUseCases {
+        webhooks: SmsWebhooks {
+            gate,
+            inbound,
+            outbox: outbox.clone(),
+        },
+        outbox,
+        reminders,
+    }
 }
 
 /// Completes on SIGTERM or SIGINT (Ctrl-C).

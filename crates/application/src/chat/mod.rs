@@ -5,4 +5,4 @@ pub mod ports;
 mod service;
 
 pub use ports::{ChatModel, ChatModelError, ChatPrompt, MessageRepository, Speaker, Turn};
-pub use service::{ChatError, ChatReply, ConversationPorts, Conversations};
+pub use service::{ChatError, ChatReply, ConversationPorts, Conversations, PlantMessage};

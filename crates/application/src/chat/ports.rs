@@ -99,6 +99,12 @@ pub trait MessageRepository: Send + Sync {
         reply: &Message,
     ) -> Result<(), StoreError>;
 
+    /// Stores one message by itself (a plant's reminder).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn append(&self, tenant_id: TenantId, message: &Message) -> Result<(), StoreError>;
+
     /// One page of the plant's conversation, newest first.
     ///
     /// # Errors

@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use domain::{
+    catalog::Personality,
     chat::{Channel, ChatText, Direction, Intent, Message, MessageId, ReplySource},
     plants::UserPlantId,
 };
@@ -10,10 +11,17 @@ use crate::{
     catalog::Catalog,
     flags::{FeatureFlags, Flag},
     paging::{Page, PageRequest},
-    plants::{Owner, ports::UserPlantRepository},
+    plants::{
+        Owner,
+        ports::{OwnedPlant, UserPlantRepository},
+    },
     store::StoreError,
     system::{Clock, IdGenerator},
 };
+
+/// What the chat model is asked when a plant's watering is due.
+const REMINDER_REQUEST: &str = "(It is time for your watering. Write your owner one short text \
+message, under 300 characters, asking to be watered.)";
 
 /// How many earlier messages the chat model sees.
 pub const CONTEXT_MESSAGES: u64 = 10;
@@ -52,6 +60,15 @@ pub struct ChatReply {
     pub source: ReplySource,
     /// The id of the stored reply.
     pub message_id: MessageId,
+}
+
+/// A text a plant sends by itself, such as a watering reminder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlantMessage {
+    /// The plant's nickname, to sign the text with.
+    pub nickname: String,
+    /// What it says.
+    pub text: String,
 }
 
 /// Why a conversation cannot go on. The chat model failing is not one of them: the templates
@@ -105,26 +122,7 @@ impl Conversations {
         text: &ChatText,
         channel: Channel,
     ) -> Result<ChatReply, ChatError> {
-        let owned = self
-            .ports
-            .plants
-            .find(owner, plant_id)
-            .await?
-            .ok_or(ChatError::PlantNotFound)?;
-        let personality = self
-            .ports
-            .catalog
-            .personality(&owned.plant.personality)
-            .await?
-            .ok_or_else(|| {
-                ChatError::Unexpected(
-                    format!(
-                        "personality {} is not in the catalog",
-                        owned.plant.personality
-                    )
-                    .into(),
-                )
-            })?;
+        let (owned, personality) = self.plant_and_personality(owner, plant_id).await?;
         let mut recent = self
             .ports
             .messages
@@ -132,39 +130,15 @@ impl Conversations {
             .await?;
         recent.reverse();
 
-        let model_reply = match &self.ports.model {
-            Some(model) if self.ports.flags.is_enabled(Flag::AiChat) => {
-                let prompt = ChatPrompt {
-                    system_prompt: personality.system_prompt.clone(),
-                    history: recent.iter().map(turn_of).collect(),
-                    message: text.as_str().to_owned(),
-                };
-                match model.reply(&prompt).await {
-                    Ok(reply) if !reply.trim().is_empty() => Some(reply.trim().to_owned()),
-                    Ok(_) => {
-                        tracing::warn!("the chat model answered with nothing; using a template");
-                        None
-                    }
-                    Err(error) => {
-                        tracing::warn!(error = %error, "the chat model failed; using a template");
-                        None
-                    }
-                }
-            }
-            _ => None,
-        };
-        let (reply, source) = match model_reply {
-            Some(reply) => (reply, ReplySource::Ai),
-            None => {
-                let pick = u64::try_from(recent.len()).unwrap_or(0);
-                let reply = personality.fallback_reply(
-                    Intent::of(text.as_str()),
-                    owned.plant.nickname.as_str(),
-                    pick,
-                );
-                (reply, ReplySource::Fallback)
-            }
-        };
+        let (reply, source) = self
+            .compose(
+                &personality,
+                &recent,
+                text.as_str(),
+                Intent::of(text.as_str()),
+                owned.plant.nickname.as_str(),
+            )
+            .await;
         tracing::Span::current().record("source", source.as_str());
 
         let now = self.ports.clock.now();
@@ -197,6 +171,54 @@ impl Conversations {
         })
     }
 
+    /// Writes the plant's watering reminder — from the chat model when it is configured,
+    /// switched on and answers, else the personality's watering template — and stores it as an
+    /// outbound SMS message of the conversation.
+    ///
+    /// # Errors
+    /// [`ChatError::PlantNotFound`] when the owner has no such plant (any more).
+    #[tracing::instrument(name = "chat.reminder", skip_all, fields(user_id = %owner.user_id, plant_id = %plant_id, source))]
+    pub async fn reminder(
+        &self,
+        owner: Owner,
+        plant_id: UserPlantId,
+    ) -> Result<PlantMessage, ChatError> {
+        let (owned, personality) = self.plant_and_personality(owner, plant_id).await?;
+        let mut recent = self
+            .ports
+            .messages
+            .recent(owner.tenant_id, plant_id, CONTEXT_MESSAGES)
+            .await?;
+        recent.reverse();
+        let (text, source) = self
+            .compose(
+                &personality,
+                &recent,
+                REMINDER_REQUEST,
+                Intent::Water,
+                owned.plant.nickname.as_str(),
+            )
+            .await;
+        tracing::Span::current().record("source", source.as_str());
+        let message = Message {
+            id: MessageId::from_uuid(self.ports.ids.new_id()),
+            plant_id,
+            direction: Direction::Outbound,
+            channel: Channel::Sms,
+            body: text.clone(),
+            source: Some(source),
+            created_at: self.ports.clock.now(),
+        };
+        self.ports
+            .messages
+            .append(owner.tenant_id, &message)
+            .await?;
+        Ok(PlantMessage {
+            nickname: owned.plant.nickname.as_str().to_owned(),
+            text,
+        })
+    }
+
     /// One page of the conversation with the caller's plant, newest first.
     ///
     /// # Errors
@@ -216,6 +238,71 @@ impl Conversations {
             .messages
             .history(owner.tenant_id, plant_id, page)
             .await?)
+    }
+}
+
+impl Conversations {
+    async fn plant_and_personality(
+        &self,
+        owner: Owner,
+        plant_id: UserPlantId,
+    ) -> Result<(OwnedPlant, Personality), ChatError> {
+        let owned = self
+            .ports
+            .plants
+            .find(owner, plant_id)
+            .await?
+            .ok_or(ChatError::PlantNotFound)?;
+        let personality = self
+            .ports
+            .catalog
+            .personality(&owned.plant.personality)
+            .await?
+            .ok_or_else(|| {
+                ChatError::Unexpected(
+                    format!(
+                        "personality {} is not in the catalog",
+                        owned.plant.personality
+                    )
+                    .into(),
+                )
+            })?;
+        Ok((owned, personality))
+    }
+
+    /// The model's answer to `message` after `recent` (oldest first) when the model is
+    /// configured, switched on and says something; else the template for `intent`.
+    async fn compose(
+        &self,
+        personality: &Personality,
+        recent: &[Message],
+        message: &str,
+        intent: Intent,
+        nickname: &str,
+    ) -> (String, ReplySource) {
+        if let Some(model) = &self.ports.model
+            && self.ports.flags.is_enabled(Flag::AiChat)
+        {
+            let prompt = ChatPrompt {
+                system_prompt: personality.system_prompt.clone(),
+                history: recent.iter().map(turn_of).collect(),
+                message: message.to_owned(),
+            };
+            match model.reply(&prompt).await {
+                Ok(reply) if !reply.trim().is_empty() => {
+                    return (reply.trim().to_owned(), ReplySource::Ai);
+                }
+                Ok(_) => tracing::warn!("the chat model answered with nothing; using a template"),
+                Err(error) => {
+                    tracing::warn!(error = %error, "the chat model failed; using a template");
+                }
+            }
+        }
+        let pick = u64::try_from(recent.len()).unwrap_or(0);
+        (
+            personality.fallback_reply(intent, nickname, pick),
+            ReplySource::Fallback,
+        )
     }
 }
 

@@ -97,6 +97,22 @@ pub trait UserPlantRepository: Send + Sync {
     /// [`StoreError`] when the store fails.
     async fn update(&self, plant: &UserPlant) -> Result<bool, StoreError>;
 
+    /// The owner's active plant with this nickname, compared case-insensitively (ASCII letters).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn find_by_nickname(
+        &self,
+        owner: Owner,
+        nickname: &str,
+    ) -> Result<Option<UserPlant>, StoreError>;
+
+    /// The owner's active plant with the most recent message, else the most recently added one.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn most_recent(&self, owner: Owner) -> Result<Option<UserPlant>, StoreError>;
+
     /// Deletes the owner's plant and its conversation. `false` when there was none.
     ///
     /// # Errors

@@ -1,5 +1,14 @@
-//! The SMS channel: sending text messages through a provider.
+//! The SMS channel: sending texts through a provider with a complete log and retries, delivery
+//! reports, texts from owners, and watering reminders.
 
+pub mod inbound;
+pub mod outbox;
 pub mod ports;
+pub mod reminders;
+pub mod webhooks;
 
+pub use inbound::{InboundPorts, InboundSmsError, InboundTexts, IncomingSms};
+pub use outbox::{SmsLogError, SmsOutbox, SmsOutboxPorts};
 pub use ports::{OutgoingSms, SendSmsError, SentSms, SmsSender};
+pub use reminders::{ReminderError, ReminderPorts, Reminders};
+pub use webhooks::{SignatureVerifier, SignedRequest, WebhookGate, WebhookRefused};

@@ -23,6 +23,13 @@ impl SmsBody {
         }
     }
 
+    /// `text` cut to its first 1600 characters, for texts written by a model; `None` when empty.
+    #[must_use]
+    pub fn shortened(text: &str) -> Option<Self> {
+        let cut: String = text.chars().take(Self::MAX_CHARS).collect();
+        Self::parse(&cut).ok()
+    }
+
     /// The text.
     #[must_use]
     pub fn as_str(&self) -> &str {
@@ -40,5 +47,12 @@ mod tests {
         assert!(SmsBody::parse(&"é".repeat(1600)).is_ok());
         assert_eq!(SmsBody::parse(""), Err(InvalidSmsBody));
         assert_eq!(SmsBody::parse(&"a".repeat(1601)), Err(InvalidSmsBody));
+    }
+
+    #[test]
+    fn a_long_text_is_shortened_to_sixteen_hundred_characters() {
+        let body = SmsBody::shortened(&"é".repeat(2000)).unwrap();
+        assert_eq!(body.as_str().chars().count(), 1600);
+        assert_eq!(SmsBody::shortened(""), None);
     }
 }

@@ -1,7 +1,19 @@
-//! Text messages: what may be sent, and how a message's delivery status may move.
+//! Text messages: what may be sent, how a message's delivery status may move, when a failed send
+//! is retried, and how an inbound text is read (keywords, the plant it names).
 
+mod addressing;
 mod body;
+mod keyword;
+mod retry;
 mod status;
 
+pub use addressing::Addressed;
 pub use body::{InvalidSmsBody, SmsBody};
+pub use keyword::Keyword;
+pub use retry::RetrySchedule;
 pub use status::SmsStatus;
+
+crate::ids::uuid_id!(
+    /// The id of an entry of the SMS log.
+    SmsLogId
+);

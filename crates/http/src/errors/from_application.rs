@@ -8,6 +8,7 @@ use application::{
         EraseError, LoginError, ProfileError, RefreshError, RegisterError, UpdateProfileError,
     },
     plants::{CreatePlantError, PlantError, UpdatePlantError},
+    sms::{InboundSmsError, SmsLogError, WebhookRefused},
     store::StoreError,
 };
 
@@ -166,5 +167,24 @@ impl From<ChatError> for ApiError {
             ChatError::PlantNotFound => Refusal::ResourceNotFound.into(),
             ChatError::Unexpected(source) => unexpected(source),
         }
+    }
+}
+
+impl From<WebhookRefused> for ApiError {
+    fn from(_: WebhookRefused) -> Self {
+        // One answer for every reason: the caller learns nothing about what would pass.
+        Refusal::InvalidWebhookSignature.into()
+    }
+}
+
+impl From<InboundSmsError> for ApiError {
+    fn from(error: InboundSmsError) -> Self {
+        unexpected(error.0)
+    }
+}
+
+impl From<SmsLogError> for ApiError {
+    fn from(error: SmsLogError) -> Self {
+        error.0.into()
     }
 }

@@ -46,6 +46,9 @@ pub enum Refusal {
     /// The phone number belongs to another account (409).
     #[error("the phone number is already registered")]
     PhoneTaken,
+    /// A webhook request without Twilio's valid signature, or for another account (403).
+    #[error("the webhook request is not signed by the SMS provider")]
+    InvalidWebhookSignature,
     /// The tenant slug exists (409).
     #[error("a tenant with this slug exists")]
     TenantSlugTaken,
@@ -79,6 +82,11 @@ impl Refusal {
             Self::TenantSlugTaken => (StatusCode::CONFLICT, "ERR_TENANT_003", "conflict"),
             Self::EmailTaken => (StatusCode::CONFLICT, "ERR_USER_001", "conflict"),
             Self::PhoneTaken => (StatusCode::CONFLICT, "ERR_USER_002", "conflict"),
+            Self::InvalidWebhookSignature => (
+                StatusCode::FORBIDDEN,
+                "ERR_WEBHOOK_001",
+                "webhook-signature",
+            ),
         }
     }
 

@@ -14,6 +14,7 @@ use application::{
     identity::{Identity, IdentityPorts},
     ops::{CheckHealth, StaticProbe},
     plants::{PlantPorts, Plants},
+    sms::{InboundPorts, InboundTexts, SmsOutbox, SmsOutboxPorts, WebhookGate},
 };
 use domain::{
     ops::{CheckStatus, Dependency},
@@ -26,14 +27,16 @@ use infrastructure::{
         Database, DatabaseSettings, SeaOrmAuditLog, SeaOrmCatalogRepository,
         identity::{SeaOrmRefreshTokenRepository, SeaOrmTenantRepository, SeaOrmUserRepository},
         plants::{SeaOrmMessageRepository, SeaOrmUserPlantRepository},
+        sms::{SeaOrmInboundSmsLog, SeaOrmSmsAccounts, SeaOrmSmsLog},
     },
     security::{
         Argon2Parameters, Argon2PasswordHasher, JwtSettings, JwtTokenService, Sha256AdminKeyring,
     },
     system::{SystemClock, UuidV7Ids},
+    twilio::DemoSmsSender,
 };
 use migration::{Migrator, MigratorTrait, seed};
-use plant_texts_http::{ApiState, HttpSettings, Lifecycle};
+use plant_texts_http::{ApiState, HttpSettings, Lifecycle, SmsWebhooks};
 
 /// An app state over a fresh in-memory SQLite database, migrated and seeded when `migrate`, with
 /// `admin_keys` as the platform admin keys. Argon2 runs with cheap parameters: these tests check
@@ -92,7 +95,7 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
         ids: Arc::new(UuidV7Ids),
     });
     let conversations = Conversations::new(ConversationPorts {
-        plants: user_plants,
+        plants: user_plants.clone(),
         messages: Arc::new(SeaOrmMessageRepository::new(database.clone())),
         catalog: catalog.clone(),
         model: None,
@@ -100,6 +103,24 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Ids),
     });
+    let outbox = SmsOutbox::new(SmsOutboxPorts {
+        sender: Arc::new(DemoSmsSender),
+        log: Arc::new(SeaOrmSmsLog::new(database.clone())),
+        status_callback: None,
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(UuidV7Ids),
+    });
+    let sms = SmsWebhooks {
+        gate: WebhookGate::closed(),
+        inbound: InboundTexts::new(InboundPorts {
+            accounts: Arc::new(SeaOrmSmsAccounts::new(database.clone())),
+            received: Arc::new(SeaOrmInboundSmsLog::new(database.clone())),
+            plants: user_plants,
+            conversations: conversations.clone(),
+            clock: Arc::new(SystemClock),
+        }),
+        outbox,
+    };
     let keys: Vec<Secret> = admin_keys.iter().map(|key| Secret::new(*key)).collect();
     let admin = Administration::new(AdministrationPorts {
         keyring: Arc::new(Sha256AdminKeyring::new(&keys)),
@@ -123,11 +144,13 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
         catalog,
         plants,
         conversations,
+        sms,
         lifecycle: Lifecycle::default(),
         settings: HttpSettings {
             version: "test",
             max_body_bytes: 1024,
             expose_internal_errors,
+            public_base_url: None,
         },
     }
 }

@@ -9,6 +9,7 @@ mod health;
 pub mod identity;
 pub mod plants;
 mod schema;
+pub mod sms;
 mod store_error;
 
 pub use audit_log::SeaOrmAuditLog;

@@ -9,6 +9,10 @@ pub struct DemoSmsSender;
 
 #[async_trait]
 impl SmsSender for DemoSmsSender {
+    fn sender_number(&self) -> &str {
+        "demo"
+    }
+
     #[tracing::instrument(name = "sms.demo_send", skip_all, fields(to = %sms.to.masked()))]
     async fn send(&self, sms: &OutgoingSms) -> Result<SentSms, SendSmsError> {
         tracing::info!(

@@ -73,6 +73,10 @@ impl TwilioSmsSender {
 
 #[async_trait]
 impl SmsSender for TwilioSmsSender {
+    fn sender_number(&self) -> &str {
+        self.settings.from.as_str()
+    }
+
     #[tracing::instrument(name = "twilio.send", skip_all, fields(to = %sms.to.masked(), status_code))]
     async fn send(&self, sms: &OutgoingSms) -> Result<SentSms, SendSmsError> {
         let mut form = vec![

@@ -105,6 +105,15 @@ impl MessageRepository for SeaOrmMessageRepository {
         transaction.commit().await.map_err(store_error)
     }
 
+    #[tracing::instrument(name = "db.messages.append", skip_all)]
+    async fn append(&self, tenant_id: TenantId, message: &Message) -> Result<(), StoreError> {
+        messages::Entity::insert(to_row(tenant_id, message))
+            .exec_without_returning(self.db.connection())
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
     #[tracing::instrument(name = "db.messages.history", skip_all, fields(limit = page.limit))]
     async fn history(
         &self,

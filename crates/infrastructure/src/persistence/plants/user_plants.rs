@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::persistence::{
     Database,
-    entities::{catalog_plants, personalities, user_plants},
+    entities::{catalog_plants, messages, personalities, user_plants},
     store_error::{corrupt, store_error},
 };
 
@@ -216,6 +216,58 @@ impl UserPlantRepository for SeaOrmUserPlantRepository {
             .await
             .map_err(store_error)?;
         Ok(result.rows_affected > 0)
+    }
+
+    #[tracing::instrument(name = "db.user_plants.find_by_nickname", skip_all)]
+    async fn find_by_nickname(
+        &self,
+        owner: Owner,
+        nickname: &str,
+    ) -> Result<Option<UserPlant>, StoreError> {
+        // Compared here rather than in SQL: SQLite's LOWER folds ASCII only.
+        let wanted = nickname.to_lowercase();
+        let rows = owned_by(owner)
+            .filter(user_plants::Column::IsActive.eq(true))
+            .order_by_asc(user_plants::Column::Id)
+            .into_model::<PlantRow>()
+            .all(self.db.connection())
+            .await
+            .map_err(store_error)?;
+        rows.into_iter()
+            .find(|row| row.nickname.to_lowercase() == wanted)
+            .map(|row| OwnedPlant::try_from(row).map(|owned| owned.plant))
+            .transpose()
+    }
+
+    #[tracing::instrument(name = "db.user_plants.most_recent", skip_all)]
+    async fn most_recent(&self, owner: Owner) -> Result<Option<UserPlant>, StoreError> {
+        let owners_plants = Query::select()
+            .column(user_plants::Column::Id)
+            .from(user_plants::Entity)
+            .and_where(user_plants::Column::TenantId.eq(owner.tenant_id.as_uuid()))
+            .and_where(user_plants::Column::UserId.eq(owner.user_id.as_uuid()))
+            .and_where(user_plants::Column::IsActive.eq(true))
+            .to_owned();
+        let last_talked_to = messages::Entity::find()
+            .filter(messages::Column::TenantId.eq(owner.tenant_id.as_uuid()))
+            .filter(messages::Column::UserPlantId.in_subquery(owners_plants))
+            .order_by_desc(messages::Column::Id)
+            .one(self.db.connection())
+            .await
+            .map_err(store_error)?;
+        let mut query = owned_by(owner).filter(user_plants::Column::IsActive.eq(true));
+        query = match last_talked_to {
+            Some(message) => query.filter(user_plants::Column::Id.eq(message.user_plant_id)),
+            // Ids are UUID v7: the greatest is the newest plant.
+            None => query.order_by_desc(user_plants::Column::Id),
+        };
+        query
+            .into_model::<PlantRow>()
+            .one(self.db.connection())
+            .await
+            .map_err(store_error)?
+            .map(|row| OwnedPlant::try_from(row).map(|owned| owned.plant))
+            .transpose()
     }
 
     #[tracing::instrument(name = "db.user_plants.delete", skip_all)]

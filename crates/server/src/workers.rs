@@ -1,0 +1,84 @@
+//! Background workers: reminders every minute, failed-SMS retries every 30 seconds. Each runs
+//! until told to stop; a run in progress finishes first.
+
+use std::{future::Future, time::Duration};
+
+use application::sms::{Reminders, SmsOutbox};
+use tokio::{sync::watch, task::JoinHandle, time::MissedTickBehavior};
+
+/// How often due reminders are sent.
+pub const REMINDER_PERIOD: Duration = Duration::from_secs(60);
+/// How often failed texts are looked at for a retry.
+pub const RETRY_PERIOD: Duration = Duration::from_secs(30);
+
+/// The running workers.
+#[derive(Debug)]
+pub struct Workers {
+    stop: watch::Sender<bool>,
+    handles: Vec<JoinHandle<()>>,
+}
+
+impl Workers {
+    /// Starts the reminder and retry workers.
+    #[must_use]
+    pub fn start(reminders: Reminders, outbox: SmsOutbox) -> Self {
+        let (stop, stopped) = watch::channel(false);
+        let handles = vec![
+            tokio::spawn(every(
+                REMINDER_PERIOD,
+                stopped.clone(),
+                "reminders",
+                move || {
+                    let reminders = reminders.clone();
+                    async move {
+                        if let Err(error) = reminders.send_due().await {
+                            tracing::error!(error = %error, "reminder run failed");
+                        }
+                    }
+                },
+            )),
+            tokio::spawn(every(RETRY_PERIOD, stopped, "sms_retries", move || {
+                let outbox = outbox.clone();
+                async move {
+                    if let Err(error) = outbox.retry_due().await {
+                        tracing::error!(error = %error, "SMS retry run failed");
+                    }
+                }
+            })),
+        ];
+        Self { stop, handles }
+    }
+
+    /// Tells every worker to stop and waits until each has finished its current run.
+    pub async fn stop(self) {
+        // Every receiver may be gone already (a worker ended); nothing is left to tell then.
+        let _ = self.stop.send(true);
+        for handle in self.handles {
+            if let Err(error) = handle.await {
+                tracing::error!(error = %error, "a worker ended abnormally");
+            }
+        }
+    }
+}
+
+/// Runs `run` at once and then every `period` until `stopped` turns true.
+async fn every<F, Fut>(
+    period: Duration,
+    mut stopped: watch::Receiver<bool>,
+    name: &'static str,
+    run: F,
+) where
+    F: Fn() -> Fut + Send,
+    Fut: Future<Output = ()> + Send,
+{
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = stopped.wait_for(|stop| *stop) => break,
+        }
+        run().await;
+    }
+    tracing::info!(worker = name, "worker stopped");
+}
