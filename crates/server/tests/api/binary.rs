@@ -100,7 +100,8 @@ async fn sigterm_stops_a_serving_binary_gracefully_with_status_0() {
     // keeps being drained so that the server never writes into a closed pipe.
     let stdout = child.stdout.take().expect("stdout is piped");
     let (port_sender, port_receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
+    let reader = std::thread::spawn(move || {
+        let mut stopped_workers = Vec::new();
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else {
                 continue;
@@ -108,7 +109,11 @@ async fn sigterm_stops_a_serving_binary_gracefully_with_status_0() {
             if entry["message"] == "listening" {
                 let _ = port_sender.send(entry["port"].as_u64());
             }
+            if entry["message"] == "worker stopped" {
+                stopped_workers.push(entry["worker"].as_str().unwrap_or_default().to_owned());
+            }
         }
+        stopped_workers
     });
     let port = port_receiver
         .recv_timeout(std::time::Duration::from_secs(60))
@@ -129,6 +134,9 @@ async fn sigterm_stops_a_serving_binary_gracefully_with_status_0() {
     let _ = std::fs::remove_dir_all(&dir);
 
     assert_eq!(status.code(), Some(0));
+    let mut stopped_workers = reader.join().expect("the log reader ends with the server");
+    stopped_workers.sort();
+    assert_eq!(stopped_workers, ["reminders", "sms_retries"]);
 }
 
 #[test]

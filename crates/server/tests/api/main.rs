@@ -27,3 +27,5 @@ mod redis;
 mod request_id;
 mod schema_check;
 mod security;
+mod sms;
+mod sms_workers;
