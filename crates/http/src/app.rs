@@ -11,7 +11,10 @@ use crate::{
     ApiState, admin, catalog,
     errors::{ApiError, FieldError},
     identity,
-    middleware::{catch_panic::catch_panic, request_id::assign_request_id},
+    middleware::{
+        allowed_hosts::check_host, catch_panic::catch_panic, cors, request_id::assign_request_id,
+        security_headers::add_security_headers, timeout::limit_duration,
+    },
     ops, plants, webhooks,
 };
 
@@ -32,6 +35,7 @@ pub fn build_app(
     >,
 > {
     let max_body_bytes = state.settings.max_body_bytes;
+    let cors = cors::cors(&state.settings.cors_origins);
     App::new()
         .app_data(web::Data::new(state))
         .app_data(json_config(max_body_bytes))
@@ -47,8 +51,13 @@ pub fn build_app(
         .configure(webhooks::configure)
         .configure(extra_routes)
         .default_service(web::to(route_not_found))
+        .wrap(from_fn(limit_duration))
         .wrap(from_fn(catch_panic))
+        .wrap(from_fn(check_host))
         .wrap(from_fn(assign_request_id))
+        .wrap(cors)
+        .wrap(from_fn(cors::withhold_cors_from_other_origins))
+        .wrap(from_fn(add_security_headers))
 }
 
 /// JSON extraction: at most `max_body_bytes`, `application/json` required, and every failure

@@ -24,6 +24,14 @@ pub struct HttpSettings {
     pub expose_internal_errors: bool,
     /// The public origin (and prefix) Twilio calls, which its signatures cover.
     pub public_base_url: Option<String>,
+    /// Longest a request may take before it is answered 503.
+    pub request_timeout: std::time::Duration,
+    /// Host names served, enforced in staging and production; `None` accepts any host.
+    pub allowed_hosts: Option<Vec<String>>,
+    /// Whether responses carry `Strict-Transport-Security` (staging and production).
+    pub hsts: bool,
+    /// Origins allowed by CORS (`*`, development only, allows any).
+    pub cors_origins: Vec<String>,
 }
 
 /// The use cases behind Twilio's webhooks.

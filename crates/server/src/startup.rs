@@ -185,6 +185,10 @@ impl Application {
             Arc::new(SystemClock),
         );
         let lifecycle = Lifecycle::default();
+        let deployed = matches!(
+            settings.environment,
+            Environment::Staging | Environment::Production
+        );
         let state = ApiState {
             health,
             identity,
@@ -199,6 +203,10 @@ impl Application {
                 max_body_bytes: settings.max_body_bytes,
                 expose_internal_errors: settings.environment == Environment::Development,
                 public_base_url: settings.public_base_url.clone(),
+                request_timeout: settings.request_timeout,
+                allowed_hosts: deployed.then(|| settings.allowed_hosts.clone()),
+                hsts: deployed,
+                cors_origins: settings.cors_origins.clone(),
             },
         };
 

@@ -57,6 +57,20 @@ pub enum ApiError {
     /// A dependency the request needs is down (503).
     #[error("the service is temporarily unavailable")]
     Unavailable(#[source] Box<dyn StdError + Send + Sync>),
+    /// The handler took longer than REQUEST_TIMEOUT_SECS (503).
+    #[error("the request took longer than {after_ms} ms and was abandoned")]
+    TimedOut {
+        /// The limit.
+        after_ms: u64,
+    },
+    /// A rate-limit policy refused the request (429).
+    #[error("too many requests ({policy} policy); retry in {retry_after_secs} s")]
+    RateLimited {
+        /// The policy that refused.
+        policy: &'static str,
+        /// Seconds until a request may pass again, for `Retry-After`.
+        retry_after_secs: u64,
+    },
     /// Anything else (500). The source is logged, never sent outside development.
     #[error("an unexpected error occurred")]
     Internal {
@@ -101,6 +115,8 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => "ERR_ROUTE_002",
             Self::Status(_) => "ERR_HTTP_001",
             Self::Unavailable(_) => "ERR_UNAVAILABLE_001",
+            Self::TimedOut { .. } => "ERR_UNAVAILABLE_002",
+            Self::RateLimited { .. } => "ERR_RATE_001",
             Self::Internal { .. } => "ERR_INTERNAL_001",
         }
     }
@@ -116,6 +132,8 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => "method-not-allowed",
             Self::Status(_) => "http-error",
             Self::Unavailable(_) => "unavailable",
+            Self::TimedOut { .. } => "timeout",
+            Self::RateLimited { .. } => "rate-limited",
             Self::Internal { .. } => "internal",
         }
     }
@@ -203,7 +221,8 @@ impl ResponseError for ApiError {
             Self::RouteNotFound { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Status(status) => *status,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::TimedOut { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -214,6 +233,12 @@ impl ResponseError for ApiError {
         response.content_type("application/problem+json");
         if let Self::MethodNotAllowed { allow, .. } = self {
             response.insert_header((header::ALLOW, *allow));
+        }
+        if let Self::RateLimited {
+            retry_after_secs, ..
+        } = self
+        {
+            response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         if let Self::Refused(refusal) = self
             && let Some(challenge) = refusal.challenge()
@@ -289,6 +314,11 @@ mod tests {
                 allow: "GET",
             },
             ApiError::Unavailable(Box::new(Inner)),
+            ApiError::TimedOut { after_ms: 1 },
+            ApiError::RateLimited {
+                policy: "api",
+                retry_after_secs: 1,
+            },
             ApiError::Internal {
                 source: Box::new(Inner),
                 expose: false,

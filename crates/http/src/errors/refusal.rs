@@ -1,7 +1,7 @@
 use actix_web::http::StatusCode;
 
 /// A request refused for a reason the client can act on: authentication, permission, a missing
-/// resource, a conflict. Each kind has a fixed status, code and problem type.
+/// resource, a conflict, a foreign host, a reused idempotency key. Each kind has a fixed status, code and problem type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     /// No bearer token (401).
@@ -49,6 +49,15 @@ pub enum Refusal {
     /// A webhook request without Twilio's valid signature, or for another account (403).
     #[error("the webhook request is not signed by the SMS provider")]
     InvalidWebhookSignature,
+    /// A Host header this instance does not serve (400).
+    #[error("this host is not served here")]
+    InvalidHost,
+    /// An Idempotency-Key reused with another request (422).
+    #[error("the Idempotency-Key was used for a different request")]
+    IdempotencyKeyReused,
+    /// An Idempotency-Key whose first request is still running (409).
+    #[error("a request with this Idempotency-Key is still in progress")]
+    IdempotencyInProgress,
     /// The tenant slug exists (409).
     #[error("a tenant with this slug exists")]
     TenantSlugTaken,
@@ -82,6 +91,17 @@ impl Refusal {
             Self::TenantSlugTaken => (StatusCode::CONFLICT, "ERR_TENANT_003", "conflict"),
             Self::EmailTaken => (StatusCode::CONFLICT, "ERR_USER_001", "conflict"),
             Self::PhoneTaken => (StatusCode::CONFLICT, "ERR_USER_002", "conflict"),
+            Self::InvalidHost => (StatusCode::BAD_REQUEST, "ERR_REQUEST_004", "invalid-host"),
+            Self::IdempotencyKeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "ERR_IDEMPOTENCY_001",
+                "idempotency-key-reused",
+            ),
+            Self::IdempotencyInProgress => (
+                StatusCode::CONFLICT,
+                "ERR_IDEMPOTENCY_002",
+                "idempotency-in-progress",
+            ),
             Self::InvalidWebhookSignature => (
                 StatusCode::FORBIDDEN,
                 "ERR_WEBHOOK_001",

@@ -1,5 +1,10 @@
-//! Middleware applied to every request, outermost first: request id (with the request's span,
-//! its log line and the problem safety net), then panic capture.
+//! Middleware applied to every request, outermost first: security headers, CORS, request id
+//! (with the request's span, its log line and the problem safety net), the Host check, panic
+//! capture, rate limiting, idempotent replay and the request timeout.
 
+pub mod allowed_hosts;
 pub mod catch_panic;
+pub mod cors;
 pub mod request_id;
+pub mod security_headers;
+pub mod timeout;

@@ -151,6 +151,10 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
             max_body_bytes: 1024,
             expose_internal_errors,
             public_base_url: None,
+            request_timeout: Duration::from_millis(200),
+            allowed_hosts: None,
+            hsts: false,
+            cors_origins: Vec::new(),
         },
     }
 }

@@ -1,0 +1,73 @@
+//! The Host check of deployed environments: a request for a host name we do not serve is refused
+//! before it reaches a handler (DNS rebinding, cache poisoning through forged Host headers).
+
+use actix_web::{
+    Error,
+    body::{BoxBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
+    middleware::Next,
+    web,
+};
+
+use crate::{
+    ApiState,
+    errors::{ApiError, Refusal},
+};
+
+/// Middleware: answers 400 when ALLOWED_HOSTS is enforced and the request's host is not in it.
+/// Health probes are exempt: orchestrators call them by the pod's address.
+///
+/// # Errors
+/// Passes inner errors on.
+pub async fn check_host(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let allowed = req
+        .app_data::<web::Data<ApiState>>()
+        .and_then(|state| state.settings.allowed_hosts.clone());
+    if let Some(allowed) = allowed
+        && !is_health_probe(req.path())
+    {
+        let host = req.connection_info().host().to_owned();
+        if !is_allowed(&host, &allowed) {
+            tracing::info!(host = %host, "request for a host this instance does not serve");
+            let response = ApiError::from(Refusal::InvalidHost);
+            return Ok(req.error_response(response).map_into_boxed_body());
+        }
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_boxed_body)
+}
+
+fn is_health_probe(path: &str) -> bool {
+    path == "/health" || path.starts_with("/health/") || path == "/ready"
+}
+
+/// Whether `host` (with or without a port) is one of `allowed`, ignoring case.
+fn is_allowed(host: &str, allowed: &[String]) -> bool {
+    let name = match host.rsplit_once(':') {
+        // Not an IPv6 literal's colon: `[::1]:8080` keeps its brackets.
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    allowed
+        .iter()
+        .any(|entry| entry.eq_ignore_ascii_case(name) || entry.eq_ignore_ascii_case(host))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hosts_match_without_port_and_case() {
+        let allowed = vec!["api.example.com".to_owned(), "[::1]".to_owned()];
+        assert!(is_allowed("api.example.com", &allowed));
+        assert!(is_allowed("API.Example.com:443", &allowed));
+        assert!(is_allowed("[::1]:8080", &allowed));
+        assert!(!is_allowed("evil.example.com", &allowed));
+        assert!(!is_allowed("api.example.com.evil.test", &allowed));
+    }
+}
