@@ -14,6 +14,7 @@ pub mod identity;
 pub mod ops;
 pub mod paging;
 pub mod plants;
+pub mod ratelimit;
 pub mod sms;
 pub mod store;
 pub mod system;

@@ -11,6 +11,7 @@ mod ids;
 pub mod ops;
 pub mod phone;
 pub mod plants;
+pub mod ratelimit;
 pub mod secret;
 pub mod sms;
 mod text;

@@ -3,6 +3,7 @@ use std::sync::{
     atomic::{AtomicBool, Ordering},
 };
 
+use crate::middleware::client_ip::TrustedProxies;
 use application::{
     admin::Administration,
     catalog::Catalog,
@@ -10,6 +11,7 @@ use application::{
     identity::Identity,
     ops::CheckHealth,
     plants::Plants,
+    ratelimit::RateLimiter,
     sms::{InboundTexts, SmsOutbox, WebhookGate},
 };
 
@@ -32,6 +34,8 @@ pub struct HttpSettings {
     pub hsts: bool,
     /// Origins allowed by CORS (`*`, development only, allows any).
     pub cors_origins: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: TrustedProxies,
 }
 
 /// The use cases behind Twilio's webhooks.
@@ -82,6 +86,8 @@ pub struct ApiState {
     pub conversations: Conversations,
     /// Twilio's webhooks.
     pub sms: SmsWebhooks,
+    /// The rate limiter; `None` when RATE_LIMIT_ENABLED is false.
+    pub rate_limiter: Option<RateLimiter>,
     /// Shutdown state for readiness.
     pub lifecycle: Lifecycle,
     /// HTTP settings.

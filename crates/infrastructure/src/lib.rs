@@ -8,6 +8,7 @@ pub mod cache;
 pub mod flags;
 pub mod openai;
 pub mod persistence;
+pub mod ratelimit;
 pub mod redis;
 pub mod security;
 pub mod system;

@@ -11,6 +11,7 @@ use application::{
     identity::{Identity, IdentityPorts, ports::HasherError},
     ops::{CheckHealth, EnsureSchema, HealthProbe, SchemaCheckError, StaticProbe},
     plants::{PlantPorts, Plants},
+    ratelimit::{RateLimitStore, RateLimiter},
     sms::{
         InboundPorts, InboundTexts, ReminderPorts, Reminders, SmsOutbox, SmsOutboxPorts, SmsSender,
         WebhookGate,
@@ -18,7 +19,10 @@ use application::{
     system::Clock,
 };
 use domain::ops::{CheckStatus, Dependency};
-use http_api::{ApiState, HttpSettings, Lifecycle, SmsWebhooks, build_app};
+use http_api::{
+    ApiState, HttpSettings, Lifecycle, SmsWebhooks, build_app,
+    middleware::client_ip::TrustedProxies,
+};
 use infrastructure::{
     cache::{InProcessCatalogCache, RedisCatalogCache},
     flags::InMemoryFlags,
@@ -30,6 +34,7 @@ use infrastructure::{
         plants::{SeaOrmMessageRepository, SeaOrmUserPlantRepository},
         sms::{SeaOrmInboundSmsLog, SeaOrmReminderQueue, SeaOrmSmsAccounts, SeaOrmSmsLog},
     },
+    ratelimit::{InProcessRateLimitStore, RedisRateLimitStore},
     redis::{RedisError, RedisPool, RedisProbe},
     security::{
         Argon2Parameters, Argon2PasswordHasher, JwtSettings, JwtTokenService, Sha256AdminKeyring,
@@ -197,6 +202,15 @@ impl Application {
             plants,
             conversations,
             sms: sms.webhooks,
+            rate_limiter: settings.rate_limit_enabled.then(|| {
+                RateLimiter::new(
+                    redis.as_ref().map(|redis| -> Arc<dyn RateLimitStore> {
+                        Arc::new(RedisRateLimitStore::new(redis.clone(), "plant-texts:"))
+                    }),
+                    Arc::new(InProcessRateLimitStore::new()),
+                    Arc::new(SystemClock),
+                )
+            }),
             lifecycle: lifecycle.clone(),
             settings: HttpSettings {
                 version: env!("CARGO_PKG_VERSION"),
@@ -207,6 +221,7 @@ impl Application {
                 allowed_hosts: deployed.then(|| settings.allowed_hosts.clone()),
                 hsts: deployed,
                 cors_origins: settings.cors_origins.clone(),
+                trusted_proxies: TrustedProxies::parse(&settings.trusted_proxies),
             },
         };
 

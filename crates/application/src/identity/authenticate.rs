@@ -1,3 +1,5 @@
+use domain::identity::UserId;
+
 use super::{Identity, Principal};
 use crate::store::StoreError;
 
@@ -39,5 +41,16 @@ impl Identity {
             tenant_id: user.tenant_id,
             role: user.role,
         })
+    }
+
+    /// Whose token this is, from its signature and claims alone — no database read — for
+    /// keying rate limits. `None` for a forged or expired token.
+    #[must_use]
+    pub fn token_subject(&self, token: &str) -> Option<UserId> {
+        self.ports
+            .tokens
+            .verify_access(token)
+            .ok()
+            .map(|claims| claims.user_id)
     }
 }

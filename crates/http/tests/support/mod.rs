@@ -36,7 +36,9 @@ use infrastructure::{
     twilio::DemoSmsSender,
 };
 use migration::{Migrator, MigratorTrait, seed};
-use plant_texts_http::{ApiState, HttpSettings, Lifecycle, SmsWebhooks};
+use plant_texts_http::{
+    ApiState, HttpSettings, Lifecycle, SmsWebhooks, middleware::client_ip::TrustedProxies,
+};
 
 /// An app state over a fresh in-memory SQLite database, migrated and seeded when `migrate`, with
 /// `admin_keys` as the platform admin keys. Argon2 runs with cheap parameters: these tests check
@@ -145,6 +147,7 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
         plants,
         conversations,
         sms,
+        rate_limiter: None,
         lifecycle: Lifecycle::default(),
         settings: HttpSettings {
             version: "test",
@@ -155,6 +158,7 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
             allowed_hosts: None,
             hsts: false,
             cors_origins: Vec::new(),
+            trusted_proxies: TrustedProxies::default(),
         },
     }
 }

@@ -1,0 +1,329 @@
+//! The rate-limit policies through the real middleware, on a clock the tests move: each policy's
+//! quota and window, the headers, Retry-After, the keys (user, address, login name) and
+//! X-Forwarded-For from trusted and untrusted peers.
+
+mod support;
+
+use std::{
+    net::SocketAddr,
+    sync::{Arc, Mutex},
+};
+
+use actix_web::{
+    dev::{Service, ServiceResponse},
+    http::{Method, StatusCode},
+    test,
+};
+use application::{ratelimit::RateLimiter, system::Clock};
+use chrono::{DateTime, TimeDelta, Utc};
+use infrastructure::ratelimit::InProcessRateLimitStore;
+use plant_texts_http::{ApiState, build_app, middleware::client_ip::TrustedProxies};
+use serde_json::{Value, json};
+
+#[derive(Debug)]
+struct TestClock(Mutex<DateTime<Utc>>);
+
+impl TestClock {
+    fn advance(&self, by: TimeDelta) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+async fn limited_state() -> (ApiState, Arc<TestClock>) {
+    let clock = Arc::new(TestClock(Mutex::new(
+        DateTime::parse_from_rfc3339("2026-06-01T12:00:00Z")
+            .unwrap()
+            .to_utc(),
+    )));
+    let mut state = support::state(false, &[], true).await;
+    state.rate_limiter = Some(RateLimiter::new(
+        None,
+        Arc::new(InProcessRateLimitStore::new()),
+        clock.clone(),
+    ));
+    state.settings.trusted_proxies = TrustedProxies::parse(&["10.0.0.0/8".to_owned()]);
+    (state, clock)
+}
+
+macro_rules! app {
+    ($state:expr) => {
+        test::init_service(build_app($state, |_| {})).await
+    };
+}
+
+async fn call(
+    app: &impl Service<
+        actix_http::Request,
+        Response = ServiceResponse<impl actix_web::body::MessageBody + 'static>,
+        Error = actix_web::Error,
+    >,
+    request: test::TestRequest,
+) -> ServiceResponse {
+    match app.call(request.to_request()).await {
+        Ok(response) => response.map_into_boxed_body(),
+        Err(error) => ServiceResponse::new(
+            test::TestRequest::default().to_http_request(),
+            error.error_response(),
+        ),
+    }
+}
+
+fn header(response: &ServiceResponse, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn from(peer: &str, request: test::TestRequest) -> test::TestRequest {
+    request.peer_addr(peer.parse::<SocketAddr>().unwrap())
+}
+
+/// One request of each policy's kind.
+fn request_for(policy: &str, n: usize) -> test::TestRequest {
+    let post = |path: &str| test::TestRequest::default().method(Method::POST).uri(path);
+    let request = match policy {
+        "health" => test::TestRequest::get().uri("/health/live"),
+        "api" | "global" => test::TestRequest::get().uri("/api/v2/nowhere"),
+        "plants_create" => post("/api/v2/plants").set_json(json!({})),
+        "chat" => post("/api/v2/plants/01890a5d-ac96-774b-bcce-b302099a8057/chat")
+            .set_json(json!({"message": "hi"})),
+        "webhook" => post("/api/v2/webhooks/twilio/status"),
+        "login" => post("/api/v2/auth/login").set_json(
+            json!({"tenant": "demo", "email": "Ada@Example.com", "password": "not the password"}),
+        ),
+        // A different email each time: only the per-address policy adds up.
+        "login_ip" => post("/api/v2/auth/login").set_json(
+            json!({"tenant": "demo", "email": format!("user{n}@example.com"), "password": "x"}),
+        ),
+        other => panic!("no request for {other}"),
+    };
+    from("198.51.100.10:5000", request)
+}
+
+#[actix_web::test]
+async fn each_policy_admits_its_quota_then_refuses_until_its_window_has_passed() {
+    for (policy, limit, window_secs) in [
+        ("health", 10, 1),
+        ("api", 100, 60),
+        ("plants_create", 10, 60),
+        ("chat", 30, 60),
+        ("webhook", 100, 60),
+        ("login", 5, 900),
+        ("login_ip", 20, 900),
+    ] {
+        let (state, clock) = limited_state().await;
+        let app = app!(state);
+        for n in 0..limit {
+            let response = call(&app, request_for(policy, n)).await;
+            assert_ne!(
+                response.status(),
+                StatusCode::TOO_MANY_REQUESTS,
+                "{policy} request {n}"
+            );
+        }
+        let refused = call(&app, request_for(policy, limit)).await;
+        assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS, "{policy}");
+        assert_eq!(
+            header(&refused, "ratelimit-policy"),
+            format!("\"{policy}\";q={limit};w={window_secs}")
+        );
+        assert_eq!(header(&refused, "x-ratelimit-remaining"), "0");
+        let retry_after: i64 = header(&refused, "retry-after").parse().unwrap();
+        let interval_secs =
+            (i64::from(window_secs) * 1000 / i64::try_from(limit).unwrap() + 999) / 1000;
+        assert_eq!(retry_after, interval_secs.max(1), "{policy}");
+        assert_eq!(header(&refused, "x-content-type-options"), "nosniff");
+        assert!(!header(&refused, "x-request-id").is_empty());
+        let body: Value = serde_json::from_slice(&test::read_body(refused).await).unwrap();
+        assert_eq!(body["code"], "ERR_RATE_001");
+        assert_eq!(body["status"], 429);
+
+        clock.advance(TimeDelta::seconds(i64::from(window_secs)));
+        let again = call(&app, request_for(policy, limit + 1)).await;
+        assert_ne!(
+            again.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "{policy} after its window"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn at_the_api_policys_full_pace_the_global_policy_refuses_within_the_hour() {
+    let (state, clock) = limited_state().await;
+    let app = app!(state);
+    let started = clock.now();
+    let mut admitted = 0;
+    let refused = loop {
+        let response = call(&app, request_for("global", 0)).await;
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            break response;
+        }
+        admitted += 1;
+        assert!(admitted <= 1200, "the global policy never refused");
+        // 100 per minute: the api policy never runs dry at this pace.
+        clock.advance(TimeDelta::milliseconds(600));
+    };
+    assert_eq!(
+        header(&refused, "ratelimit-policy"),
+        "\"global\";q=1000;w=3600"
+    );
+    // GCRA: the burst of 1000, plus one request per 3.6 s of the time taken.
+    assert!((1000..=1200).contains(&admitted), "{admitted}");
+    assert!(clock.now() - started < TimeDelta::hours(1));
+}
+
+#[actix_web::test]
+async fn headers_report_the_policy_with_the_least_remaining() {
+    let (state, clock) = limited_state().await;
+    let app = app!(state);
+
+    let response = call(&app, request_for("api", 0)).await;
+
+    assert_eq!(header(&response, "ratelimit-policy"), "\"api\";q=100;w=60");
+    assert_eq!(header(&response, "ratelimit"), "\"api\";r=99;t=1");
+    assert_eq!(header(&response, "x-ratelimit-limit"), "100");
+    assert_eq!(header(&response, "x-ratelimit-remaining"), "99");
+    assert_eq!(
+        header(&response, "x-ratelimit-reset"),
+        (clock.now().timestamp() + 1).to_string()
+    );
+}
+
+#[actix_web::test]
+async fn users_are_limited_apart_from_each_other_and_from_their_address() {
+    let (state, _clock) = limited_state().await;
+    let app = app!(state);
+    let mut tokens = Vec::new();
+    for email in ["ada@example.com", "grace@example.com"] {
+        let password = "sunflower meadow at dawn";
+        let register = from("198.51.100.20:1", test::TestRequest::post().uri("/api/v2/auth/register").set_json(json!({"tenant": "demo", "email": email, "password": password, "full_name": "Test"})));
+        assert_eq!(call(&app, register).await.status(), StatusCode::CREATED);
+        let login = from(
+            "198.51.100.20:1",
+            test::TestRequest::post()
+                .uri("/api/v2/auth/login")
+                .set_json(json!({"tenant": "demo", "email": email, "password": password})),
+        );
+        let body: Value =
+            serde_json::from_slice(&test::read_body(call(&app, login).await).await).unwrap();
+        tokens.push(body["access_token"].as_str().unwrap().to_owned());
+    }
+    let create = |token: Option<&str>| {
+        let request = from(
+            "198.51.100.30:1",
+            test::TestRequest::post()
+                .uri("/api/v2/plants")
+                .set_json(json!({})),
+        );
+        match token {
+            Some(token) => request.insert_header(("Authorization", format!("Bearer {token}"))),
+            None => request,
+        }
+    };
+    for _ in 0..10 {
+        assert_ne!(
+            call(&app, create(Some(&tokens[0]))).await.status(),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+    }
+
+    assert_eq!(
+        call(&app, create(Some(&tokens[0]))).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_ne!(
+        call(&app, create(Some(&tokens[1]))).await.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "another user"
+    );
+    assert_ne!(
+        call(&app, create(None)).await.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the same address without a token"
+    );
+    let forged = format!("{}x", tokens[0]);
+    assert_ne!(
+        call(&app, create(Some(&forged))).await.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "a forged token counts as its address"
+    );
+}
+
+#[actix_web::test]
+async fn forwarded_for_names_the_client_only_behind_a_trusted_proxy() {
+    let (state, _clock) = limited_state().await;
+    let app = app!(state);
+    let health = |peer: &str, forwarded: &str| {
+        from(
+            peer,
+            test::TestRequest::get()
+                .uri("/health/live")
+                .insert_header(("X-Forwarded-For", forwarded.to_owned())),
+        )
+    };
+    for _ in 0..10 {
+        assert_eq!(
+            call(&app, health("10.0.0.1:1", "198.51.100.1"))
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        call(&app, health("10.0.0.2:1", "198.51.100.1"))
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "same client through another proxy"
+    );
+    assert_eq!(
+        call(&app, health("10.0.0.1:1", "198.51.100.2"))
+            .await
+            .status(),
+        StatusCode::OK,
+        "another client"
+    );
+
+    // An untrusted peer is itself the client, whatever it forwards.
+    for n in 0..10 {
+        assert_eq!(
+            call(&app, health("203.0.113.5:1", &format!("192.0.2.{n}")))
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        call(&app, health("203.0.113.5:1", "192.0.2.99"))
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+#[actix_web::test]
+async fn switched_off_rate_limiting_neither_refuses_nor_reports() {
+    let app = app!(support::state(false, &[], true).await);
+    for _ in 0..20 {
+        let response = call(
+            &app,
+            from(
+                "198.51.100.10:1",
+                test::TestRequest::get().uri("/health/live"),
+            ),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.headers().get("ratelimit").is_none());
+    }
+}
