@@ -2,6 +2,11 @@
 //! quota and window, the headers, Retry-After, the keys (user, address, login name) and
 //! X-Forwarded-For from trusted and untrusted peers.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "the test clock and fixtures fail the test loudly"
+)]
+
 mod support;
 
 use std::{
