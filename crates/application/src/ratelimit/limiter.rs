@@ -127,3 +127,108 @@ impl RateLimiter {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::{collections::HashMap, sync::Mutex};
+
+    use async_trait::async_trait;
+    use chrono::{DateTime, Utc};
+    use domain::ratelimit::{Admission, Quota, admit};
+
+    use super::*;
+    use crate::ratelimit::{LimiterUnavailable, RateLimitStore};
+
+    struct Down;
+
+    #[async_trait]
+    impl RateLimitStore for Down {
+        async fn admit(&self, _: &str, _: Quota, _: i64) -> Result<Admission, LimiterUnavailable> {
+            Err(LimiterUnavailable("connection refused".to_owned()))
+        }
+    }
+
+    #[derive(Default)]
+    struct Memory(Mutex<HashMap<String, i64>>);
+
+    #[async_trait]
+    impl RateLimitStore for Memory {
+        async fn admit(
+            &self,
+            key: &str,
+            quota: Quota,
+            now_ms: i64,
+        ) -> Result<Admission, LimiterUnavailable> {
+            let mut tats = self.0.lock().unwrap();
+            let admission = admit(tats.get(key).copied(), now_ms, quota);
+            if admission.allowed {
+                tats.insert(key.to_owned(), admission.tat_ms);
+            }
+            Ok(admission)
+        }
+    }
+
+    struct Noon;
+
+    impl Clock for Noon {
+        fn now(&self) -> DateTime<Utc> {
+            DateTime::parse_from_rfc3339("2026-06-01T12:00:00Z")
+                .unwrap()
+                .to_utc()
+        }
+    }
+
+    fn check(policy: Policy) -> Check {
+        Check {
+            policy,
+            key: "ip:192.0.2.1".to_owned(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_shared_store_that_is_down_falls_back_to_local_limits_and_is_counted() {
+        let limiter = RateLimiter::new(
+            Some(Arc::new(Down)),
+            Arc::new(Memory::default()),
+            Arc::new(Noon),
+        );
+
+        for _ in 0..5 {
+            assert!(
+                limiter
+                    .check(&[check(Policy::LOGIN)])
+                    .await
+                    .unwrap()
+                    .allowed
+            );
+        }
+        let refused = limiter.check(&[check(Policy::LOGIN)]).await.unwrap();
+
+        assert!(!refused.allowed, "never unlimited");
+        assert_eq!(limiter.fallbacks(), 6);
+    }
+
+    #[tokio::test]
+    async fn a_refusal_stops_at_the_refusing_policy_and_reports_it() {
+        let limiter = RateLimiter::new(None, Arc::new(Memory::default()), Arc::new(Noon));
+        let checks = [check(Policy::LOGIN), check(Policy::API)];
+        for _ in 0..5 {
+            let verdict = limiter.check(&checks).await.unwrap();
+            assert_eq!(
+                verdict.reported.policy,
+                Policy::LOGIN,
+                "the one with the least remaining"
+            );
+        }
+
+        let refused = limiter.check(&checks).await.unwrap();
+
+        assert_eq!(refused.reported.policy, Policy::LOGIN);
+        let api = limiter.check(&[check(Policy::API)]).await.unwrap();
+        assert_eq!(
+            api.reported.status.remaining, 94,
+            "the refused request cost the api policy nothing"
+        );
+        assert_eq!(limiter.check(&[]).await, None);
+    }
+}

@@ -23,6 +23,7 @@ mod layering;
 mod me;
 mod migrations;
 mod plants;
+mod rate_limits;
 mod redis;
 mod request_id;
 mod schema_check;
