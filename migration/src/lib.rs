@@ -13,6 +13,7 @@ mod m20261122_000003_create_user_plants_and_messages;
 mod m20261122_000004_create_sms_log;
 mod m20261122_000005_create_admin_audit_log;
 mod m20261129_000006_sms_retries_and_inbound;
+mod m20261129_000007_create_idempotency_keys;
 pub mod seed;
 
 /// The ordered list of every migration this release knows.
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_create_sms_log::Migration),
             Box::new(m20261122_000005_create_admin_audit_log::Migration),
             Box::new(m20261129_000006_sms_retries_and_inbound::Migration),
+            Box::new(m20261129_000007_create_idempotency_keys::Migration),
         ]
     }
 }

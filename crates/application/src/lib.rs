@@ -10,6 +10,7 @@ pub mod admin;
 pub mod catalog;
 pub mod chat;
 pub mod flags;
+pub mod idempotency;
 pub mod identity;
 pub mod ops;
 pub mod paging;

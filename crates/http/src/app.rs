@@ -12,9 +12,9 @@ use crate::{
     errors::{ApiError, FieldError},
     identity,
     middleware::{
-        allowed_hosts::check_host, catch_panic::catch_panic, cors, rate_limit::limit_rate,
-        request_id::assign_request_id, security_headers::add_security_headers,
-        timeout::limit_duration,
+        allowed_hosts::check_host, catch_panic::catch_panic, cors, idempotency::replay_idempotent,
+        rate_limit::limit_rate, request_id::assign_request_id,
+        security_headers::add_security_headers, timeout::limit_duration,
     },
     ops, plants, webhooks,
 };
@@ -53,6 +53,7 @@ pub fn build_app(
         .configure(extra_routes)
         .default_service(web::to(route_not_found))
         .wrap(from_fn(limit_duration))
+        .wrap(from_fn(replay_idempotent))
         .wrap(from_fn(limit_rate))
         .wrap(from_fn(catch_panic))
         .wrap(from_fn(check_host))

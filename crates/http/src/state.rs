@@ -8,6 +8,7 @@ use application::{
     admin::Administration,
     catalog::Catalog,
     chat::Conversations,
+    idempotency::Idempotency,
     identity::Identity,
     ops::CheckHealth,
     plants::Plants,
@@ -86,6 +87,8 @@ pub struct ApiState {
     pub conversations: Conversations,
     /// Twilio's webhooks.
     pub sms: SmsWebhooks,
+    /// Replays of create requests.
+    pub idempotency: Idempotency,
     /// The rate limiter; `None` when RATE_LIMIT_ENABLED is false.
     pub rate_limiter: Option<RateLimiter>,
     /// Shutdown state for readiness.

@@ -8,6 +8,7 @@ use application::{
     catalog::{Catalog, ports::CatalogCache},
     chat::{ChatModel, ConversationPorts, Conversations},
     flags::{FeatureFlags, Flag},
+    idempotency::Idempotency,
     identity::{Identity, IdentityPorts, ports::HasherError},
     ops::{CheckHealth, EnsureSchema, HealthProbe, SchemaCheckError, StaticProbe},
     plants::{PlantPorts, Plants},
@@ -29,7 +30,7 @@ use infrastructure::{
     openai::{OpenAiChatModel, OpenAiError, OpenAiSettings},
     persistence::{
         Database, DatabaseProbe, MigrationsProbe, PersistenceError, SeaOrmAuditLog,
-        SeaOrmCatalogRepository, SeaOrmSchemaMigrator,
+        SeaOrmCatalogRepository, SeaOrmIdempotencyStore, SeaOrmSchemaMigrator,
         identity::{SeaOrmRefreshTokenRepository, SeaOrmTenantRepository, SeaOrmUserRepository},
         plants::{SeaOrmMessageRepository, SeaOrmUserPlantRepository},
         sms::{SeaOrmInboundSmsLog, SeaOrmReminderQueue, SeaOrmSmsAccounts, SeaOrmSmsLog},
@@ -202,6 +203,10 @@ impl Application {
             plants,
             conversations,
             sms: sms.webhooks,
+            idempotency: Idempotency::new(
+                Arc::new(SeaOrmIdempotencyStore::new(database.clone())),
+                Arc::new(SystemClock),
+            ),
             rate_limiter: settings.rate_limit_enabled.then(|| {
                 RateLimiter::new(
                     redis.as_ref().map(|redis| -> Arc<dyn RateLimitStore> {

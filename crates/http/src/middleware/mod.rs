@@ -6,6 +6,7 @@ pub mod allowed_hosts;
 pub mod catch_panic;
 pub mod client_ip;
 pub mod cors;
+pub mod idempotency;
 pub mod rate_limit;
 pub mod request_id;
 pub mod security_headers;

@@ -11,6 +11,7 @@ use application::{
     admin::{Administration, AdministrationPorts},
     catalog::Catalog,
     chat::{ConversationPorts, Conversations},
+    idempotency::Idempotency,
     identity::{Identity, IdentityPorts},
     ops::{CheckHealth, StaticProbe},
     plants::{PlantPorts, Plants},
@@ -25,6 +26,7 @@ use infrastructure::{
     flags::InMemoryFlags,
     persistence::{
         Database, DatabaseSettings, SeaOrmAuditLog, SeaOrmCatalogRepository,
+        SeaOrmIdempotencyStore,
         identity::{SeaOrmRefreshTokenRepository, SeaOrmTenantRepository, SeaOrmUserRepository},
         plants::{SeaOrmMessageRepository, SeaOrmUserPlantRepository},
         sms::{SeaOrmInboundSmsLog, SeaOrmSmsAccounts, SeaOrmSmsLog},
@@ -126,7 +128,7 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
     let keys: Vec<Secret> = admin_keys.iter().map(|key| Secret::new(*key)).collect();
     let admin = Administration::new(AdministrationPorts {
         keyring: Arc::new(Sha256AdminKeyring::new(&keys)),
-        audit_log: Arc::new(SeaOrmAuditLog::new(database)),
+        audit_log: Arc::new(SeaOrmAuditLog::new(database.clone())),
         tenants,
         users,
         refresh_tokens,
@@ -147,6 +149,10 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
         plants,
         conversations,
         sms,
+        idempotency: Idempotency::new(
+            Arc::new(SeaOrmIdempotencyStore::new(database.clone())),
+            Arc::new(SystemClock),
+        ),
         rate_limiter: None,
         lifecycle: Lifecycle::default(),
         settings: HttpSettings {

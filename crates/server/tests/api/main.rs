@@ -19,6 +19,7 @@ mod catalog;
 mod chat;
 mod errors;
 mod health;
+mod idempotency;
 mod layering;
 mod me;
 mod migrations;

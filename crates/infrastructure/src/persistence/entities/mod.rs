@@ -4,6 +4,7 @@
 pub(crate) mod admin_audit_log;
 pub(crate) mod catalog_plants;
 pub(crate) mod companion_relationships;
+pub(crate) mod idempotency_keys;
 pub(crate) mod inbound_sms;
 pub(crate) mod messages;
 pub(crate) mod personalities;

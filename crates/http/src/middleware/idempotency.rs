@@ -1,0 +1,217 @@
+//! `Idempotency-Key` on the create endpoints: the first response is kept (per user and key, with
+//! a hash of the request) and replayed byte for byte to retries; the same key with another body
+//! is 422, and while the first request still runs, 409.
+
+use actix_web::{
+    Error, HttpResponse, ResponseError as _,
+    body::{BoxBody, MessageBody, to_bytes},
+    dev::{Payload, ServiceRequest, ServiceResponse},
+    http::{
+        StatusCode,
+        header::{self, HeaderName, HeaderValue},
+    },
+    middleware::Next,
+    web,
+};
+use application::idempotency::{IdempotencyKey, KeyClaim, StoredResponse};
+use domain::identity::UserId;
+use sha2::{Digest as _, Sha256};
+
+use crate::{
+    ApiState,
+    errors::{ApiError, Refusal},
+};
+
+/// The request header.
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// Marks a replayed response.
+const REPLAYED: &str = "idempotent-replayed";
+/// The response headers kept with the body.
+const KEPT_HEADERS: [HeaderName; 2] = [header::CONTENT_TYPE, header::LOCATION];
+
+/// Whether `path` is a create endpoint that takes an `Idempotency-Key` (with POST).
+fn creates_something(path: &str) -> bool {
+    path == "/api/v2/plants"
+        || path
+            .strip_prefix("/api/v2/plants/")
+            .is_some_and(|rest| rest.ends_with("/chat") && rest.matches('/').count() == 1)
+}
+
+/// Middleware: runs a create request with an `Idempotency-Key` at most once per user and key.
+/// Requests without the header, without a valid token, or to other endpoints pass untouched.
+///
+/// # Errors
+/// Passes inner errors on.
+pub async fn replay_idempotent(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let applies = req.method() == actix_web::http::Method::POST
+        && creates_something(req.path())
+        && req.headers().contains_key(IDEMPOTENCY_KEY);
+    let state = req.app_data::<web::Data<ApiState>>().cloned();
+    let (true, Some(state)) = (applies, state) else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    };
+    let key = req
+        .headers()
+        .get(IDEMPOTENCY_KEY)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| IdempotencyKey::parse(value).ok());
+    let Some(key) = key else {
+        let error = ApiError::invalid_field(
+            "Idempotency-Key",
+            "must be 1 to 255 visible ASCII characters",
+        );
+        return Ok(req.error_response(error).map_into_boxed_body());
+    };
+    let Some(user) = caller(&req, &state).await else {
+        // Not authenticated: the handler answers 401.
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    };
+    let body = match req.extract::<web::Bytes>().await {
+        Ok(body) => body,
+        Err(error) => return Ok(req.error_response(error).map_into_boxed_body()),
+    };
+    let request_hash = hash(req.path(), &body);
+    req.set_payload(Payload::from(body));
+
+    let claim = match state.idempotency.claim(user, &key, &request_hash).await {
+        Ok(claim) => claim,
+        Err(error) => {
+            return Ok(req
+                .error_response(ApiError::from(error))
+                .map_into_boxed_body());
+        }
+    };
+    match claim {
+        KeyClaim::InProgress => Ok(req
+            .error_response(ApiError::from(Refusal::IdempotencyInProgress))
+            .map_into_boxed_body()),
+        KeyClaim::Mismatch => Ok(req
+            .error_response(ApiError::from(Refusal::IdempotencyKeyReused))
+            .map_into_boxed_body()),
+        KeyClaim::Completed(stored) => {
+            let (request, _) = req.into_parts();
+            Ok(ServiceResponse::new(request, replay(&stored)))
+        }
+        KeyClaim::Claimed => {
+            let outcome = next.call(req).await;
+            let response = match outcome {
+                Ok(response) if !response.status().is_server_error() => response,
+                other => {
+                    // Failed: the next retry runs again.
+                    if let Err(error) = state.idempotency.release(user, &key).await {
+                        tracing::error!(error = %error, "idempotency claim not released");
+                    }
+                    return other.map(ServiceResponse::map_into_boxed_body);
+                }
+            };
+            keep(&state, user, &key, response).await
+        }
+    }
+}
+
+/// The caller's account, when the bearer token opens it.
+async fn caller(req: &ServiceRequest, state: &ApiState) -> Option<UserId> {
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")?;
+    state
+        .identity
+        .authenticate(token)
+        .await
+        .ok()
+        .map(|principal| principal.user_id)
+}
+
+/// SHA-256 of the path and body: the same key with another request is a mismatch.
+fn hash(path: &str, body: &[u8]) -> String {
+    let mut digest = Sha256::new();
+    digest.update(path.as_bytes());
+    digest.update([0]);
+    digest.update(body);
+    digest
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Reads the response whole, keeps it, and passes it on unchanged.
+async fn keep(
+    state: &ApiState,
+    user: UserId,
+    key: &IdempotencyKey,
+    response: ServiceResponse<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let (request, response) = response.into_parts();
+    let (head, body) = response.into_parts();
+    let body = match to_bytes(body).await {
+        Ok(body) => body,
+        Err(_) => {
+            let error = ApiError::internal("the response body could not be read");
+            if let Err(release) = state.idempotency.release(user, key).await {
+                tracing::error!(error = %release, "idempotency claim not released");
+            }
+            return Ok(ServiceResponse::new(request, error.error_response()));
+        }
+    };
+    let stored = StoredResponse {
+        status: head.status().as_u16(),
+        headers: KEPT_HEADERS
+            .iter()
+            .filter_map(|name| {
+                let value = head.headers().get(name)?.to_str().ok()?;
+                Some((name.as_str().to_owned(), value.to_owned()))
+            })
+            .collect(),
+        body: body.to_vec(),
+    };
+    if let Err(error) = state.idempotency.complete(user, key, &stored).await {
+        // The resource exists; a retry would now run again. Worth an alert, not a failed answer.
+        tracing::error!(error = %error, "idempotent response not kept");
+    }
+    Ok(ServiceResponse::new(
+        request,
+        head.set_body(BoxBody::new(body)),
+    ))
+}
+
+fn replay(stored: &StoredResponse) -> HttpResponse {
+    let mut response =
+        HttpResponse::build(StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK));
+    for (name, value) in &stored.headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::from_str(value),
+        ) {
+            response.insert_header((name, value));
+        }
+    }
+    response.insert_header((HeaderName::from_static(REPLAYED), "true"));
+    response.body(stored.body.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plant_creation_and_chat_take_keys() {
+        assert!(creates_something("/api/v2/plants"));
+        assert!(creates_something("/api/v2/plants/0190/chat"));
+        assert!(!creates_something("/api/v2/plants/0190/water"));
+        assert!(!creates_something("/api/v2/plants/0190/x/chat"));
+        assert!(!creates_something("/api/v2/auth/login"));
+    }
+}
