@@ -2,7 +2,11 @@
 
 use utoipa::{
     Modify, OpenApi,
-    openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{
+        ContentBuilder, ObjectBuilder, Ref, Required, ResponseBuilder, Type,
+        path::{ParameterBuilder, ParameterIn},
+        security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
 };
 
 use crate::{admin, catalog, errors, identity, ops, plants, webhooks};
@@ -58,7 +62,7 @@ use crate::{admin, catalog, errors, identity, ops, plants, webhooks};
         ops::health::CheckDocument,
         ops::health::ProbeDocument,
     )),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &EdgeResponses),
     tags(
         (name = "ops", description = "Health, readiness and documentation"),
         (name = "auth", description = "Sign-up, login and sessions"),
@@ -95,5 +99,65 @@ impl Modify for SecuritySchemes {
                 "Platform administrator key",
             ))),
         );
+    }
+}
+
+/// Declares what the edge middleware may answer on every operation — 429 from the rate limits,
+/// 503 from the request timeout — and the `Idempotency-Key` of the create operations.
+#[derive(Debug)]
+struct EdgeResponses;
+
+fn problem_response(description: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
+}
+
+impl Modify for EdgeResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for (path, item) in &mut openapi.paths.paths {
+            let creates = path == "/api/v2/plants" || path == "/api/v2/plants/{id}/chat";
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for (index, operation) in operations.into_iter().enumerate() {
+                let Some(operation) = operation else { continue };
+                let responses = &mut operation.responses.responses;
+                responses.entry("429".to_owned()).or_insert_with(|| {
+                    problem_response(
+                        "Rate limit reached (ERR_RATE_001); `Retry-After` says when to retry",
+                    )
+                    .into()
+                });
+                responses.entry("503".to_owned()).or_insert_with(|| {
+                    problem_response("A dependency is down (ERR_UNAVAILABLE_001) or the request took too long (ERR_UNAVAILABLE_002)").into()
+                });
+                // Index 1 is POST.
+                if creates && index == 1 {
+                    responses.entry("409".to_owned()).or_insert_with(|| {
+                        problem_response("A request with this Idempotency-Key is still running (ERR_IDEMPOTENCY_002)").into()
+                    });
+                    operation.parameters.get_or_insert_with(Vec::new).push(
+                        ParameterBuilder::new()
+                            .name("Idempotency-Key")
+                            .parameter_in(ParameterIn::Header)
+                            .required(Required::False)
+                            .description(Some("1-255 characters; a retry with the same key and body replays the first response for 24 h, another body is 422 (ERR_IDEMPOTENCY_001)"))
+                            .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255))))
+                            .build(),
+                    );
+                }
+            }
+        }
     }
 }

@@ -81,8 +81,18 @@ async fn every_response_carries_the_security_headers_errors_included() {
         ("/api/v2/nowhere", StatusCode::NOT_FOUND),
         ("/api/v2/plants", StatusCode::UNAUTHORIZED),
         ("/test/panic", StatusCode::INTERNAL_SERVER_ERROR),
+        ("/api/v2/auth/login", StatusCode::PAYLOAD_TOO_LARGE),
     ] {
-        let response = send(state_with(|_| {}).await, test::TestRequest::get().uri(path)).await;
+        let request = if path == "/api/v2/auth/login" {
+            // Over the 1 KiB limit of the test state.
+            test::TestRequest::post()
+                .uri(path)
+                .insert_header((header::CONTENT_TYPE, "application/json"))
+                .set_payload(format!("{{\"email\": \"{}\"}}", "a".repeat(2048)))
+        } else {
+            test::TestRequest::get().uri(path)
+        };
+        let response = send(state_with(|_| {}).await, request).await;
         assert_eq!(response.status(), status, "{path}");
         assert_security_headers(&response);
         assert_eq!(header(&response, "strict-transport-security"), None);
