@@ -332,3 +332,27 @@ async fn switched_off_rate_limiting_neither_refuses_nor_reports() {
         assert!(response.headers().get("ratelimit").is_none());
     }
 }
+
+#[actix_web::test]
+async fn an_oversized_login_is_still_413_when_its_name_is_read_for_the_limits() {
+    let (state, _clock) = limited_state().await;
+    let app = app!(state);
+    let body = format!(
+        "{{\"tenant\": \"demo\", \"email\": \"{}\"}}",
+        "a".repeat(4096)
+    );
+
+    let response = call(
+        &app,
+        from(
+            "198.51.100.10:1",
+            test::TestRequest::post()
+                .uri("/api/v2/auth/login")
+                .insert_header(("Content-Type", "application/json"))
+                .set_payload(body),
+        ),
+    )
+    .await;
+
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}

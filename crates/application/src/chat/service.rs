@@ -122,13 +122,7 @@ impl Conversations {
         text: &ChatText,
         channel: Channel,
     ) -> Result<ChatReply, ChatError> {
-        let (owned, personality) = self.plant_and_personality(owner, plant_id).await?;
-        let mut recent = self
-            .ports
-            .messages
-            .recent(owner.tenant_id, plant_id, CONTEXT_MESSAGES)
-            .await?;
-        recent.reverse();
+        let (owned, personality, recent) = self.context(owner, plant_id).await?;
 
         let (reply, source) = self
             .compose(
@@ -183,13 +177,7 @@ impl Conversations {
         owner: Owner,
         plant_id: UserPlantId,
     ) -> Result<PlantMessage, ChatError> {
-        let (owned, personality) = self.plant_and_personality(owner, plant_id).await?;
-        let mut recent = self
-            .ports
-            .messages
-            .recent(owner.tenant_id, plant_id, CONTEXT_MESSAGES)
-            .await?;
-        recent.reverse();
+        let (owned, personality, recent) = self.context(owner, plant_id).await?;
         let (text, source) = self
             .compose(
                 &personality,
@@ -242,11 +230,12 @@ impl Conversations {
 }
 
 impl Conversations {
-    async fn plant_and_personality(
+    /// The owner's plant, its personality and the conversation's last messages, oldest first.
+    async fn context(
         &self,
         owner: Owner,
         plant_id: UserPlantId,
-    ) -> Result<(OwnedPlant, Personality), ChatError> {
+    ) -> Result<(OwnedPlant, Personality, Vec<Message>), ChatError> {
         let owned = self
             .ports
             .plants
@@ -267,7 +256,13 @@ impl Conversations {
                     .into(),
                 )
             })?;
-        Ok((owned, personality))
+        let mut recent = self
+            .ports
+            .messages
+            .recent(owner.tenant_id, plant_id, CONTEXT_MESSAGES)
+            .await?;
+        recent.reverse();
+        Ok((owned, personality, recent))
     }
 
     /// The model's answer to `message` after `recent` (oldest first) when the model is

@@ -122,7 +122,11 @@ async fn losing_redis_falls_back_to_local_limits_without_a_single_500() {
     let url = proxy.url();
     let app = spawn_app_with(
         Backend::Sqlite,
-        &[("REDIS_URL", url.as_str()), ("REDIS_TIMEOUT_MS", "300")],
+        &[
+            ("REDIS_URL", url.as_str()),
+            ("REDIS_TIMEOUT_MS", "300"),
+            ("RATE_LIMIT_ENABLED", "true"),
+        ],
     )
     .await;
     let login = || async {

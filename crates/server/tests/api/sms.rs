@@ -7,10 +7,7 @@ use std::sync::{Arc, Mutex};
 use application::{flags::Flag, system::Clock};
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use chrono::{DateTime, TimeDelta, Utc};
-use domain::{
-    phone::PhoneNumber,
-    sms::{SmsBody, SmsStatus},
-};
+use domain::{phone::PhoneNumber, sms::SmsBody};
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use infrastructure::{cache::InProcessCatalogCache, flags::InMemoryFlags, persistence::Database};
 use migration::sea_orm::{ConnectionTrait as _, Statement};
@@ -308,23 +305,7 @@ on_both_backends! {
     }
 
     async fn delivery_reports_move_an_entry_forward_only(backend: Backend) {
-        let twilio = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path(format!("/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json")))
-            .respond_with(ResponseTemplate::new(201).set_body_json(json!({"sid": "SM_REPORTED", "status": "queued"})))
-            .mount(&twilio)
-            .await;
-        let overrides = twilio_overrides(&twilio.uri());
-        let overrides: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let app = spawn_app_with(backend, &overrides).await;
-        let channel = SmsChannel::over(&app.database, &overrides).await;
-        let status = channel
-            .sms
-            .outbox
-            .send(None, PhoneNumber::parse("+15551230008").unwrap(), SmsBody::parse("hi").unwrap())
-            .await
-            .unwrap();
-        assert_eq!(status, SmsStatus::Queued);
+        let (app, channel, _twilio) = app_after_one_text(backend, "SM_REPORTED", "queued").await;
         let report = |status: &'static str| {
             let app = &app;
             async move {
@@ -355,21 +336,7 @@ on_both_backends! {
     }
 
     async fn an_undelivered_report_records_when_and_why(backend: Backend) {
-        let twilio = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(201).set_body_json(json!({"sid": "SM_LOST", "status": "sent"})))
-            .mount(&twilio)
-            .await;
-        let overrides = twilio_overrides(&twilio.uri());
-        let overrides: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let app = spawn_app_with(backend, &overrides).await;
-        let channel = SmsChannel::over(&app.database, &overrides).await;
-        channel
-            .sms
-            .outbox
-            .send(None, PhoneNumber::parse("+15551230009").unwrap(), SmsBody::parse("hi").unwrap())
-            .await
-            .unwrap();
+        let (app, channel, _twilio) = app_after_one_text(backend, "SM_LOST", "sent").await;
 
         let params = [("AccountSid", ACCOUNT_SID), ("MessageSid", "SM_LOST"), ("MessageStatus", "undelivered"), ("ErrorCode", "30003")];
         assert_eq!(app.post_signed(STATUS_PATH, &params).await.status, 204);
@@ -377,6 +344,41 @@ on_both_backends! {
         assert_eq!(channel.entry("SM_LOST").await, ("undelivered".to_owned(), false, true));
         assert_eq!(channel.error_code("SM_LOST").await.as_deref(), Some("30003"));
     }
+}
+
+/// An app with Twilio switched on and one text already sent, which Twilio accepted as `sid` with
+/// `status`; the SMS channel to look at its log; the mock that stands in for Twilio.
+async fn app_after_one_text(
+    backend: Backend,
+    sid: &str,
+    status: &str,
+) -> (TestApp, SmsChannel, MockServer) {
+    let twilio = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!(
+            "/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+        )))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(json!({"sid": sid, "status": status})),
+        )
+        .mount(&twilio)
+        .await;
+    let overrides = twilio_overrides(&twilio.uri());
+    let overrides: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = spawn_app_with(backend, &overrides).await;
+    let channel = SmsChannel::over(&app.database, &overrides).await;
+    let sent = channel
+        .sms
+        .outbox
+        .send(
+            None,
+            PhoneNumber::parse("+15551230008").unwrap(),
+            SmsBody::parse("hi").unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent.as_str(), status);
+    (app, channel, twilio)
 }
 
 #[tokio::test]
