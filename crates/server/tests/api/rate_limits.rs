@@ -171,3 +171,35 @@ async fn losing_redis_falls_back_to_local_limits_without_a_single_500() {
     let _proxy = RedisProxy::start(&address.to_string()).await;
     assert_eq!(app.get_health().await.json()["status"], "healthy");
 }
+
+#[tokio::test]
+async fn a_redis_that_accepts_but_never_answers_costs_a_request_its_timeout_not_a_hang() {
+    // Accepts connections and reads nothing back: a hanging Redis.
+    let black_hole = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("redis://{}", black_hole.local_addr().unwrap());
+    let _held = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((connection, _)) = black_hole.accept().await {
+            held.push(connection);
+        }
+    });
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        &[
+            ("REDIS_URL", url.as_str()),
+            ("REDIS_TIMEOUT_MS", "100"),
+            ("REDIS_CONNECT_RETRIES", "0"),
+            ("RATE_LIMIT_ENABLED", "true"),
+        ],
+    )
+    .await;
+
+    let response = app.get("/api/v2/personalities").await;
+
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        response.header("ratelimit-policy"),
+        Some("\"api\";q=100;w=60")
+    );
+    assert_eq!(app.get_health().await.json()["status"], "degraded");
+}
