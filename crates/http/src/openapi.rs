@@ -124,13 +124,13 @@ impl Modify for EdgeResponses {
         for (path, item) in &mut openapi.paths.paths {
             let creates = path == "/api/v2/plants" || path == "/api/v2/plants/{id}/chat";
             let operations = [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
+                (false, &mut item.get),
+                (creates, &mut item.post),
+                (false, &mut item.put),
+                (false, &mut item.patch),
+                (false, &mut item.delete),
             ];
-            for (index, operation) in operations.into_iter().enumerate() {
+            for (takes_idempotency_key, operation) in operations {
                 let Some(operation) = operation else { continue };
                 let responses = &mut operation.responses.responses;
                 responses.entry("429".to_owned()).or_insert_with(|| {
@@ -142,8 +142,7 @@ impl Modify for EdgeResponses {
                 responses.entry("503".to_owned()).or_insert_with(|| {
                     problem_response("A dependency is down (ERR_UNAVAILABLE_001) or the request took too long (ERR_UNAVAILABLE_002)").into()
                 });
-                // Index 1 is POST.
-                if creates && index == 1 {
+                if takes_idempotency_key {
                     responses.entry("409".to_owned()).or_insert_with(|| {
                         problem_response("A request with this Idempotency-Key is still running (ERR_IDEMPOTENCY_002)").into()
                     });

@@ -8,7 +8,7 @@ use actix_web::{
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
-use crate::errors::ApiError;
+use crate::{errors::ApiError, hex::hex};
 
 /// How long browsers and proxies may reuse a catalog answer without asking again.
 const CACHE_CONTROL: &str = "public, max-age=300";
@@ -16,11 +16,7 @@ const CACHE_CONTROL: &str = "public, max-age=300";
 /// The ETag of `body`: the first 128 bits of its SHA-256, quoted.
 fn etag_of(body: &[u8]) -> String {
     let digest = Sha256::digest(body);
-    let hex: String = digest[..16]
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
-    format!("\"{hex}\"")
+    format!("\"{}\"", hex(&digest[..16]))
 }
 
 /// Whether `If-None-Match` names `etag` (weak comparison, RFC 9110 §13.1.2) or is `*`.

@@ -28,7 +28,8 @@ fn state(req: &HttpRequest) -> Result<web::Data<ApiState>, ApiError> {
         .ok_or_else(|| ApiError::internal("the application state is missing"))
 }
 
-fn bearer_token(req: &HttpRequest) -> Option<String> {
+/// The token of an `Authorization: Bearer` header (scheme in any case), if any.
+pub(crate) fn bearer_token(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
@@ -49,19 +50,27 @@ impl FromRequest for Authenticated {
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let state = state(req);
         let token = bearer_token(req);
+        // A middleware that authenticated this request already (idempotency) left the principal.
+        let known = req.extensions().get::<Principal>().copied();
         req.extensions_mut().insert(AuthenticatedRequest);
         Box::pin(async move {
-            let state = state?;
-            let token = token.ok_or(Refusal::MissingToken)?;
-            let principal =
-                state
-                    .identity
-                    .authenticate(&token)
-                    .await
-                    .map_err(|error| match error {
-                        AuthenticateError::InvalidToken => ApiError::from(Refusal::InvalidToken),
-                        AuthenticateError::Store(error) => ApiError::from(error),
-                    })?;
+            let principal = match known {
+                Some(principal) => principal,
+                None => {
+                    let state = state?;
+                    let token = token.ok_or(Refusal::MissingToken)?;
+                    state
+                        .identity
+                        .authenticate(&token)
+                        .await
+                        .map_err(|error| match error {
+                            AuthenticateError::InvalidToken => {
+                                ApiError::from(Refusal::InvalidToken)
+                            }
+                            AuthenticateError::Store(error) => ApiError::from(error),
+                        })?
+                }
+            };
             tracing::Span::current().record("user_id", tracing::field::display(principal.user_id));
             Ok(Self(principal))
         })

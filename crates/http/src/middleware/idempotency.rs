@@ -3,9 +3,9 @@
 //! is 422, and while the first request still runs, 409.
 
 use actix_web::{
-    Error, HttpResponse, ResponseError as _,
+    Error, HttpMessage as _, HttpResponse, ResponseError as _,
     body::{BoxBody, MessageBody, to_bytes},
-    dev::{Payload, ServiceRequest, ServiceResponse},
+    dev::{ServiceRequest, ServiceResponse},
     http::{
         StatusCode,
         header::{self, HeaderName, HeaderValue},
@@ -17,9 +17,12 @@ use application::idempotency::{IdempotencyKey, KeyClaim, StoredResponse};
 use domain::identity::UserId;
 use sha2::{Digest as _, Sha256};
 
+use super::body::peek_body;
 use crate::{
     ApiState,
     errors::{ApiError, Refusal},
+    hex::hex,
+    identity::extractors::bearer_token,
 };
 
 /// The request header.
@@ -75,12 +78,11 @@ pub async fn replay_idempotent(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
-    let body = match req.extract::<web::Bytes>().await {
+    let body = match peek_body(&mut req).await {
         Ok(body) => body,
         Err(error) => return Ok(req.error_response(error).map_into_boxed_body()),
     };
     let request_hash = hash(req.path(), &body);
-    req.set_payload(Payload::from(body));
 
     let claim = match state.idempotency.claim(user, &key, &request_hash).await {
         Ok(claim) => claim,
@@ -118,20 +120,13 @@ pub async fn replay_idempotent(
     }
 }
 
-/// The caller's account, when the bearer token opens it.
+/// The caller's account, when the bearer token opens it; the principal is left in the request
+/// so that the handler does not authenticate it a second time.
 async fn caller(req: &ServiceRequest, state: &ApiState) -> Option<UserId> {
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")?;
-    state
-        .identity
-        .authenticate(token)
-        .await
-        .ok()
-        .map(|principal| principal.user_id)
+    let token = bearer_token(req.request())?;
+    let principal = state.identity.authenticate(&token).await.ok()?;
+    req.extensions_mut().insert(principal);
+    Some(principal.user_id)
 }
 
 /// SHA-256 of the path and body: the same key with another request is a mismatch.
@@ -140,11 +135,7 @@ fn hash(path: &str, body: &[u8]) -> String {
     digest.update(path.as_bytes());
     digest.update([0]);
     digest.update(body);
-    digest
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex(&digest.finalize())
 }
 
 /// Reads the response whole, keeps it, and passes it on unchanged.

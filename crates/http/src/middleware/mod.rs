@@ -3,6 +3,7 @@
 //! capture, rate limiting, idempotent replay and the request timeout.
 
 pub mod allowed_hosts;
+mod body;
 pub mod catch_panic;
 pub mod client_ip;
 pub mod cors;

@@ -4,12 +4,12 @@
 //! `X-RateLimit-*`; a refusal is 429 with `Retry-After`.
 
 use actix_web::{
-    Error, HttpMessage as _,
+    Error,
     body::{BoxBody, MessageBody},
-    dev::{Payload, ServiceRequest, ServiceResponse},
+    dev::{ServiceRequest, ServiceResponse},
     http::{
         Method,
-        header::{self, HeaderMap, HeaderName, HeaderValue},
+        header::{HeaderMap, HeaderName, HeaderValue},
     },
     middleware::Next,
     web,
@@ -17,7 +17,8 @@ use actix_web::{
 use application::ratelimit::{Check, PolicyOutcome};
 use domain::ratelimit::Policy;
 
-use crate::{ApiState, errors::ApiError};
+use super::body::peek_body;
+use crate::{ApiState, errors::ApiError, identity::extractors::bearer_token};
 
 /// Middleware: checks the policies that apply to the request.
 ///
@@ -64,6 +65,10 @@ pub async fn limit_rate(
 /// The policies for this request, most specific first.
 async fn checks_for(req: &mut ServiceRequest, state: &ApiState) -> Vec<Check> {
     let path = req.path().to_owned();
+    let health = path == "/health" || path.starts_with("/health/") || path == "/ready";
+    if !health && !path.starts_with("/api/v2/") {
+        return Vec::new();
+    }
     let ip = state
         .settings
         .trusted_proxies
@@ -78,13 +83,10 @@ async fn checks_for(req: &mut ServiceRequest, state: &ApiState) -> Vec<Check> {
         policy,
         key: format!("ip:{ip}"),
     };
-    if path == "/health" || path.starts_with("/health/") || path == "/ready" {
+    if health {
         return vec![by_ip(Policy::HEALTH)];
     }
-    if !path.starts_with("/api/v2/") {
-        return Vec::new();
-    }
-    let subject = bearer_token(req)
+    let subject = bearer_token(req.request())
         .and_then(|token| state.identity.token_subject(&token))
         .map_or_else(|| format!("ip:{ip}"), |user| format!("user:{user}"));
     let by_subject = |policy: Policy| Check {
@@ -112,23 +114,13 @@ async fn checks_for(req: &mut ServiceRequest, state: &ApiState) -> Vec<Check> {
     checks
 }
 
-fn bearer_token(req: &ServiceRequest) -> Option<String> {
-    req.headers()
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::to_owned)
-}
-
 /// The tenant and email a login or registration names, read from the body — which is put back
 /// for the handler. Unreadable bodies count under empty names (the handler refuses them anyway).
 async fn login_name(req: &mut ServiceRequest) -> (String, String) {
-    let body = match req.extract::<web::Bytes>().await {
-        Ok(body) => body,
-        Err(_) => return (String::new(), String::new()),
+    let Ok(body) = peek_body(req).await else {
+        return (String::new(), String::new());
     };
-    let names = serde_json::from_slice::<serde_json::Value>(&body)
+    serde_json::from_slice::<serde_json::Value>(&body)
         .map(|document| {
             let field = |name: &str| {
                 document[name]
@@ -139,11 +131,7 @@ async fn login_name(req: &mut ServiceRequest) -> (String, String) {
             };
             (field("tenant"), field("email"))
         })
-        .unwrap_or_default();
-    req.set_payload(Payload::from(body));
-    // Extraction cached the bytes as the request's payload; the handler reads them again.
-    req.extensions_mut().remove::<web::Bytes>();
-    names
+        .unwrap_or_default()
 }
 
 fn write_headers(headers: &mut HeaderMap, outcome: &PolicyOutcome) {

@@ -72,8 +72,7 @@ pub async fn inbound_sms(
     request: HttpRequest,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = form.into_inner();
-    check_signature(&state, &request, &params)?;
+    let params = signed_params(&state, &request, form)?;
     let (Some(message_sid), Some(from)) = (param(&params, "MessageSid"), param(&params, "From"))
     else {
         return Ok(twiml_response(None));
@@ -112,8 +111,7 @@ pub async fn delivery_status(
     request: HttpRequest,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = form.into_inner();
-    check_signature(&state, &request, &params)?;
+    let params = signed_params(&state, &request, form)?;
     let message_sid = param(&params, "MessageSid").or_else(|| param(&params, "SmsSid"));
     let status = param(&params, "MessageStatus")
         .or_else(|| param(&params, "SmsStatus"))
@@ -129,12 +127,14 @@ pub async fn delivery_status(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Refuses the request unless Twilio signed exactly this URL and these parameters.
-fn check_signature(
+/// The form's parameters, once Twilio's signature of exactly this URL and these parameters is
+/// checked; refused otherwise.
+fn signed_params(
     state: &ApiState,
     request: &HttpRequest,
-    params: &[(String, String)],
-) -> Result<(), ApiError> {
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<Vec<(String, String)>, ApiError> {
+    let params = form.into_inner();
     let url = signed_url(state, request);
     let signature = request
         .headers()
@@ -145,13 +145,14 @@ fn check_signature(
         .gate
         .check(&SignedRequest {
             url: &url,
-            params,
+            params: &params,
             signature,
         })
         .map_err(|refused| {
             tracing::warn!(reason = %refused, "webhook refused");
             ApiError::from(refused)
-        })
+        })?;
+    Ok(params)
 }
 
 /// The URL Twilio called: PUBLIC_BASE_URL (what Twilio sees, in front of any proxy) with this

@@ -2,7 +2,13 @@
 //! its own — a fresh in-memory SQLite, or a PostgreSQL database cloned from a migrated template —
 //! so tests run in parallel without sharing state.
 
-use std::collections::HashMap;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+
+use application::system::Clock;
+use chrono::{DateTime, TimeDelta, Utc};
 
 use migration::{
     Migrator, MigratorTrait,
@@ -541,5 +547,25 @@ impl TestApp {
             &serde_json::json!({"message": message}),
         )
         .await
+    }
+}
+
+/// A clock the test moves.
+#[derive(Debug)]
+pub struct TestClock(Mutex<DateTime<Utc>>);
+
+impl TestClock {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self(Mutex::new(Utc::now())))
+    }
+
+    pub fn advance(&self, by: TimeDelta) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
     }
 }

@@ -1,17 +1,9 @@
 //! Rate limiting against a real Redis: instances sharing it admit exactly a policy's quota
 //! together, and losing Redis mid-flight falls back to per-instance limits without one 500.
 
-use std::{
-    net::SocketAddr,
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use application::{
-    ratelimit::{Check, RateLimiter},
-    system::Clock,
-};
-use chrono::{DateTime, Utc};
+use application::ratelimit::{Check, RateLimiter};
 use domain::{ratelimit::Policy, secret::Secret};
 use infrastructure::{
     ratelimit::{InProcessRateLimitStore, RedisRateLimitStore},
@@ -20,19 +12,9 @@ use infrastructure::{
 use serde_json::json;
 use tokio::{net::TcpListener, task::JoinSet};
 
-use crate::helpers::{Backend, redis_url, spawn_app_with};
+use crate::helpers::{Backend, TestClock, redis_url, spawn_app_with};
 
-/// Time that stands still: the quota does not refill during the test.
-#[derive(Debug)]
-struct FrozenClock(Mutex<DateTime<Utc>>);
-
-impl Clock for FrozenClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap()
-    }
-}
-
-fn redis_limiter(prefix: &str, clock: Arc<FrozenClock>) -> RateLimiter {
+fn redis_limiter(prefix: &str, clock: Arc<TestClock>) -> RateLimiter {
     let pool = RedisPool::new(&RedisSettings {
         url: Secret::new(redis_url()),
         connect_retries: 3,
@@ -49,7 +31,8 @@ fn redis_limiter(prefix: &str, clock: Arc<FrozenClock>) -> RateLimiter {
 #[tokio::test]
 async fn two_limiters_sharing_redis_admit_exactly_the_quota_under_concurrent_load() {
     let prefix = format!("test-{}:", uuid::Uuid::now_v7().simple());
-    let clock = Arc::new(FrozenClock(Mutex::new(Utc::now())));
+    // Never advanced: the quota does not refill during the test.
+    let clock = TestClock::new();
     let instances = [
         redis_limiter(&prefix, clock.clone()),
         redis_limiter(&prefix, clock.clone()),

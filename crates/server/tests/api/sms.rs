@@ -2,11 +2,10 @@
 //! example), inbound texts with keywords, plant routing, once-only processing and escaped TwiML,
 //! and delivery reports that only move an SMS-log entry forward.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use application::{flags::Flag, system::Clock};
+use application::flags::Flag;
 use base64::{Engine as _, engine::general_purpose::STANDARD};
-use chrono::{DateTime, TimeDelta, Utc};
 use domain::{phone::PhoneNumber, sms::SmsBody};
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use infrastructure::{cache::InProcessCatalogCache, flags::InMemoryFlags, persistence::Database};
@@ -20,7 +19,7 @@ use wiremock::{
 };
 
 use crate::helpers::{
-    Backend, TestApp, TestDatabase, TestResponse, TestUser, on_both_backends, spawn_app,
+    Backend, TestApp, TestClock, TestDatabase, TestResponse, TestUser, on_both_backends, spawn_app,
     spawn_app_with, test_settings,
 };
 
@@ -392,26 +391,6 @@ async fn in_demo_mode_every_webhook_is_refused() {
     ];
     assert_refused(&app.post_signed(INBOUND_PATH, &params).await);
     assert_refused(&app.post_signed(STATUS_PATH, &params).await);
-}
-
-/// A clock the test moves.
-#[derive(Debug)]
-pub struct TestClock(Mutex<DateTime<Utc>>);
-
-impl TestClock {
-    pub fn new() -> Arc<Self> {
-        Arc::new(Self(Mutex::new(Utc::now())))
-    }
-
-    pub fn advance(&self, by: TimeDelta) {
-        *self.0.lock().unwrap() += by;
-    }
-}
-
-impl Clock for TestClock {
-    fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().unwrap()
-    }
 }
 
 /// The SMS use cases over a test database, as a second instance of the server would have them,

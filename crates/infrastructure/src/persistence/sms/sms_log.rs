@@ -9,8 +9,7 @@ use domain::{
     sms::{RetrySchedule, SmsBody, SmsLogId, SmsStatus},
 };
 use sea_orm::{
-    ActiveValue::NotSet, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::Expr,
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Expr,
 };
 
 use crate::persistence::{
@@ -96,7 +95,7 @@ impl SmsLog for SeaOrmSmsLog {
             },
         };
         sms_log::Entity::update_many()
-            .set(sms_log::ActiveModel { id: NotSet, ..row })
+            .set(row)
             .filter(sms_log::Column::Id.eq(id.as_uuid()))
             .exec(self.db.connection())
             .await
