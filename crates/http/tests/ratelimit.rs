@@ -146,7 +146,22 @@ async fn each_policy_admits_its_quota_then_refuses_until_its_window_has_passed()
         let interval_secs =
             (i64::from(window_secs) * 1000 / i64::try_from(limit).unwrap() + 999) / 1000;
         assert_eq!(retry_after, interval_secs.max(1), "{policy}");
-        assert_eq!(header(&refused, "x-content-type-options"), "nosniff");
+        for (name, value) in [
+            ("x-content-type-options", "nosniff"),
+            ("x-frame-options", "DENY"),
+            ("referrer-policy", "strict-origin-when-cross-origin"),
+            (
+                "permissions-policy",
+                "camera=(), microphone=(), geolocation=()",
+            ),
+            (
+                "content-security-policy",
+                "default-src 'none'; frame-ancestors 'none'",
+            ),
+            ("cross-origin-opener-policy", "same-origin"),
+        ] {
+            assert_eq!(header(&refused, name), value, "{name} on a 429");
+        }
         assert!(!header(&refused, "x-request-id").is_empty());
         let body: Value = serde_json::from_slice(&test::read_body(refused).await).unwrap();
         assert_eq!(body["code"], "ERR_RATE_001");
