@@ -8,15 +8,14 @@ use actix_web::{
 };
 
 use crate::{
-    ApiState, admin, catalog,
+    ApiState,
     errors::{ApiError, FieldError},
-    identity,
     middleware::{
         allowed_hosts::check_host, catch_panic::catch_panic, cors, idempotency::replay_idempotent,
         rate_limit::limit_rate, request_id::assign_request_id,
         security_headers::add_security_headers, timeout::limit_duration,
     },
-    ops, plants, webhooks,
+    route_table,
 };
 
 /// Builds the actix application: state, extractor configuration, middleware and every route.
@@ -43,13 +42,7 @@ pub fn build_app(
         .app_data(web::PayloadConfig::new(max_body_bytes))
         .app_data(web::QueryConfig::default().error_handler(query_error))
         .app_data(web::PathConfig::default().error_handler(path_error))
-        .configure(ops::health::configure)
-        .configure(ops::docs::configure)
-        .configure(identity::configure)
-        .configure(admin::configure)
-        .configure(catalog::configure)
-        .configure(plants::configure)
-        .configure(webhooks::configure)
+        .configure(route_table::configure)
         .configure(extra_routes)
         .default_service(web::to(route_not_found))
         .wrap(from_fn(limit_duration))

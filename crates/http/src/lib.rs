@@ -18,6 +18,7 @@ pub mod openapi;
 pub mod ops;
 pub mod paging;
 pub mod plants;
+pub mod route_table;
 mod state;
 pub mod webhooks;
 

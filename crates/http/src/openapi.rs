@@ -9,7 +9,9 @@ use utoipa::{
     },
 };
 
-use crate::{admin, catalog, errors, identity, ops, plants, webhooks};
+use actix_web::http::Method;
+
+use crate::{admin, catalog, errors, identity, ops, plants, route_table::ROUTES, webhooks};
 
 /// The whole API description served at `/api/v2/openapi.json`.
 #[derive(Debug, OpenApi)]
@@ -122,16 +124,18 @@ fn problem_response(description: &str) -> utoipa::openapi::Response {
 impl Modify for EdgeResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for (path, item) in &mut openapi.paths.paths {
-            let creates = path == "/api/v2/plants" || path == "/api/v2/plants/{id}/chat";
             let operations = [
-                (false, &mut item.get),
-                (creates, &mut item.post),
-                (false, &mut item.put),
-                (false, &mut item.patch),
-                (false, &mut item.delete),
+                (Method::GET, &mut item.get),
+                (Method::POST, &mut item.post),
+                (Method::PUT, &mut item.put),
+                (Method::PATCH, &mut item.patch),
+                (Method::DELETE, &mut item.delete),
             ];
-            for (takes_idempotency_key, operation) in operations {
+            for (method, operation) in operations {
                 let Some(operation) = operation else { continue };
+                let takes_idempotency_key = ROUTES.iter().any(|route| {
+                    route.pattern == path && route.method == method && route.idempotent
+                });
                 let responses = &mut operation.responses.responses;
                 responses.entry("429".to_owned()).or_insert_with(|| {
                     problem_response(
@@ -140,7 +144,7 @@ impl Modify for EdgeResponses {
                     .into()
                 });
                 responses.entry("503".to_owned()).or_insert_with(|| {
-                    problem_response("A dependency is down (ERR_UNAVAILABLE_001) or the request took too long (ERR_UNAVAILABLE_002)").into()
+                    problem_response("A dependency is down (ERR_UNAVAILABLE_001), the request took too long (ERR_UNAVAILABLE_002) or password hashing is at capacity (ERR_UNAVAILABLE_003, with `Retry-After`)").into()
                 });
                 if takes_idempotency_key {
                     responses.entry("409".to_owned()).or_insert_with(|| {

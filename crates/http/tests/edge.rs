@@ -271,6 +271,70 @@ async fn a_host_that_is_not_served_is_refused_where_hosts_are_enforced() {
 }
 
 #[actix_web::test]
+async fn forwarded_host_headers_count_only_from_trusted_proxies() {
+    let enforced = || {
+        state_with(|state| {
+            state.settings.allowed_hosts = Some(vec!["api.example.com".to_owned()]);
+            state.settings.trusted_proxies =
+                plant_texts_http::middleware::client_ip::TrustedProxies::parse(&[
+                    "10.0.0.0/8".to_owned()
+                ]);
+        })
+    };
+    let request = |peer: &str, host: &str, forwarded: &[(&str, &str)]| {
+        let mut request = test::TestRequest::get()
+            .uri("/api/v2/catalog")
+            .peer_addr(peer.parse().unwrap())
+            .insert_header((header::HOST, host.to_owned()));
+        for (name, value) in forwarded {
+            request = request.insert_header(((*name).to_owned(), (*value).to_owned()));
+        }
+        request
+    };
+
+    for forged in [
+        ("x-forwarded-host", "api.example.com"),
+        ("forwarded", "host=api.example.com"),
+    ] {
+        let from_a_client = send(
+            enforced().await,
+            request("203.0.113.9:1", "evil.example.com", &[forged]),
+        )
+        .await;
+        assert_eq!(
+            from_a_client.status(),
+            StatusCode::BAD_REQUEST,
+            "{} from a client is not believed",
+            forged.0
+        );
+    }
+    let via_proxy = send(
+        enforced().await,
+        request(
+            "10.0.0.7:1",
+            "internal-lb:8080",
+            &[("x-forwarded-host", "api.example.com")],
+        ),
+    )
+    .await;
+    assert_eq!(
+        via_proxy.status(),
+        StatusCode::OK,
+        "a trusted proxy names the host"
+    );
+    let proxy_forwarding_evil = send(
+        enforced().await,
+        request(
+            "10.0.0.7:1",
+            "api.example.com",
+            &[("x-forwarded-host", "evil.example.com")],
+        ),
+    )
+    .await;
+    assert_eq!(proxy_forwarding_evil.status(), StatusCode::BAD_REQUEST);
+}
+
+#[actix_web::test]
 async fn a_request_over_the_timeout_is_answered_503_with_a_problem() {
     let state =
         state_with(|state| state.settings.request_timeout = std::time::Duration::from_millis(50))

@@ -41,19 +41,22 @@ impl Clock for TestClock {
 }
 
 async fn limited_state() -> (ApiState, Arc<TestClock>) {
+    let (state, clock, _store) = limited_state_and_store().await;
+    (state, clock)
+}
+
+/// A state limited by an in-process store the test can look into.
+async fn limited_state_and_store() -> (ApiState, Arc<TestClock>, Arc<InProcessRateLimitStore>) {
     let clock = Arc::new(TestClock(Mutex::new(
         DateTime::parse_from_rfc3339("2026-06-01T12:00:00Z")
             .unwrap()
             .to_utc(),
     )));
+    let store = Arc::new(InProcessRateLimitStore::new());
     let mut state = support::state(false, &[], true).await;
-    state.rate_limiter = Some(RateLimiter::new(
-        None,
-        Arc::new(InProcessRateLimitStore::new()),
-        clock.clone(),
-    ));
+    state.rate_limiter = Some(RateLimiter::new(None, store.clone(), clock.clone()));
     state.settings.trusted_proxies = TrustedProxies::parse(&["10.0.0.0/8".to_owned()]);
-    (state, clock)
+    (state, clock, store)
 }
 
 macro_rules! app {
@@ -370,4 +373,159 @@ async fn an_oversized_login_is_still_413_when_its_name_is_read_for_the_limits() 
     .await;
 
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+fn login_from(peer: &str, tenant: &str, email: &str, password: &str) -> test::TestRequest {
+    from(
+        peer,
+        test::TestRequest::post()
+            .uri("/api/v2/auth/login")
+            .set_json(json!({"tenant": tenant, "email": email, "password": password})),
+    )
+}
+
+#[actix_web::test]
+async fn a_blocked_address_adds_no_keys_however_many_distinct_logins_it_sends() {
+    let (state, _clock, store) = limited_state_and_store().await;
+    let app = app!(state);
+    let peer = "198.51.100.40:1";
+    for n in 0..20 {
+        let response = call(
+            &app,
+            login_from(peer, "demo", &format!("user{n}@example.com"), "x"),
+        )
+        .await;
+        assert_ne!(
+            response.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "login {n}"
+        );
+    }
+    let keys_when_blocked = store.len();
+
+    for n in 0..100_000 {
+        let response = call(
+            &app,
+            login_from(
+                peer,
+                &format!("tenant-{n}"),
+                &format!("bogus{n}@example.com"),
+                "x",
+            ),
+        )
+        .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::TOO_MANY_REQUESTS,
+            "login {n}"
+        );
+    }
+
+    assert_eq!(
+        store.len(),
+        keys_when_blocked,
+        "no key was added for a refused request"
+    );
+}
+
+#[actix_web::test]
+async fn a_login_whose_email_does_not_parse_forms_no_account_key() {
+    let (state, _clock, store) = limited_state_and_store().await;
+    let app = app!(state);
+    let keys_before = store.len();
+
+    let response = call(
+        &app,
+        login_from("198.51.100.41:1", "demo", "not an email", "x"),
+    )
+    .await;
+
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    // global, api and login_ip for the address; no per-account key.
+    assert_eq!(store.len(), keys_before + 3);
+}
+
+#[actix_web::test]
+async fn ipv6_clients_of_one_64_share_a_bucket() {
+    let (state, _clock) = limited_state().await;
+    let app = app!(state);
+    let health = |peer: &str| from(peer, test::TestRequest::get().uri("/health/live"));
+    for n in 0..10 {
+        let peer = format!("[2001:db8:1:2::{n:x}]:443");
+        assert_eq!(call(&app, health(&peer)).await.status(), StatusCode::OK);
+    }
+
+    assert_eq!(
+        call(&app, health("[2001:db8:1:2:ffff:ffff:ffff:ffff]:443"))
+            .await
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "another address of the same /64"
+    );
+    assert_eq!(
+        call(&app, health("[2001:db8:1:3::1]:443")).await.status(),
+        StatusCode::OK,
+        "the next /64"
+    );
+}
+
+#[actix_web::test]
+async fn failed_logins_to_one_account_from_eleven_addresses_are_refused_at_the_eleventh() {
+    let (state, _clock) = limited_state().await;
+    let app = app!(state);
+    let password = "sunflower meadow at dawn";
+    let register = from(
+        "198.51.100.50:1",
+        test::TestRequest::post().uri("/api/v2/auth/register").set_json(
+            json!({"tenant": "demo", "email": "ada@example.com", "password": password, "full_name": "Ada"}),
+        ),
+    );
+    assert_eq!(call(&app, register).await.status(), StatusCode::CREATED);
+    // A right password is no failure: it is never charged to the account.
+    for n in 0..3 {
+        let peer = format!("192.0.2.{}:1", 200 + n);
+        let response = call(&app, login_from(&peer, "demo", "ada@example.com", password)).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+    for n in 0..10 {
+        let peer = format!("192.0.2.{n}:1");
+        let response = call(
+            &app,
+            login_from(&peer, "demo", "Ada@Example.com", "wrong guess"),
+        )
+        .await;
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "attempt {n}");
+    }
+
+    let eleventh = call(
+        &app,
+        login_from("192.0.2.10:1", "demo", "ada@example.com", "wrong guess"),
+    )
+    .await;
+
+    assert_eq!(eleventh.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        header(&eleventh, "ratelimit-policy"),
+        "\"login_account\";q=10;w=3600"
+    );
+    let with_the_password = call(
+        &app,
+        login_from("192.0.2.11:1", "demo", "ada@example.com", password),
+    )
+    .await;
+    assert_eq!(
+        with_the_password.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the account is closed to every address for the hour"
+    );
+    let other_account = call(
+        &app,
+        login_from("192.0.2.12:1", "demo", "grace@example.com", "x"),
+    )
+    .await;
+    assert_eq!(
+        other_account.status(),
+        StatusCode::UNAUTHORIZED,
+        "other accounts are not"
+    );
 }

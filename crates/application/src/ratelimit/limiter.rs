@@ -3,18 +3,44 @@ use std::sync::{
     atomic::{AtomicU64, Ordering},
 };
 
-use domain::ratelimit::{Policy, RateStatus, status};
+use domain::ratelimit::{Admission, Policy, RateStatus, status};
 
-use super::ports::RateLimitStore;
+use super::ports::{Cell, RateLimitStore};
 use crate::system::Clock;
 
-/// One policy to apply to a request, for one key (a user, an IP, an IP with a login name).
+/// One policy to apply to a request, for one key (a user, an address, an account).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
     /// The policy.
     pub policy: Policy,
     /// Whose requests it counts.
     pub key: String,
+    /// Whether an admitted request is charged now; `false` only asks whether the key has room
+    /// (the `login_account` policy charges failed logins afterwards, with
+    /// [`RateLimiter::charge`]).
+    pub charged: bool,
+}
+
+impl Check {
+    /// A policy that charges every admitted request.
+    #[must_use]
+    pub const fn counted(policy: Policy, key: String) -> Self {
+        Self {
+            policy,
+            key,
+            charged: true,
+        }
+    }
+
+    /// A policy that refuses a request when its key has no room, without charging it.
+    #[must_use]
+    pub const fn peeked(policy: Policy, key: String) -> Self {
+        Self {
+            policy,
+            key,
+            charged: false,
+        }
+    }
 }
 
 /// How one policy judged the request.
@@ -35,7 +61,8 @@ pub struct PolicyOutcome {
 pub struct Verdict {
     /// Whether every policy let it pass.
     pub allowed: bool,
-    /// What the headers report: the refusing policy, else the one with the least remaining.
+    /// What the headers report: the first refusing policy (coarse before fine), else the one
+    /// with the least remaining.
     pub reported: PolicyOutcome,
 }
 
@@ -79,52 +106,95 @@ impl RateLimiter {
         self.fallbacks.load(Ordering::Relaxed)
     }
 
-    /// Applies `checks` in order, stopping at the first refusal (later policies are not charged
-    /// for a refused request). `None` when there is nothing to check.
+    /// Judges a request against every check at once, given coarse before fine: it passes only
+    /// when every policy has room, and a refused request is charged to none of them. `None`
+    /// when there is nothing to check, or no store can answer.
     #[tracing::instrument(name = "ratelimit.check", skip_all, fields(policy, allowed))]
     pub async fn check(&self, checks: &[Check]) -> Option<Verdict> {
+        if checks.is_empty() {
+            return None;
+        }
         let now = self.clock.now();
         let now_ms = now.timestamp_millis();
-        let mut reported: Option<PolicyOutcome> = None;
+        let admissions = self.admit_all(checks, now_ms).await?;
+        let outcomes: Vec<PolicyOutcome> = checks
+            .iter()
+            .zip(admissions)
+            .map(|(check, admission)| {
+                let state = status(admission.tat_ms, now_ms, check.policy.quota);
+                PolicyOutcome {
+                    policy: check.policy,
+                    allowed: admission.allowed,
+                    status: state,
+                    reset_at_secs: now.timestamp() + state.reset_secs(),
+                }
+            })
+            .collect();
+        // A refused request passes only once every refusing policy has room again: report the
+        // one that keeps it waiting longest (the finer one on a tie).
+        let refusing = outcomes
+            .iter()
+            .filter(|outcome| !outcome.allowed)
+            .max_by_key(|outcome| outcome.status.retry_after_ms);
+        if let Some(refusing) = refusing {
+            let span = tracing::Span::current();
+            span.record("policy", refusing.policy.name);
+            span.record("allowed", false);
+            return Some(Verdict {
+                allowed: false,
+                reported: *refusing,
+            });
+        }
+        outcomes
+            .into_iter()
+            .reduce(|tightest, outcome| {
+                if outcome.status.remaining < tightest.status.remaining {
+                    outcome
+                } else {
+                    tightest
+                }
+            })
+            .map(|reported| Verdict {
+                allowed: true,
+                reported,
+            })
+    }
+
+    /// Charges one request to each check now, whatever they were asked before (a failed login
+    /// to its account's `login_account` key).
+    pub async fn charge(&self, checks: &[Check]) {
+        let now_ms = self.clock.now().timestamp_millis();
         for check in checks {
-            let key = format!("{}:{}", check.policy.name, check.key);
-            let quota = check.policy.quota;
-            let admission = match &self.shared {
-                Some(shared) => match shared.admit(&key, quota, now_ms).await {
-                    Ok(admission) => admission,
-                    Err(error) => {
-                        self.fallbacks.fetch_add(1, Ordering::Relaxed);
-                        tracing::warn!(%error, "rate limiting on this instance alone");
-                        self.local.admit(&key, quota, now_ms).await.ok()?
-                    }
-                },
-                None => self.local.admit(&key, quota, now_ms).await.ok()?,
-            };
-            let state = status(admission.tat_ms, now_ms, quota);
-            let outcome = PolicyOutcome {
-                policy: check.policy,
-                allowed: admission.allowed,
-                status: state,
-                reset_at_secs: now.timestamp() + state.reset_secs(),
-            };
-            if !admission.allowed {
-                let span = tracing::Span::current();
-                span.record("policy", check.policy.name);
-                span.record("allowed", false);
-                return Some(Verdict {
-                    allowed: false,
-                    reported: outcome,
-                });
-            }
-            if reported.is_none_or(|tightest| outcome.status.remaining < tightest.status.remaining)
-            {
-                reported = Some(outcome);
+            let counted = Check::counted(check.policy, check.key.clone());
+            // A key already out of room stays so; nothing more to record.
+            let _admitted = self.admit_all(&[counted], now_ms).await;
+        }
+    }
+
+    async fn admit_all(&self, checks: &[Check], now_ms: i64) -> Option<Vec<Admission>> {
+        let keys: Vec<String> = checks
+            .iter()
+            .map(|check| format!("{}:{}", check.policy.name, check.key))
+            .collect();
+        let cells: Vec<Cell<'_>> = checks
+            .iter()
+            .zip(&keys)
+            .map(|(check, key)| Cell {
+                key,
+                quota: check.policy.quota,
+                charge: check.charged,
+            })
+            .collect();
+        if let Some(shared) = &self.shared {
+            match shared.admit_all(&cells, now_ms).await {
+                Ok(admissions) => return Some(admissions),
+                Err(error) => {
+                    self.fallbacks.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(%error, "rate limiting on this instance alone");
+                }
             }
         }
-        reported.map(|reported| Verdict {
-            allowed: true,
-            reported,
-        })
+        self.local.admit_all(&cells, now_ms).await.ok()
     }
 }
 
@@ -134,16 +204,20 @@ mod tests {
 
     use async_trait::async_trait;
     use chrono::{DateTime, Utc};
-    use domain::ratelimit::{Admission, Quota, admit};
+    use domain::ratelimit::admit;
 
     use super::*;
-    use crate::ratelimit::{LimiterUnavailable, RateLimitStore};
+    use crate::ratelimit::LimiterUnavailable;
 
     struct Down;
 
     #[async_trait]
     impl RateLimitStore for Down {
-        async fn admit(&self, _: &str, _: Quota, _: i64) -> Result<Admission, LimiterUnavailable> {
+        async fn admit_all(
+            &self,
+            _: &[Cell<'_>],
+            _: i64,
+        ) -> Result<Vec<Admission>, LimiterUnavailable> {
             Err(LimiterUnavailable("connection refused".to_owned()))
         }
     }
@@ -153,18 +227,24 @@ mod tests {
 
     #[async_trait]
     impl RateLimitStore for Memory {
-        async fn admit(
+        async fn admit_all(
             &self,
-            key: &str,
-            quota: Quota,
+            cells: &[Cell<'_>],
             now_ms: i64,
-        ) -> Result<Admission, LimiterUnavailable> {
+        ) -> Result<Vec<Admission>, LimiterUnavailable> {
             let mut tats = self.0.lock().unwrap();
-            let admission = admit(tats.get(key).copied(), now_ms, quota);
-            if admission.allowed {
-                tats.insert(key.to_owned(), admission.tat_ms);
+            let admissions: Vec<Admission> = cells
+                .iter()
+                .map(|cell| admit(tats.get(cell.key).copied(), now_ms, cell.quota))
+                .collect();
+            if admissions.iter().all(|admission| admission.allowed) {
+                for (cell, admission) in cells.iter().zip(&admissions) {
+                    if cell.charge {
+                        tats.insert(cell.key.to_owned(), admission.tat_ms);
+                    }
+                }
             }
-            Ok(admission)
+            Ok(admissions)
         }
     }
 
@@ -179,10 +259,7 @@ mod tests {
     }
 
     fn check(policy: Policy) -> Check {
-        Check {
-            policy,
-            key: "ip:192.0.2.1".to_owned(),
-        }
+        Check::counted(policy, "ip:192.0.2.1".to_owned())
     }
 
     #[tokio::test]
@@ -209,9 +286,9 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_refusal_stops_at_the_refusing_policy_and_reports_it() {
+    async fn a_refusal_reports_the_refusing_policy_and_charges_no_policy() {
         let limiter = RateLimiter::new(None, Arc::new(Memory::default()), Arc::new(Noon));
-        let checks = [check(Policy::LOGIN), check(Policy::API)];
+        let checks = [check(Policy::API), check(Policy::LOGIN)];
         for _ in 0..5 {
             let verdict = limiter.check(&checks).await.unwrap();
             assert_eq!(
@@ -223,12 +300,57 @@ mod tests {
 
         let refused = limiter.check(&checks).await.unwrap();
 
+        assert!(!refused.allowed);
         assert_eq!(refused.reported.policy, Policy::LOGIN);
         let api = limiter.check(&[check(Policy::API)]).await.unwrap();
         assert_eq!(
             api.reported.status.remaining, 94,
-            "the refused request cost the api policy nothing"
+            "the refused request cost the api policy nothing, though it was checked first"
         );
         assert_eq!(limiter.check(&[]).await, None);
+    }
+
+    #[tokio::test]
+    async fn the_refusing_policy_that_keeps_the_request_waiting_longest_is_reported() {
+        let limiter = RateLimiter::new(None, Arc::new(Memory::default()), Arc::new(Noon));
+        for _ in 0..5 {
+            limiter.check(&[check(Policy::LOGIN)]).await.unwrap();
+        }
+        for _ in 0..20 {
+            limiter.check(&[check(Policy::LOGIN_IP)]).await.unwrap();
+        }
+
+        let refused = limiter
+            .check(&[check(Policy::LOGIN_IP), check(Policy::LOGIN)])
+            .await
+            .unwrap();
+
+        // login_ip has room again in 45 s, login in 180 s.
+        assert_eq!(refused.reported.policy, Policy::LOGIN);
+        assert_eq!(refused.reported.status.retry_after_secs(), 180);
+    }
+
+    #[tokio::test]
+    async fn a_peeked_policy_refuses_when_full_but_charges_only_when_asked() {
+        let limiter = RateLimiter::new(None, Arc::new(Memory::default()), Arc::new(Noon));
+        let account = Check::peeked(Policy::LOGIN_ACCOUNT, "account:x".to_owned());
+        for _ in 0..50 {
+            assert!(
+                limiter
+                    .check(std::slice::from_ref(&account))
+                    .await
+                    .unwrap()
+                    .allowed,
+                "peeking spends nothing"
+            );
+        }
+        for _ in 0..10 {
+            limiter.charge(std::slice::from_ref(&account)).await;
+        }
+
+        let refused = limiter.check(std::slice::from_ref(&account)).await.unwrap();
+
+        assert!(!refused.allowed);
+        assert_eq!(refused.reported.policy, Policy::LOGIN_ACCOUNT);
     }
 }

@@ -1,4 +1,4 @@
-//! Rate limiting: the policies that apply to a request are checked in order against a shared
+//! Rate limiting: the policies that apply to a request are checked together against a shared
 //! store (Redis) — or, while it is unreachable, this instance's own — and the tightest outcome is
 //! reported.
 
@@ -6,4 +6,4 @@ mod limiter;
 mod ports;
 
 pub use limiter::{Check, PolicyOutcome, RateLimiter, Verdict};
-pub use ports::{LimiterUnavailable, RateLimitStore};
+pub use ports::{Cell, LimiterUnavailable, RateLimitStore};

@@ -47,6 +47,9 @@ impl Policy {
     pub const LOGIN: Self = policy("login", 5, 900);
     /// Login and registration per IP: 20 per 15 minutes.
     pub const LOGIN_IP: Self = policy("login_ip", 20, 900);
+    /// Failed logins per account (tenant + email), from every address together: 10 per hour.
+    /// It stops credential stuffing spread over many addresses (SPEC §5.3).
+    pub const LOGIN_ACCOUNT: Self = policy("login_account", 10, 3600);
     /// Chat messages: 30 per minute.
     pub const CHAT: Self = policy("chat", 30, 60);
     /// New plants: 10 per minute.

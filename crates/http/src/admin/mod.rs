@@ -5,25 +5,37 @@ pub mod tenants;
 pub mod users;
 
 use actix_web::web;
+use application::admin::AdminActor;
 
-use crate::app::resource;
+use crate::{ApiState, errors::ApiError};
 
-/// Registers the admin routes.
-pub fn configure(config: &mut web::ServiceConfig) {
-    config
-        .service(
-            resource("/api/v2/admin/tenants", "GET, POST")
-                .route(web::get().to(tenants::list_tenants))
-                .route(web::post().to(tenants::create_tenant)),
-        )
-        .service(
-            resource("/api/v2/admin/tenants/{id}", "GET").route(web::get().to(tenants::get_tenant)),
-        )
-        .service(
-            resource("/api/v2/admin/users/{id}", "PATCH")
-                .route(web::patch().to(users::update_user)),
-        )
-        .service(
-            resource("/api/v2/admin/audit-log", "GET").route(web::get().to(audit_log::audit_log)),
-        );
+/// The parsed body of an admin call. A body refused before the use case — malformed JSON, a
+/// wrong type, invalid fields — is written to the audit log (outcome `invalid`) before the
+/// refusal is answered, so every call with a valid key leaves a trace.
+///
+/// # Errors
+/// The refusal of the body (400, 415, 422), or 503 when the audit log cannot be written.
+pub(crate) async fn audited_body<B, T>(
+    state: &ApiState,
+    actor: &AdminActor,
+    action: &str,
+    target: Option<String>,
+    body: Result<web::Json<B>, actix_web::Error>,
+) -> Result<T, actix_web::Error>
+where
+    T: TryFrom<B, Error = ApiError>,
+{
+    let refusal = match body {
+        Ok(body) => match T::try_from(body.into_inner()) {
+            Ok(parsed) => return Ok(parsed),
+            Err(error) => actix_web::Error::from(error),
+        },
+        Err(error) => error,
+    };
+    state
+        .admin
+        .record_invalid_request(actor, action, target)
+        .await
+        .map_err(ApiError::from)?;
+    Err(refusal)
 }

@@ -23,14 +23,13 @@ pub async fn check_host(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let allowed = req
-        .app_data::<web::Data<ApiState>>()
-        .and_then(|state| state.settings.allowed_hosts.clone());
-    if let Some(allowed) = allowed
-        && !is_health_probe(req.path())
+    let state = req.app_data::<web::Data<ApiState>>().cloned();
+    if let Some(state) = state
+        && let Some(allowed) = &state.settings.allowed_hosts
+        && !is_health_probe(req.match_info().as_str())
     {
-        let host = req.connection_info().host().to_owned();
-        if !is_allowed(&host, &allowed) {
+        let host = requested_host(&req, &state);
+        if !is_allowed(&host, allowed) {
             tracing::info!(host = %host, "request for a host this instance does not serve");
             let response = ApiError::from(Refusal::InvalidHost);
             return Ok(req.error_response(response).map_into_boxed_body());
@@ -39,6 +38,38 @@ pub async fn check_host(
     next.call(req)
         .await
         .map(ServiceResponse::map_into_boxed_body)
+}
+
+/// The host the client asked for: `Host` (or the HTTP/2 `:authority`). `X-Forwarded-Host` is
+/// believed only from a trusted proxy — from anyone else it would let the client pick the host
+/// it is checked against.
+fn requested_host(req: &ServiceRequest, state: &ApiState) -> String {
+    let from_trusted_proxy = req
+        .peer_addr()
+        .is_some_and(|peer| state.settings.trusted_proxies.contains(peer.ip()));
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(|value| {
+                value
+                    .split(',')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned()
+            })
+    };
+    if from_trusted_proxy && let Some(forwarded) = header("x-forwarded-host") {
+        return forwarded;
+    }
+    header("host")
+        .or_else(|| {
+            req.uri()
+                .authority()
+                .map(|authority| authority.as_str().to_owned())
+        })
+        .unwrap_or_default()
 }
 
 fn is_health_probe(path: &str) -> bool {

@@ -33,7 +33,9 @@ impl TrustedProxies {
         )
     }
 
-    fn contains(&self, ip: IpAddr) -> bool {
+    /// Whether `ip` is one of the trusted proxies.
+    #[must_use]
+    pub fn contains(&self, ip: IpAddr) -> bool {
         self.0
             .iter()
             .any(|(network, bits)| in_network(ip, *network, *bits))

@@ -23,6 +23,7 @@ use crate::{
     errors::{ApiError, Refusal},
     hex::hex,
     identity::extractors::bearer_token,
+    route_table::{self, Resolution},
 };
 
 /// The request header.
@@ -32,12 +33,13 @@ const REPLAYED: &str = "idempotent-replayed";
 /// The response headers kept with the body.
 const KEPT_HEADERS: [HeaderName; 2] = [header::CONTENT_TYPE, header::LOCATION];
 
-/// Whether `path` is a create endpoint that takes an `Idempotency-Key` (with POST).
-fn creates_something(path: &str) -> bool {
-    path == "/api/v2/plants"
-        || path
-            .strip_prefix("/api/v2/plants/")
-            .is_some_and(|rest| rest.ends_with("/chat") && rest.matches('/').count() == 1)
+/// Whether the request goes to a route that takes an `Idempotency-Key`, as the route table
+/// says for the route the router will pick.
+fn takes_idempotency_key(req: &ServiceRequest) -> bool {
+    matches!(
+        route_table::resolve(req.method(), req.match_info().as_str()),
+        Resolution::Route(route) if route.idempotent
+    )
 }
 
 /// Middleware: runs a create request with an `Idempotency-Key` at most once per user and key.
@@ -49,9 +51,7 @@ pub async fn replay_idempotent(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let applies = req.method() == actix_web::http::Method::POST
-        && creates_something(req.path())
-        && req.headers().contains_key(IDEMPOTENCY_KEY);
+    let applies = req.headers().contains_key(IDEMPOTENCY_KEY) && takes_idempotency_key(&req);
     let state = req.app_data::<web::Data<ApiState>>().cloned();
     let (true, Some(state)) = (applies, state) else {
         return next
@@ -82,7 +82,7 @@ pub async fn replay_idempotent(
         Ok(body) => body,
         Err(error) => return Ok(req.error_response(error).map_into_boxed_body()),
     };
-    let request_hash = hash(req.path(), &body);
+    let request_hash = hash(req.match_info().as_str(), &body);
 
     let claim = match state.idempotency.claim(user, &key, &request_hash).await {
         Ok(claim) => claim,
@@ -191,18 +191,4 @@ fn replay(stored: &StoredResponse) -> HttpResponse {
     }
     response.insert_header((HeaderName::from_static(REPLAYED), "true"));
     response.body(stored.body.clone())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_plant_creation_and_chat_take_keys() {
-        assert!(creates_something("/api/v2/plants"));
-        assert!(creates_something("/api/v2/plants/0190/chat"));
-        assert!(!creates_something("/api/v2/plants/0190/water"));
-        assert!(!creates_something("/api/v2/plants/0190/x/chat"));
-        assert!(!creates_something("/api/v2/auth/login"));
-    }
 }

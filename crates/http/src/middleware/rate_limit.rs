@@ -1,24 +1,42 @@
-//! The rate-limit policies of the API, applied before any handler: keyed by the authenticated
-//! user, else the client's address; login and registration also per (address, tenant, email).
-//! Every limited response reports the tightest policy in the IETF draft headers and GitHub's
-//! `X-RateLimit-*`; a refusal is 429 with `Retry-After`.
+//! The rate-limit policies of the API, applied before any handler. Which policies apply is read
+//! from the route table for the route the router will pick (`route_table::resolve` on the
+//! decoded path), so no spelling of a path escapes its route's limits. Keys: the authenticated
+//! user, else the client's address (IPv6 by its /64); login and registration also per address
+//! and account (a hash of tenant and email, formed only when both parse), and failed logins per
+//! account from every address. Every limited response reports the tightest policy in the IETF
+//! draft headers and GitHub's `X-RateLimit-*`; a refusal is 429 with `Retry-After`.
+
+use std::net::IpAddr;
 
 use actix_web::{
     Error,
     body::{BoxBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
     http::{
-        Method,
+        StatusCode,
         header::{HeaderMap, HeaderName, HeaderValue},
     },
     middleware::Next,
     web,
 };
 use application::ratelimit::{Check, PolicyOutcome};
-use domain::ratelimit::Policy;
+use domain::{
+    identity::{Email, TenantSlug},
+    ratelimit::Policy,
+};
+use sha2::{Digest as _, Sha256};
 
 use super::body::peek_body;
-use crate::{ApiState, errors::ApiError, identity::extractors::bearer_token};
+use crate::{
+    ApiState,
+    errors::ApiError,
+    hex::hex,
+    identity::extractors::bearer_token,
+    route_table::{self, Resolution},
+};
+
+/// The policies of a request that matches no route: every request counts somewhere.
+const UNROUTED: &[Policy] = &[Policy::GLOBAL, Policy::API];
 
 /// Middleware: checks the policies that apply to the request.
 ///
@@ -28,19 +46,17 @@ pub async fn limit_rate(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let Some(state) = req.app_data::<web::Data<ApiState>>().cloned() else {
+    let state = req.app_data::<web::Data<ApiState>>().cloned();
+    let Some((state, limiter)) = state.and_then(|state| {
+        let limiter = state.rate_limiter.clone()?;
+        Some((state, limiter))
+    }) else {
         return next
             .call(req)
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
-    let Some(limiter) = &state.rate_limiter else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
-    };
-    let checks = checks_for(&mut req, &state).await;
+    let (checks, after_failure) = checks_for(&mut req, &state).await;
     let Some(verdict) = limiter.check(&checks).await else {
         return next
             .call(req)
@@ -58,80 +74,87 @@ pub async fn limit_rate(
         return Ok(response.map_into_boxed_body());
     }
     let mut response = next.call(req).await?.map_into_boxed_body();
+    if response.status() == StatusCode::UNAUTHORIZED && !after_failure.is_empty() {
+        limiter.charge(&after_failure).await;
+    }
     write_headers(response.headers_mut(), &verdict.reported);
     Ok(response)
 }
 
-/// The policies for this request, most specific first.
-async fn checks_for(req: &mut ServiceRequest, state: &ApiState) -> Vec<Check> {
-    let path = req.path().to_owned();
-    let health = path == "/health" || path.starts_with("/health/") || path == "/ready";
-    if !health && !path.starts_with("/api/v2/") {
-        return Vec::new();
-    }
-    let ip = state
-        .settings
-        .trusted_proxies
-        .client_ip(
-            req.peer_addr().map(|peer| peer.ip()),
-            req.headers()
-                .get("x-forwarded-for")
-                .and_then(|value| value.to_str().ok()),
-        )
-        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    let by_ip = |policy: Policy| Check {
-        policy,
-        key: format!("ip:{ip}"),
+/// The checks for this request, coarse before fine, and those charged only when it fails
+/// with 401 (a wrong password).
+async fn checks_for(req: &mut ServiceRequest, state: &ApiState) -> (Vec<Check>, Vec<Check>) {
+    let policies = match route_table::resolve(req.method(), req.match_info().as_str()) {
+        Resolution::Route(route) => route.policies,
+        Resolution::WrongMethod(_) | Resolution::Unknown => UNROUTED,
     };
-    if health {
-        return vec![by_ip(Policy::HEALTH)];
-    }
+    let ip = state.settings.trusted_proxies.client_ip(
+        req.peer_addr().map(|peer| peer.ip()),
+        req.headers()
+            .get("x-forwarded-for")
+            .and_then(|value| value.to_str().ok()),
+    );
+    let address = address_key(ip);
     let subject = bearer_token(req.request())
         .and_then(|token| state.identity.token_subject(&token))
-        .map_or_else(|| format!("ip:{ip}"), |user| format!("user:{user}"));
-    let by_subject = |policy: Policy| Check {
-        policy,
-        key: subject.clone(),
+        .map_or_else(|| address.clone(), |user| format!("user:{user}"));
+    let account = if policies.contains(&Policy::LOGIN) {
+        account_key(req).await
+    } else {
+        None
     };
-    let post = req.method() == Method::POST;
     let mut checks = Vec::new();
-    if post && (path == "/api/v2/auth/login" || path == "/api/v2/auth/register") {
-        let (tenant, email) = login_name(req).await;
-        checks.push(Check {
-            policy: Policy::LOGIN,
-            key: format!("ip:{ip}:tenant:{tenant}:email:{email}"),
-        });
-        checks.push(by_ip(Policy::LOGIN_IP));
-    } else if path.starts_with("/api/v2/webhooks/") {
-        checks.push(by_ip(Policy::WEBHOOK));
-    } else if post && path == "/api/v2/plants" {
-        checks.push(by_subject(Policy::PLANTS_CREATE));
-    } else if post && path.starts_with("/api/v2/plants/") && path.ends_with("/chat") {
-        checks.push(by_subject(Policy::CHAT));
+    let mut after_failure = Vec::new();
+    for policy in policies {
+        let check = match *policy {
+            Policy::GLOBAL | Policy::API | Policy::CHAT | Policy::PLANTS_CREATE => {
+                Check::counted(*policy, subject.clone())
+            }
+            Policy::LOGIN => match &account {
+                Some(account) => Check::counted(*policy, format!("{address}:{account}")),
+                // No account to count: the handler refuses the request anyway.
+                None => continue,
+            },
+            Policy::LOGIN_ACCOUNT => match &account {
+                Some(account) => {
+                    after_failure.push(Check::counted(*policy, account.clone()));
+                    Check::peeked(*policy, account.clone())
+                }
+                None => continue,
+            },
+            _ => Check::counted(*policy, address.clone()),
+        };
+        checks.push(check);
     }
-    checks.push(by_subject(Policy::API));
-    checks.push(by_subject(Policy::GLOBAL));
-    checks
+    (checks, after_failure)
 }
 
-/// The tenant and email a login or registration names, read from the body — which is put back
-/// for the handler. Unreadable bodies count under empty names (the handler refuses them anyway).
-async fn login_name(req: &mut ServiceRequest) -> (String, String) {
-    let Ok(body) = peek_body(req).await else {
-        return (String::new(), String::new());
-    };
-    serde_json::from_slice::<serde_json::Value>(&body)
-        .map(|document| {
-            let field = |name: &str| {
-                document[name]
-                    .as_str()
-                    .unwrap_or_default()
-                    .trim()
-                    .to_lowercase()
-            };
-            (field("tenant"), field("email"))
-        })
-        .unwrap_or_default()
+/// The key of a client address: IPv4 as it is, IPv6 by its /64 (one customer's allocation, so
+/// walking the addresses of one network gains nothing).
+fn address_key(ip: Option<IpAddr>) -> String {
+    match ip.map(|ip| ip.to_canonical()) {
+        Some(IpAddr::V4(ip)) => format!("ip:{ip}"),
+        Some(IpAddr::V6(ip)) => {
+            let network = u128::from(ip) & (u128::MAX << 64);
+            format!("ip6:{}/64", std::net::Ipv6Addr::from(network))
+        }
+        None => "ip:unknown".to_owned(),
+    }
+}
+
+/// The account a login or registration names: a hash of the normalised tenant and email, read
+/// from the body — which is put back for the handler. `None` when the body is unreadable or
+/// either name does not parse: such a request names no account, and forms no key.
+async fn account_key(req: &mut ServiceRequest) -> Option<String> {
+    let body = peek_body(req).await.ok()?;
+    let document = serde_json::from_slice::<serde_json::Value>(&body).ok()?;
+    let tenant = TenantSlug::parse(document.get("tenant")?.as_str()?).ok()?;
+    let email = Email::parse(document.get("email")?.as_str()?).ok()?;
+    let mut digest = Sha256::new();
+    digest.update(tenant.as_str().as_bytes());
+    digest.update([0]);
+    digest.update(email.as_str().as_bytes());
+    Some(format!("account:{}", hex(&digest.finalize()[..16])))
 }
 
 fn write_headers(headers: &mut HeaderMap, outcome: &PolicyOutcome) {

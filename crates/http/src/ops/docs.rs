@@ -2,10 +2,10 @@
 
 use std::sync::OnceLock;
 
-use actix_web::{HttpResponse, http::header::ContentType, web};
+use actix_web::{HttpResponse, http::header::ContentType};
 use utoipa::OpenApi as _;
 
-use crate::{app::resource, errors::Problem, openapi::ApiDoc};
+use crate::{errors::Problem, openapi::ApiDoc};
 
 const SWAGGER_UI_JS: &str = include_str!("../../assets/swagger-ui/swagger-ui-bundle.js");
 const SWAGGER_UI_CSS: &str = include_str!("../../assets/swagger-ui/swagger-ui.css");
@@ -56,40 +56,29 @@ const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 
 img-src 'self' data:; connect-src 'self'; font-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
 form-action 'none'";
 
-async fn page() -> HttpResponse {
+pub(crate) async fn page() -> HttpResponse {
     HttpResponse::Ok()
         .content_type(ContentType::html())
         .insert_header(("Content-Security-Policy", DOCS_CSP))
         .body(DOCS_PAGE)
 }
 
-async fn script() -> HttpResponse {
+pub(crate) async fn script() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/javascript; charset=utf-8")
         .insert_header(("Cache-Control", "public, max-age=86400"))
         .body(SWAGGER_UI_JS)
 }
 
-async fn initializer() -> HttpResponse {
+pub(crate) async fn initializer() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/javascript; charset=utf-8")
         .body(INITIALIZER)
 }
 
-async fn stylesheet() -> HttpResponse {
+pub(crate) async fn stylesheet() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/css; charset=utf-8")
         .insert_header(("Cache-Control", "public, max-age=86400"))
         .body(SWAGGER_UI_CSS)
-}
-
-/// Registers `/api/v2/openapi.json` and the `/docs` pages.
-pub fn configure(config: &mut web::ServiceConfig) {
-    config
-        .service(resource("/api/v2/openapi.json", "GET").route(web::get().to(openapi)))
-        .service(resource("/docs", "GET").route(web::get().to(page)))
-        .service(resource("/docs/", "GET").route(web::get().to(page)))
-        .service(resource("/docs/swagger-ui-bundle.js", "GET").route(web::get().to(script)))
-        .service(resource("/docs/swagger-initializer.js", "GET").route(web::get().to(initializer)))
-        .service(resource("/docs/swagger-ui.css", "GET").route(web::get().to(stylesheet)));
 }

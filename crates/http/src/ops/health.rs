@@ -8,7 +8,7 @@ use domain::ops::OverallStatus;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{ApiState, app::resource, errors::Problem};
+use crate::{ApiState, errors::Problem};
 
 /// One dependency in the health document.
 #[derive(Debug, Serialize, ToSchema)]
@@ -151,13 +151,4 @@ pub async fn ready(state: web::Data<ApiState>) -> HttpResponse {
             reason: Some(reason),
         }),
     }
-}
-
-/// Registers the health routes.
-pub fn configure(config: &mut web::ServiceConfig) {
-    config
-        .service(resource("/health", "GET").route(web::get().to(health)))
-        .service(resource("/health/live", "GET").route(web::get().to(live)))
-        .service(resource("/health/ready", "GET").route(web::get().to(ready)))
-        .service(resource("/ready", "GET").route(web::get().to(ready)));
 }

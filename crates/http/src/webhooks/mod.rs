@@ -3,20 +3,3 @@
 
 pub mod twilio;
 mod twiml;
-
-use actix_web::web;
-
-use crate::app::resource;
-
-/// Registers the webhook routes.
-pub fn configure(config: &mut web::ServiceConfig) {
-    config
-        .service(
-            resource("/api/v2/webhooks/twilio/sms", "POST")
-                .route(web::post().to(twilio::inbound_sms)),
-        )
-        .service(
-            resource("/api/v2/webhooks/twilio/status", "POST")
-                .route(web::post().to(twilio::delivery_status)),
-        );
-}

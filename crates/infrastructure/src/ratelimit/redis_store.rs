@@ -1,25 +1,43 @@
-use application::ratelimit::{LimiterUnavailable, RateLimitStore};
+use application::ratelimit::{Cell, LimiterUnavailable, RateLimitStore};
 use async_trait::async_trait;
 use deadpool_redis::redis::cmd;
-use domain::ratelimit::{Admission, Quota};
+use domain::ratelimit::Admission;
 
 use crate::redis::RedisPool;
 
-/// GCRA in one script, so that reading and advancing a key's TAT is atomic across every
-/// instance: the same rule as `domain::ratelimit::admit`. The key expires when its quota is
-/// whole again.
-const GCRA: &str = r"
+/// GCRA over every key of a request in one script, so that reading and advancing the keys is
+/// atomic across every instance: the same rule as `domain::ratelimit::admit`. All or nothing:
+/// the charged keys advance only when every key admits the request. A key expires when its
+/// quota is whole again. ARGV: now, then (interval, window, charge) per key.
+const GCRA_ALL: &str = r"
 local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local window = tonumber(ARGV[3])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local next_tat = tat + interval
-if next_tat - now > window then
-  return {0, tat}
+local result = {}
+local next_tats = {}
+local all_allowed = true
+for i = 1, #KEYS do
+  local interval = tonumber(ARGV[3 * i - 1])
+  local window = tonumber(ARGV[3 * i])
+  local tat = tonumber(redis.call('GET', KEYS[i]) or now)
+  if tat < now then tat = now end
+  local next_tat = tat + interval
+  next_tats[i] = next_tat
+  if next_tat - now > window then
+    all_allowed = false
+    result[2 * i - 1] = 0
+    result[2 * i] = tat
+  else
+    result[2 * i - 1] = 1
+    result[2 * i] = next_tat
+  end
 end
-redis.call('SET', KEYS[1], next_tat, 'PX', next_tat - now)
-return {1, next_tat}
+if all_allowed then
+  for i = 1, #KEYS do
+    if ARGV[3 * i + 1] == '1' then
+      redis.call('SET', KEYS[i], next_tats[i], 'PX', next_tats[i] - now)
+    end
+  end
+end
+return result
 ";
 
 /// Rate-limit state in Redis, shared by every instance.
@@ -42,29 +60,42 @@ impl RedisRateLimitStore {
 
 #[async_trait]
 impl RateLimitStore for RedisRateLimitStore {
-    #[tracing::instrument(name = "redis.ratelimit.admit", skip_all)]
-    async fn admit(
+    #[tracing::instrument(name = "redis.ratelimit.admit_all", skip_all, fields(keys = cells.len()))]
+    async fn admit_all(
         &self,
-        key: &str,
-        quota: Quota,
+        cells: &[Cell<'_>],
         now_ms: i64,
-    ) -> Result<Admission, LimiterUnavailable> {
+    ) -> Result<Vec<Admission>, LimiterUnavailable> {
         let mut command = cmd("EVAL");
-        command
-            .arg(GCRA)
-            .arg(1)
-            .arg(format!("{}{key}", self.prefix))
-            .arg(now_ms)
-            .arg(quota.interval_ms())
-            .arg(quota.window_ms());
-        let (allowed, tat_ms): (i64, i64) = self
+        command.arg(GCRA_ALL).arg(cells.len());
+        for cell in cells {
+            command.arg(format!("{}{}", self.prefix, cell.key));
+        }
+        command.arg(now_ms);
+        for cell in cells {
+            command
+                .arg(cell.quota.interval_ms())
+                .arg(cell.quota.window_ms())
+                .arg(u8::from(cell.charge));
+        }
+        let flat: Vec<i64> = self
             .redis
             .query(&command)
             .await
             .map_err(|error| LimiterUnavailable(error.to_string()))?;
-        Ok(Admission {
-            allowed: allowed == 1,
-            tat_ms,
-        })
+        if flat.len() != cells.len() * 2 {
+            return Err(LimiterUnavailable(format!(
+                "the rate-limit script answered {} values for {} keys",
+                flat.len(),
+                cells.len()
+            )));
+        }
+        Ok(flat
+            .chunks_exact(2)
+            .map(|pair| Admission {
+                allowed: pair[0] == 1,
+                tat_ms: pair[1],
+            })
+            .collect())
     }
 }

@@ -37,10 +37,7 @@ async fn two_limiters_sharing_redis_admit_exactly_the_quota_under_concurrent_loa
         redis_limiter(&prefix, clock.clone()),
         redis_limiter(&prefix, clock.clone()),
     ];
-    let check = [Check {
-        policy: Policy::API,
-        key: "user:one".to_owned(),
-    }];
+    let check = [Check::counted(Policy::API, "user:one".to_owned())];
 
     let mut requests = JoinSet::new();
     for n in 0..300 {
