@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod catalog;
 pub mod chat;
+pub mod failure;
 pub mod flags;
 pub mod idempotency;
 pub mod identity;
@@ -19,3 +20,4 @@ pub mod ratelimit;
 pub mod sms;
 pub mod store;
 pub mod system;
+pub mod unit_of_work;

@@ -3,8 +3,11 @@
 use std::fmt;
 
 /// Secret text whose `Debug` and `Display` print `[redacted]`, so that it cannot reach a log or
-/// an error message by accident. The value is read only through [`Secret::expose`].
-#[derive(Clone, PartialEq, Eq)]
+/// an error message by accident. The value is read only through [`Secret::expose`]. It
+/// deserialises from a plain string, so request documents hold passwords and tokens as `Secret`
+/// from the moment they are parsed.
+#[derive(Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {

@@ -30,7 +30,7 @@ use infrastructure::{
     openai::{OpenAiChatModel, OpenAiError, OpenAiSettings},
     persistence::{
         Database, DatabaseProbe, MigrationsProbe, PersistenceError, SeaOrmAuditLog,
-        SeaOrmCatalogRepository, SeaOrmIdempotencyStore, SeaOrmSchemaMigrator,
+        SeaOrmCatalogRepository, SeaOrmIdempotencyStore, SeaOrmSchemaMigrator, SeaOrmUnitOfWork,
         identity::{SeaOrmRefreshTokenRepository, SeaOrmTenantRepository, SeaOrmUserRepository},
         plants::{SeaOrmMessageRepository, SeaOrmUserPlantRepository},
         sms::{SeaOrmInboundSmsLog, SeaOrmReminderQueue, SeaOrmSmsAccounts, SeaOrmSmsLog},
@@ -38,7 +38,8 @@ use infrastructure::{
     ratelimit::{InProcessRateLimitStore, RedisRateLimitStore},
     redis::{RedisError, RedisPool, RedisProbe},
     security::{
-        Argon2Parameters, Argon2PasswordHasher, JwtSettings, JwtTokenService, Sha256AdminKeyring,
+        Argon2Parameters, Argon2PasswordHasher, HashingLimits, JwtSettings, JwtTokenService,
+        Sha256AdminKeyring,
     },
     system::{SystemClock, UuidV7Ids},
     twilio::{
@@ -311,18 +312,27 @@ pub fn identity_use_cases(
     let refresh_tokens = Arc::new(SeaOrmRefreshTokenRepository::new(database.clone()));
     let clock = Arc::new(SystemClock);
     let ids = Arc::new(UuidV7Ids);
+    let unit_of_work = Arc::new(SeaOrmUnitOfWork::new(database.clone()));
     let identity = Identity::new(IdentityPorts {
         tenants: tenants.clone(),
         users: users.clone(),
-        refresh_tokens: refresh_tokens.clone(),
-        hasher: Arc::new(Argon2PasswordHasher::new(Argon2Parameters::OWASP)?),
+        refresh_tokens,
+        hasher: Arc::new(Argon2PasswordHasher::new(
+            Argon2Parameters::OWASP,
+            HashingLimits {
+                concurrency: settings.hash_concurrency,
+                queue: settings.hash_queue,
+            },
+        )?),
         tokens: Arc::new(JwtTokenService::new(JwtSettings {
             secret: settings.secret_key.clone(),
             issuer: settings.jwt.issuer.clone(),
             audience: settings.jwt.audience.clone(),
             access_ttl: settings.jwt.access_ttl,
             refresh_ttl: settings.jwt.refresh_ttl,
+            session_lifetime: settings.jwt.session_lifetime,
         })),
+        unit_of_work: unit_of_work.clone(),
         clock: clock.clone(),
         ids: ids.clone(),
     });
@@ -331,7 +341,7 @@ pub fn identity_use_cases(
         audit_log: Arc::new(SeaOrmAuditLog::new(database.clone())),
         tenants,
         users,
-        refresh_tokens,
+        unit_of_work,
         clock,
         ids,
     });

@@ -5,12 +5,12 @@ use serde_json::json;
 
 use super::ports::{AdminKeyring, AuditEntry, AuditLog, KeyCheck};
 use crate::{
-    identity::ports::{
-        RefreshTokenRepository, SaveTenantError, SaveUserError, TenantRepository, UserRepository,
-    },
+    failure::{Failure, failed_from},
+    identity::ports::{SaveTenantError, TenantRepository, UserRepository},
     paging::{Page, PageRequest},
     store::StoreError,
     system::{Clock, IdGenerator},
+    unit_of_work::UnitOfWork,
 };
 
 /// Everything the administration needs, wired by the server.
@@ -24,8 +24,9 @@ pub struct AdministrationPorts {
     pub tenants: Arc<dyn TenantRepository>,
     /// Users of every tenant.
     pub users: Arc<dyn UserRepository>,
-    /// Refresh tokens, revoked on deactivation.
-    pub refresh_tokens: Arc<dyn RefreshTokenRepository>,
+    /// Transactions for changes that must hold together (deactivation, its revocation and
+    /// its audit entry).
+    pub unit_of_work: Arc<dyn UnitOfWork>,
     /// The time.
     pub clock: Arc<dyn Clock>,
     /// New ids.
@@ -109,20 +110,17 @@ pub enum UpdateUserError {
     /// No such user.
     #[error("no user has this id")]
     NotFound,
-    /// The store failed.
-    #[error("the user could not be updated")]
-    Unexpected(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A failure that is not the caller's: a dependency down (503) or a bug (500).
+    #[error(transparent)]
+    Failed(#[from] Failure),
 }
 
-impl From<StoreError> for UpdateUserError {
-    fn from(error: StoreError) -> Self {
-        Self::Unexpected(Box::new(error))
-    }
-}
+failed_from!(UpdateUserError);
 
 const SUCCESS: &str = "success";
 const REFUSED: &str = "refused";
 const FAILED: &str = "failed";
+const INVALID: &str = "invalid";
 
 impl Administration {
     /// The use cases over `ports`.
@@ -264,6 +262,22 @@ impl Administration {
         Ok(tenant)
     }
 
+    /// Records a call with a valid key whose request was refused for its body (malformed JSON,
+    /// invalid fields) before it reached a use case: outcome `invalid`.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    #[tracing::instrument(name = "admin.record_invalid_request", skip_all, fields(action))]
+    pub async fn record_invalid_request(
+        &self,
+        actor: &AdminActor,
+        action: &str,
+        target: Option<String>,
+    ) -> Result<(), StoreError> {
+        self.audit(&actor.fingerprint, action, target, None, None, INVALID)
+            .await
+    }
+
     /// Activates or deactivates a user of any tenant, or changes their role. Deactivation
     /// revokes every token of the user at once.
     ///
@@ -277,7 +291,13 @@ impl Administration {
         changes: UserChanges,
     ) -> Result<User, UpdateUserError> {
         let target = Some(format!("user:{id}"));
-        let Some(mut user) = self.ports.users.find_on_platform(id).await? else {
+        let now = self.ports.clock.now();
+        // The change, the revocation and its audit entry commit together or not at all; the
+        // update locks the row first, so a login racing it either finishes before (and its
+        // session is revoked here) or sees the revocation and starts none.
+        let transaction = self.ports.unit_of_work.begin().await?;
+        let Some(before) = transaction.users().find_on_platform(id).await? else {
+            drop(transaction);
             self.audit(
                 &actor.fingerprint,
                 "users.update",
@@ -289,43 +309,38 @@ impl Administration {
             .await?;
             return Err(UpdateUserError::NotFound);
         };
-        let old = json!({"is_active": user.is_active, "role": user.role.as_str()});
-        let deactivated = user.is_active && changes.is_active == Some(false);
-        if let Some(is_active) = changes.is_active {
-            user.is_active = is_active;
-        }
-        if let Some(role) = changes.role {
-            user.role = role;
-        }
-        let now = self.ports.clock.now();
-        user.updated_at = now;
-        self.ports
-            .users
-            .update(&user)
-            .await
-            .map_err(|error| match error {
-                SaveUserError::Store(error) => UpdateUserError::from(error),
-                other => UpdateUserError::Unexpected(Box::new(other)),
-            })?;
-        if deactivated {
-            self.ports
-                .users
-                .revoke_tokens(user.tenant_id, user.id, now)
+        transaction
+            .users()
+            .set_access(id, changes.is_active, changes.role, now)
+            .await?;
+        if changes.is_active == Some(false) {
+            transaction
+                .users()
+                .revoke_tokens(before.tenant_id, id, now)
                 .await?;
-            self.ports.refresh_tokens.revoke_all(user.id, now).await?;
-            user.token_version += 1;
-            user.tokens_valid_after = Some(now);
+            transaction.refresh_tokens().revoke_all(id, now).await?;
         }
+        let user = transaction
+            .users()
+            .find_on_platform(id)
+            .await?
+            .ok_or(UpdateUserError::NotFound)?;
+        let old = json!({"is_active": before.is_active, "role": before.role.as_str()});
         let new = json!({"is_active": user.is_active, "role": user.role.as_str()});
-        self.audit(
-            &actor.fingerprint,
-            "users.update",
-            target,
-            Some(old),
-            Some(new),
-            SUCCESS,
-        )
-        .await?;
+        transaction
+            .audit_log()
+            .append(&AuditEntry {
+                id: self.ports.ids.new_id(),
+                actor: actor.fingerprint.clone(),
+                action: "users.update".to_owned(),
+                target,
+                old: Some(old),
+                new: Some(new),
+                outcome: SUCCESS.to_owned(),
+                created_at: now,
+            })
+            .await?;
+        transaction.commit().await?;
         Ok(user)
     }
 

@@ -9,13 +9,13 @@ use domain::{
 use super::ports::{ChatModel, ChatPrompt, MessageRepository, Speaker, Turn};
 use crate::{
     catalog::Catalog,
+    failure::{Failure, failed_from},
     flags::{FeatureFlags, Flag},
     paging::{Page, PageRequest},
     plants::{
         Owner,
         ports::{OwnedPlant, UserPlantRepository},
     },
-    store::StoreError,
     system::{Clock, IdGenerator},
 };
 
@@ -78,16 +78,12 @@ pub enum ChatError {
     /// The caller has no such plant.
     #[error("no such plant")]
     PlantNotFound,
-    /// Something failed.
-    #[error("the conversation could not be stored")]
-    Unexpected(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A failure that is not the caller's: a dependency down (503) or a bug (500).
+    #[error(transparent)]
+    Failed(#[from] Failure),
 }
 
-impl From<StoreError> for ChatError {
-    fn from(error: StoreError) -> Self {
-        Self::Unexpected(Box::new(error))
-    }
-}
+failed_from!(ChatError);
 
 /// The conversation use cases.
 #[derive(Clone)]
@@ -248,13 +244,13 @@ impl Conversations {
             .personality(&owned.plant.personality)
             .await?
             .ok_or_else(|| {
-                ChatError::Unexpected(
+                ChatError::Failed(Failure::Unexpected(
                     format!(
                         "personality {} is not in the catalog",
                         owned.plant.personality
                     )
                     .into(),
-                )
+                ))
             })?;
         let mut recent = self
             .ports

@@ -5,7 +5,7 @@ use domain::{identity::User, secret::Secret};
 use super::{
     Identity, Principal, ProfileError, ports::RefreshTokenRecord, profile::PasswordRefusal,
 };
-use crate::store::StoreError;
+use crate::failure::{Failure, failed_from};
 
 /// Everything the service holds about one user (GDPR Art. 15 and 20).
 #[derive(Debug, Clone)]
@@ -27,16 +27,13 @@ pub enum EraseError {
     /// The account no longer exists.
     #[error("the account does not exist")]
     NotFound,
-    /// Something failed; nothing was erased.
-    #[error("the account could not be erased")]
-    Unexpected(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A failure that is not the caller's (nothing was erased): a dependency down (503) or a
+    /// bug (500).
+    #[error(transparent)]
+    Failed(#[from] Failure),
 }
 
-impl From<StoreError> for EraseError {
-    fn from(error: StoreError) -> Self {
-        Self::Unexpected(Box::new(error))
-    }
-}
+failed_from!(EraseError);
 
 impl Identity {
     /// Every row held about the caller.
@@ -83,11 +80,15 @@ impl Identity {
             .await
             .map_err(|refusal| match refusal {
                 PasswordRefusal::Wrong => EraseError::WrongPassword,
-                PasswordRefusal::Unexpected(error) => EraseError::Unexpected(error),
+                PasswordRefusal::Failed(failure) => EraseError::Failed(failure),
             })?;
-        if !self.ports.users.erase(user.tenant_id, user.id).await? {
+        // The account, its SMS log and (by cascade) its sessions, plants and messages go in one
+        // transaction; its tokens die with the row they name.
+        let transaction = self.ports.unit_of_work.begin().await?;
+        if !transaction.users().erase(user.tenant_id, user.id).await? {
             return Err(EraseError::NotFound);
         }
+        transaction.commit().await?;
         tracing::info!("account erased");
         Ok(())
     }

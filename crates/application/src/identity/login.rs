@@ -4,7 +4,7 @@ use domain::{
 };
 
 use super::{Identity, Session, ports::PasswordCheck};
-use crate::store::StoreError;
+use crate::failure::{Failure, failed_from};
 
 /// What a client presents to log in. Tenant and email are kept as typed: text that does not
 /// parse simply matches no account.
@@ -27,16 +27,16 @@ pub enum LoginError {
     /// The password was right but the account is deactivated.
     #[error("the account is deactivated")]
     Inactive,
-    /// Something failed.
-    #[error("login failed")]
-    Unexpected(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The account was deactivated or its sessions revoked while the password was checked:
+    /// answered like wrong credentials, and no session is started.
+    #[error("the account was revoked while logging in")]
+    Revoked,
+    /// A failure that is not the caller's: a dependency down (503) or a bug (500).
+    #[error(transparent)]
+    Failed(#[from] Failure),
 }
 
-impl From<StoreError> for LoginError {
-    fn from(error: StoreError) -> Self {
-        Self::Unexpected(Box::new(error))
-    }
-}
+failed_from!(LoginError);
 
 impl Identity {
     /// Checks credentials and starts a session.
@@ -44,6 +44,12 @@ impl Identity {
     /// Whether the account exists does not show: an unknown tenant or email answers exactly as a
     /// wrong password, after a dummy verification that costs what a real one does. Deactivation
     /// shows only to someone who knows the password.
+    ///
+    /// The session starts in one transaction that records the login — only while the account is
+    /// active and nothing revoked its tokens since it was read — and stores the refresh token,
+    /// so a deactivation, password change or logout-everywhere racing the slow password check
+    /// is never undone: it either waits for this session and revokes it, or this login sees it
+    /// and starts nothing.
     ///
     /// # Errors
     /// [`LoginError`] says why no session was started.
@@ -59,8 +65,11 @@ impl Identity {
             },
             _ => None,
         };
-        let Some(mut user) = account else {
-            self.ports.hasher.verify_dummy(&credentials.password).await;
+        let Some(user) = account else {
+            self.ports
+                .hasher
+                .verify_dummy(&credentials.password)
+                .await?;
             tracing::info!("login refused: no such account");
             return Err(LoginError::InvalidCredentials);
         };
@@ -68,8 +77,7 @@ impl Identity {
             .ports
             .hasher
             .verify(&credentials.password, &user.password_hash)
-            .await
-            .map_err(|error| LoginError::Unexpected(Box::new(error)))?;
+            .await?;
         if check == PasswordCheck::Mismatch {
             tracing::info!(user_id = %user.id, "login refused: wrong password");
             return Err(LoginError::InvalidCredentials);
@@ -78,29 +86,41 @@ impl Identity {
             tracing::info!(user_id = %user.id, "login refused: account deactivated");
             return Err(LoginError::Inactive);
         }
-        let now = self.ports.clock.now();
-        if check == PasswordCheck::MatchNeedsRehash {
+        let rehashed = if check == PasswordCheck::MatchNeedsRehash {
             // The policy passed when the password was set; hash it again with today's parameters.
             let password = domain::identity::Password::accepted_before(&credentials.password);
-            user.password_hash = self
-                .ports
-                .hasher
-                .hash(&password)
-                .await
-                .map_err(|error| LoginError::Unexpected(Box::new(error)))?;
+            Some(self.ports.hasher.hash(&password).await?)
+        } else {
+            None
+        };
+        let now = self.ports.clock.now();
+        let (access_token, expires_in_secs) = self.access_token_for(&user, now)?;
+        let (record, refresh_token) =
+            self.refresh_token_for(&user, self.ports.ids.new_id(), now, now);
+        let transaction = self.ports.unit_of_work.begin().await?;
+        if !transaction
+            .users()
+            .record_login(user.tenant_id, user.id, user.token_version, now)
+            .await?
+        {
+            tracing::info!(user_id = %user.id, "login refused: the account was revoked meanwhile");
+            return Err(LoginError::Revoked);
+        }
+        if let Some(new_hash) = &rehashed
+            && transaction
+                .users()
+                .replace_password_hash(user.tenant_id, user.id, &user.password_hash, new_hash)
+                .await?
+        {
             tracing::info!(user_id = %user.id, "password rehashed with current parameters");
         }
-        user.last_login_at = Some(now);
-        self.ports
-            .users
-            .update(&user)
-            .await
-            .map_err(|error| LoginError::Unexpected(Box::new(error)))?;
-        let session = self
-            .start_session(&user, now)
-            .await
-            .map_err(LoginError::Unexpected)?;
+        transaction.refresh_tokens().insert(&record).await?;
+        transaction.commit().await?;
         tracing::info!(user_id = %user.id, "logged in");
-        Ok(session)
+        Ok(Session {
+            access_token,
+            expires_in_secs,
+            refresh_token,
+        })
     }
 }

@@ -5,7 +5,10 @@ use std::{collections::BTreeMap, time::Duration};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
-    identity::{Email, Password, PasswordHash, Role, Tenant, TenantId, TenantSlug, User, UserId},
+    identity::{
+        Email, FullName, Password, PasswordHash, Role, Tenant, TenantId, TenantSlug, User, UserId,
+    },
+    phone::PhoneNumber,
     secret::Secret,
 };
 use uuid::Uuid;
@@ -14,6 +17,21 @@ use crate::{
     paging::{Page, PageRequest},
     store::StoreError,
 };
+
+/// The profile columns one change writes; `None` leaves a column alone.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileUpdate {
+    /// A new display name.
+    pub full_name: Option<FullName>,
+    /// A new phone number, or `Some(None)` to remove it.
+    pub phone: Option<Option<PhoneNumber>>,
+    /// New SMS consent.
+    pub sms_opt_in: Option<bool>,
+    /// A new password hash.
+    pub password_hash: Option<PasswordHash>,
+    /// When the change was made.
+    pub updated_at: DateTime<Utc>,
+}
 
 /// Why a user could not be stored.
 #[derive(Debug, thiserror::Error)]
@@ -100,13 +118,57 @@ pub trait UserRepository: Send + Sync {
     /// [`StoreError`] when the store fails.
     async fn find_on_platform(&self, id: UserId) -> Result<Option<User>, StoreError>;
 
-    /// Writes the profile fields of `user` (name, phone, password hash, role, activity, SMS
-    /// consent, last login, updated_at), matched by its tenant and id. The token version is left
-    /// alone: only [`UserRepository::revoke_tokens`] moves it.
+    /// Records a login at `at` — `last_login_at` alone — only while the account is active and
+    /// its token version is still `token_version` (nothing revoked it since it was read).
+    /// Answers whether it was recorded. Inside a transaction the row stays locked until the
+    /// commit, so a concurrent revocation waits for the session being started and then ends it.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn record_login(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        token_version: i64,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Replaces the password hash with `new` only where it still is `old` (a rehash on login
+    /// never undoes a concurrent password change). Answers whether it was replaced.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn replace_password_hash(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        old: &PasswordHash,
+        new: &PasswordHash,
+    ) -> Result<bool, StoreError>;
+
+    /// Writes the profile fields `update` carries — and only those — plus `updated_at`.
     ///
     /// # Errors
     /// [`SaveUserError::PhoneTaken`] when the phone belongs to another account.
-    async fn update(&self, user: &User) -> Result<(), SaveUserError>;
+    async fn update_profile(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        update: &ProfileUpdate,
+    ) -> Result<(), SaveUserError>;
+
+    /// Sets activity and role (platform administration), the ones given, plus `updated_at`.
+    /// Answers whether there was such a user.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn set_access(
+        &self,
+        id: UserId,
+        is_active: Option<bool>,
+        role: Option<Role>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 
     /// Revokes every access token issued so far: increments the token version and sets
     /// `tokens_valid_after` to `at`.
@@ -208,6 +270,12 @@ pub trait RefreshTokenRepository: Send + Sync {
     /// [`StoreError`] when the store fails.
     async fn revoke_all(&self, user: UserId, at: DateTime<Utc>) -> Result<(), StoreError>;
 
+    /// When the family's first token was issued (its login), `None` for an unknown family.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn family_started_at(&self, family: Uuid) -> Result<Option<DateTime<Utc>>, StoreError>;
+
     /// Every token of the user, for the GDPR export.
     ///
     /// # Errors
@@ -226,10 +294,16 @@ pub enum PasswordCheck {
     MatchNeedsRehash,
 }
 
-/// The password hasher failed (a malformed stored hash, a worker that died).
+/// Why the password hasher gave no answer.
 #[derive(Debug, thiserror::Error)]
-#[error("password hashing failed: {0}")]
-pub struct HasherError(pub String);
+pub enum HasherError {
+    /// Every hashing slot is taken and the queue is full: retry in a moment (503).
+    #[error("password hashing is at capacity")]
+    Busy,
+    /// Hashing failed (a malformed stored hash, a worker that died).
+    #[error("password hashing failed: {0}")]
+    Failed(String),
+}
 
 /// Hashes and verifies passwords. Slow on purpose.
 #[async_trait]
@@ -252,7 +326,10 @@ pub trait PasswordHasher: Send + Sync {
 
     /// Spends as long as [`PasswordHasher::verify`] on a hash that matches nothing, so that an
     /// unknown account costs the same time as a wrong password.
-    async fn verify_dummy(&self, candidate: &Secret);
+    ///
+    /// # Errors
+    /// [`HasherError::Busy`] exactly when a real verification would be refused.
+    async fn verify_dummy(&self, candidate: &Secret) -> Result<(), HasherError>;
 }
 
 /// What an access token says about its bearer.
@@ -317,4 +394,7 @@ pub trait TokenService: Send + Sync {
 
     /// How long refresh tokens live.
     fn refresh_ttl(&self) -> Duration;
+
+    /// How long a refresh family lives after its login, whatever the rotations.
+    fn session_lifetime(&self) -> Duration;
 }

@@ -6,9 +6,12 @@ use domain::{
 
 use super::{
     Identity, Principal,
-    ports::{PasswordCheck, SaveUserError},
+    ports::{PasswordCheck, ProfileUpdate, SaveUserError},
 };
-use crate::store::StoreError;
+use crate::{
+    failure::{Failure, failed_from},
+    store::StoreError,
+};
 
 /// Why the caller's profile cannot be read.
 #[derive(Debug, thiserror::Error)]
@@ -54,16 +57,12 @@ pub enum UpdateProfileError {
     /// The phone belongs to another account.
     #[error("the phone number is already registered")]
     PhoneTaken,
-    /// Something failed.
-    #[error("the profile could not be updated")]
-    Unexpected(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A failure that is not the caller's: a dependency down (503) or a bug (500).
+    #[error(transparent)]
+    Failed(#[from] Failure),
 }
 
-impl From<StoreError> for UpdateProfileError {
-    fn from(error: StoreError) -> Self {
-        Self::Unexpected(Box::new(error))
-    }
-}
+failed_from!(UpdateProfileError);
 
 impl Identity {
     /// The caller's own account.
@@ -90,13 +89,19 @@ impl Identity {
         principal: &Principal,
         changes: ProfileChanges,
     ) -> Result<User, UpdateProfileError> {
-        let mut user = self
+        let user = self
             .ports
             .users
             .find(principal.tenant_id, principal.user_id)
             .await?
             .ok_or(UpdateProfileError::NotFound)?;
-        let mut password_changed = false;
+        let mut update = ProfileUpdate {
+            full_name: changes.full_name,
+            phone: changes.phone,
+            sms_opt_in: changes.sms_opt_in,
+            password_hash: None,
+            updated_at: self.ports.clock.now(),
+        };
         if let Some(new_password) = &changes.password {
             let current = changes
                 .current_password
@@ -114,42 +119,45 @@ impl Identity {
                 .await
                 .map_err(|refusal| match refusal {
                     PasswordRefusal::Wrong => UpdateProfileError::WrongCurrentPassword,
-                    PasswordRefusal::Unexpected(error) => UpdateProfileError::Unexpected(error),
+                    PasswordRefusal::Failed(failure) => UpdateProfileError::Failed(failure),
                 })?;
-            user.password_hash = self
-                .ports
-                .hasher
-                .hash(&password)
+            update.password_hash = Some(self.ports.hasher.hash(&password).await?);
+        }
+        let refused = |error: SaveUserError| match error {
+            SaveUserError::PhoneTaken => UpdateProfileError::PhoneTaken,
+            SaveUserError::EmailTaken => UpdateProfileError::Failed(Failure::unexpected(error)),
+            SaveUserError::Store(error) => error.into(),
+        };
+        if update.password_hash.is_some() {
+            // The new password and the end of every older session hold together.
+            let transaction = self.ports.unit_of_work.begin().await?;
+            transaction
+                .users()
+                .update_profile(user.tenant_id, user.id, &update)
                 .await
-                .map_err(|error| UpdateProfileError::Unexpected(Box::new(error)))?;
-            password_changed = true;
+                .map_err(refused)?;
+            transaction
+                .users()
+                .revoke_tokens(user.tenant_id, user.id, update.updated_at)
+                .await?;
+            transaction
+                .refresh_tokens()
+                .revoke_all(user.id, update.updated_at)
+                .await?;
+            transaction.commit().await?;
+            tracing::info!("password changed; every session revoked");
+        } else {
+            self.ports
+                .users
+                .update_profile(user.tenant_id, user.id, &update)
+                .await
+                .map_err(refused)?;
         }
-        if let Some(full_name) = changes.full_name {
-            user.full_name = full_name;
-        }
-        if let Some(phone) = changes.phone {
-            user.phone = phone;
-        }
-        if let Some(sms_opt_in) = changes.sms_opt_in {
-            user.sms_opt_in = sms_opt_in;
-        }
-        user.updated_at = self.ports.clock.now();
         self.ports
             .users
-            .update(&user)
-            .await
-            .map_err(|error| match error {
-                SaveUserError::PhoneTaken => UpdateProfileError::PhoneTaken,
-                SaveUserError::EmailTaken => UpdateProfileError::Unexpected(Box::new(error)),
-                SaveUserError::Store(error) => error.into(),
-            })?;
-        if password_changed {
-            self.revoke_everything(user.tenant_id, user.id).await?;
-            user.token_version += 1;
-            user.tokens_valid_after = Some(user.updated_at);
-            tracing::info!("password changed; every session revoked");
-        }
-        Ok(user)
+            .find(user.tenant_id, user.id)
+            .await?
+            .ok_or(UpdateProfileError::NotFound)
     }
 
     /// Checks that `candidate` is the user's password.
@@ -163,7 +171,7 @@ impl Identity {
             .hasher
             .verify(candidate, &user.password_hash)
             .await
-            .map_err(|error| PasswordRefusal::Unexpected(Box::new(error)))?;
+            .map_err(|error| PasswordRefusal::Failed(error.into()))?;
         if check == PasswordCheck::Mismatch {
             Err(PasswordRefusal::Wrong)
         } else {
@@ -175,5 +183,5 @@ impl Identity {
 /// Why a password confirmation failed.
 pub(super) enum PasswordRefusal {
     Wrong,
-    Unexpected(Box<dyn std::error::Error + Send + Sync>),
+    Failed(Failure),
 }

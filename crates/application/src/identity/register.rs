@@ -4,7 +4,7 @@ use domain::{
 };
 
 use super::{Identity, ports::SaveUserError};
-use crate::store::StoreError;
+use crate::failure::{Failure, failed_from};
 
 /// A sign-up, parsed.
 #[derive(Debug, Clone)]
@@ -36,16 +36,12 @@ pub enum RegisterError {
     /// The phone number belongs to another account.
     #[error("the phone number is already registered")]
     PhoneTaken,
-    /// Something failed.
-    #[error("registration failed")]
-    Unexpected(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A failure that is not the caller's: a dependency down (503) or a bug (500).
+    #[error(transparent)]
+    Failed(#[from] Failure),
 }
 
-impl From<StoreError> for RegisterError {
-    fn from(error: StoreError) -> Self {
-        Self::Unexpected(Box::new(error))
-    }
-}
+failed_from!(RegisterError);
 
 impl Identity {
     /// Creates a member account in an open tenant.
@@ -68,7 +64,7 @@ impl Identity {
             .hasher
             .hash(&registration.password)
             .await
-            .map_err(|error| RegisterError::Unexpected(Box::new(error)))?;
+            .map_err(RegisterError::from)?;
         let now = self.ports.clock.now();
         let user = User {
             id: UserId::from_uuid(self.ports.ids.new_id()),

@@ -3,7 +3,10 @@ use std::sync::Arc;
 use super::ports::{
     PasswordHasher, RefreshTokenRepository, TenantRepository, TokenService, UserRepository,
 };
-use crate::system::{Clock, IdGenerator};
+use crate::{
+    system::{Clock, IdGenerator},
+    unit_of_work::UnitOfWork,
+};
 
 /// Everything the identity use cases need, wired by the server.
 #[derive(Clone)]
@@ -18,6 +21,9 @@ pub struct IdentityPorts {
     pub hasher: Arc<dyn PasswordHasher>,
     /// Access and refresh tokens.
     pub tokens: Arc<dyn TokenService>,
+    /// Transactions for writes that must hold together (login and its session, password change
+    /// and revocation, erasure).
+    pub unit_of_work: Arc<dyn UnitOfWork>,
     /// The time.
     pub clock: Arc<dyn Clock>,
     /// New ids.

@@ -5,7 +5,10 @@ use super::{
     Identity, Principal,
     ports::{AccessClaims, RefreshTokenRecord},
 };
-use crate::store::StoreError;
+use crate::{
+    failure::{Failure, failed_from},
+    store::StoreError,
+};
 
 /// A pair of tokens handed to a client at login and on every refresh.
 #[derive(Debug, Clone)]
@@ -24,16 +27,12 @@ pub enum RefreshError {
     /// Unknown, expired, revoked or already used (which revokes its whole family).
     #[error("the refresh token is not valid")]
     InvalidToken,
-    /// Something failed.
-    #[error("the session could not be refreshed")]
-    Unexpected(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A failure that is not the caller's: a dependency down (503) or a bug (500).
+    #[error(transparent)]
+    Failed(#[from] Failure),
 }
 
-impl From<StoreError> for RefreshError {
-    fn from(error: StoreError) -> Self {
-        Self::Unexpected(Box::new(error))
-    }
-}
+failed_from!(RefreshError);
 
 impl Identity {
     /// Signs an access token for `user` at its current token version.
@@ -41,57 +40,57 @@ impl Identity {
         &self,
         user: &User,
         now: DateTime<Utc>,
-    ) -> Result<(Secret, u64), Box<dyn std::error::Error + Send + Sync>> {
-        let access = self.ports.tokens.issue_access(
-            &AccessClaims {
-                user_id: user.id,
-                tenant_id: user.tenant_id,
-                role: user.role,
-                token_version: user.token_version,
-            },
-            now,
-        )?;
+    ) -> Result<(Secret, u64), Failure> {
+        let access = self
+            .ports
+            .tokens
+            .issue_access(
+                &AccessClaims {
+                    user_id: user.id,
+                    tenant_id: user.tenant_id,
+                    role: user.role,
+                    token_version: user.token_version,
+                },
+                now,
+            )
+            .map_err(Failure::unexpected)?;
         Ok((access.token, access.expires_in_secs))
     }
 
-    /// A refresh token record of `family` for `user`, and the token for the client.
+    /// When a session (refresh family) that started at `started_at` ends, whatever its
+    /// rotations.
+    fn session_end(&self, started_at: DateTime<Utc>) -> DateTime<Utc> {
+        started_at
+            + chrono::Duration::from_std(self.ports.tokens.session_lifetime())
+                .unwrap_or(chrono::Duration::days(30))
+    }
+
+    /// A refresh token record of `family` for `user`, and the token for the client. It expires
+    /// one refresh TTL from `now`, but never after the family's end (`family_started_at` +
+    /// the session lifetime).
     pub(super) fn refresh_token_for(
         &self,
         user: &User,
         family_id: uuid::Uuid,
+        family_started_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> (RefreshTokenRecord, Secret) {
         let new = self.ports.tokens.new_refresh_token();
         let ttl = chrono::Duration::from_std(self.ports.tokens.refresh_ttl())
             .unwrap_or(chrono::Duration::days(30));
+        let expires_at = (now + ttl).min(self.session_end(family_started_at));
         let record = RefreshTokenRecord {
             id: self.ports.ids.new_id(),
             tenant_id: user.tenant_id,
             user_id: user.id,
             family_id,
             token_hash: new.token_hash,
-            expires_at: now + ttl,
+            expires_at,
             revoked_at: None,
             replaced_by: None,
             created_at: now,
         };
         (record, new.token)
-    }
-
-    /// Starts a new session (a new refresh-token family) for `user`.
-    pub(super) async fn start_session(
-        &self,
-        user: &User,
-        now: DateTime<Utc>,
-    ) -> Result<Session, Box<dyn std::error::Error + Send + Sync>> {
-        let (access_token, expires_in_secs) = self.access_token_for(user, now)?;
-        let (record, refresh_token) = self.refresh_token_for(user, self.ports.ids.new_id(), now);
-        self.ports.refresh_tokens.insert(&record).await?;
-        Ok(Session {
-            access_token,
-            expires_in_secs,
-            refresh_token,
-        })
     }
 
     /// Exchanges a refresh token for a new pair. The token is rotated: using it again later is
@@ -119,7 +118,13 @@ impl Identity {
             }
             return Err(RefreshError::InvalidToken);
         }
-        if record.expires_at <= now {
+        let family_started_at = self
+            .ports
+            .refresh_tokens
+            .family_started_at(record.family_id)
+            .await?
+            .unwrap_or(record.created_at);
+        if record.expires_at <= now || self.session_end(family_started_at) <= now {
             return Err(RefreshError::InvalidToken);
         }
         let user = match self
@@ -137,7 +142,8 @@ impl Identity {
                 return Err(RefreshError::InvalidToken);
             }
         };
-        let (next, refresh_token) = self.refresh_token_for(&user, record.family_id, now);
+        let (next, refresh_token) =
+            self.refresh_token_for(&user, record.family_id, family_started_at, now);
         if !self
             .ports
             .refresh_tokens
@@ -151,9 +157,7 @@ impl Identity {
                 .await?;
             return Err(RefreshError::InvalidToken);
         }
-        let (access_token, expires_in_secs) = self
-            .access_token_for(&user, now)
-            .map_err(RefreshError::Unexpected)?;
+        let (access_token, expires_in_secs) = self.access_token_for(&user, now)?;
         Ok(Session {
             access_token,
             expires_in_secs,
@@ -197,14 +201,17 @@ impl Identity {
             .await
     }
 
-    /// Moves the user's token version and revokes every refresh token.
+    /// Moves the user's token version and revokes every refresh token, in one transaction
+    /// (the version first: it locks the row, so a racing login waits and is revoked too).
     pub(super) async fn revoke_everything(
         &self,
         tenant: domain::identity::TenantId,
         user: domain::identity::UserId,
     ) -> Result<(), StoreError> {
         let now = self.ports.clock.now();
-        self.ports.users.revoke_tokens(tenant, user, now).await?;
-        self.ports.refresh_tokens.revoke_all(user, now).await
+        let transaction = self.ports.unit_of_work.begin().await?;
+        transaction.users().revoke_tokens(tenant, user, now).await?;
+        transaction.refresh_tokens().revoke_all(user, now).await?;
+        transaction.commit().await
     }
 }

@@ -12,6 +12,7 @@ use domain::{
 use super::ports::{InboundClaim, InboundSmsLog, SmsAccounts};
 use crate::{
     chat::{ChatError, Conversations},
+    failure::Failure,
     plants::{Owner, ports::UserPlantRepository},
     store::StoreError,
     system::Clock,
@@ -65,20 +66,23 @@ impl std::fmt::Debug for InboundPorts {
     }
 }
 
-/// Why an inbound text could not be answered.
+/// Why an inbound text could not be answered: a dependency down (503, Twilio retries) or a bug.
 #[derive(Debug, thiserror::Error)]
 #[error("the inbound SMS could not be processed")]
-pub struct InboundSmsError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
+pub struct InboundSmsError(#[source] pub Failure);
 
 impl From<StoreError> for InboundSmsError {
     fn from(error: StoreError) -> Self {
-        Self(Box::new(error))
+        Self(error.into())
     }
 }
 
 impl From<ChatError> for InboundSmsError {
     fn from(error: ChatError) -> Self {
-        Self(Box::new(error))
+        match error {
+            ChatError::Failed(failure) => Self(failure),
+            other @ ChatError::PlantNotFound => Self(Failure::unexpected(other)),
+        }
     }
 }
 

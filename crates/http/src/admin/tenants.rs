@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::audited_body;
 use crate::{
     ApiState,
     errors::{ApiError, Problem, Refusal},
@@ -98,10 +99,14 @@ impl From<Tenant> for TenantDocument {
 pub async fn create_tenant(
     state: web::Data<ApiState>,
     PlatformAdmin(actor): PlatformAdmin,
-    body: web::Json<CreateTenantRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let new = NewTenant::try_from(body.into_inner())?;
-    let tenant = state.admin.create_tenant(&actor, new).await?;
+    body: Result<web::Json<CreateTenantRequest>, actix_web::Error>,
+) -> actix_web::Result<HttpResponse> {
+    let new: NewTenant = audited_body(&state, &actor, "tenants.create", None, body).await?;
+    let tenant = state
+        .admin
+        .create_tenant(&actor, new)
+        .await
+        .map_err(ApiError::from)?;
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::audited_body;
 use crate::{
     ApiState,
     errors::{ApiError, Problem},
@@ -62,12 +63,21 @@ pub async fn update_user(
     state: web::Data<ApiState>,
     PlatformAdmin(actor): PlatformAdmin,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateUserRequest>,
-) -> Result<HttpResponse, ApiError> {
-    let changes = UserChanges::try_from(body.into_inner())?;
+    body: Result<web::Json<UpdateUserRequest>, actix_web::Error>,
+) -> actix_web::Result<HttpResponse> {
+    let id = UserId::from_uuid(id.into_inner());
+    let changes: UserChanges = audited_body(
+        &state,
+        &actor,
+        "users.update",
+        Some(format!("user:{id}")),
+        body,
+    )
+    .await?;
     let user = state
         .admin
-        .update_user(&actor, UserId::from_uuid(id.into_inner()), changes)
-        .await?;
+        .update_user(&actor, id, changes)
+        .await
+        .map_err(ApiError::from)?;
     Ok(HttpResponse::Ok().json(UserDocument::from(&user)))
 }

@@ -57,6 +57,9 @@ pub enum ApiError {
     /// A dependency the request needs is down (503).
     #[error("the service is temporarily unavailable")]
     Unavailable(#[source] Box<dyn StdError + Send + Sync>),
+    /// Password hashing is at capacity (503 with `Retry-After: 1`).
+    #[error("too many password checks are running; retry in a moment")]
+    HashingBusy,
     /// The handler took longer than REQUEST_TIMEOUT_SECS (503).
     #[error("the request took longer than {after_ms} ms and was abandoned")]
     TimedOut {
@@ -116,6 +119,7 @@ impl ApiError {
             Self::Status(_) => "ERR_HTTP_001",
             Self::Unavailable(_) => "ERR_UNAVAILABLE_001",
             Self::TimedOut { .. } => "ERR_UNAVAILABLE_002",
+            Self::HashingBusy => "ERR_UNAVAILABLE_003",
             Self::RateLimited { .. } => "ERR_RATE_001",
             Self::Internal { .. } => "ERR_INTERNAL_001",
         }
@@ -133,6 +137,7 @@ impl ApiError {
             Self::Status(_) => "http-error",
             Self::Unavailable(_) => "unavailable",
             Self::TimedOut { .. } => "timeout",
+            Self::HashingBusy => "busy",
             Self::RateLimited { .. } => "rate-limited",
             Self::Internal { .. } => "internal",
         }
@@ -221,7 +226,9 @@ impl ResponseError for ApiError {
             Self::RouteNotFound { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Status(status) => *status,
-            Self::Unavailable(_) | Self::TimedOut { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::TimedOut { .. } | Self::HashingBusy => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -239,6 +246,9 @@ impl ResponseError for ApiError {
         } = self
         {
             response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+        }
+        if let Self::HashingBusy = self {
+            response.insert_header((header::RETRY_AFTER, "1"));
         }
         if let Self::Refused(refusal) = self
             && let Some(challenge) = refusal.challenge()
@@ -315,6 +325,7 @@ mod tests {
             },
             ApiError::Unavailable(Box::new(Inner)),
             ApiError::TimedOut { after_ms: 1 },
+            ApiError::HashingBusy,
             ApiError::RateLimited {
                 policy: "api",
                 retry_after_secs: 1,

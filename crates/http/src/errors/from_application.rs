@@ -4,6 +4,7 @@ use application::{
     admin::{CreateTenantError, UpdateUserError},
     catalog::CatalogEntryError,
     chat::ChatError,
+    failure::Failure,
     identity::{
         EraseError, LoginError, ProfileError, RefreshError, RegisterError, UpdateProfileError,
     },
@@ -23,11 +24,13 @@ impl From<StoreError> for ApiError {
     }
 }
 
-/// A use case's catch-all: a store that is down stays a 503, anything else is a 500.
-fn unexpected(source: Box<dyn std::error::Error + Send + Sync>) -> ApiError {
-    match source.downcast::<StoreError>() {
-        Ok(store) => ApiError::from(*store),
-        Err(other) => ApiError::internal(other),
+impl From<Failure> for ApiError {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Unavailable(source) => Self::Unavailable(source),
+            Failure::HashingBusy => Self::HashingBusy,
+            Failure::Unexpected(source) => Self::internal(source),
+        }
     }
 }
 
@@ -38,7 +41,7 @@ impl From<RegisterError> for ApiError {
             RegisterError::SignupClosed => Refusal::SignupClosed.into(),
             RegisterError::EmailTaken => Refusal::EmailTaken.into(),
             RegisterError::PhoneTaken => Refusal::PhoneTaken.into(),
-            RegisterError::Unexpected(source) => unexpected(source),
+            RegisterError::Failed(failure) => failure.into(),
         }
     }
 }
@@ -48,7 +51,9 @@ impl From<LoginError> for ApiError {
         match error {
             LoginError::InvalidCredentials => Refusal::InvalidCredentials.into(),
             LoginError::Inactive => Refusal::AccountInactive.into(),
-            LoginError::Unexpected(source) => unexpected(source),
+            // A revocation won the race: no session, and nothing more to tell.
+            LoginError::Revoked => Refusal::InvalidCredentials.into(),
+            LoginError::Failed(failure) => failure.into(),
         }
     }
 }
@@ -57,7 +62,7 @@ impl From<RefreshError> for ApiError {
     fn from(error: RefreshError) -> Self {
         match error {
             RefreshError::InvalidToken => Refusal::InvalidRefreshToken.into(),
-            RefreshError::Unexpected(source) => unexpected(source),
+            RefreshError::Failed(failure) => failure.into(),
         }
     }
 }
@@ -84,7 +89,7 @@ impl From<UpdateProfileError> for ApiError {
                 Self::invalid_field("password", rejected)
             }
             UpdateProfileError::PhoneTaken => Refusal::PhoneTaken.into(),
-            UpdateProfileError::Unexpected(source) => unexpected(source),
+            UpdateProfileError::Failed(failure) => failure.into(),
         }
     }
 }
@@ -94,7 +99,7 @@ impl From<EraseError> for ApiError {
         match error {
             EraseError::WrongPassword => Refusal::WrongPassword.into(),
             EraseError::NotFound => Refusal::InvalidToken.into(),
-            EraseError::Unexpected(source) => unexpected(source),
+            EraseError::Failed(failure) => failure.into(),
         }
     }
 }
@@ -112,7 +117,7 @@ impl From<UpdateUserError> for ApiError {
     fn from(error: UpdateUserError) -> Self {
         match error {
             UpdateUserError::NotFound => Refusal::ResourceNotFound.into(),
-            UpdateUserError::Unexpected(source) => unexpected(source),
+            UpdateUserError::Failed(failure) => failure.into(),
         }
     }
 }
@@ -165,7 +170,7 @@ impl From<ChatError> for ApiError {
     fn from(error: ChatError) -> Self {
         match error {
             ChatError::PlantNotFound => Refusal::ResourceNotFound.into(),
-            ChatError::Unexpected(source) => unexpected(source),
+            ChatError::Failed(failure) => failure.into(),
         }
     }
 }
@@ -179,7 +184,7 @@ impl From<WebhookRefused> for ApiError {
 
 impl From<InboundSmsError> for ApiError {
     fn from(error: InboundSmsError) -> Self {
-        unexpected(error.0)
+        error.0.into()
     }
 }
 

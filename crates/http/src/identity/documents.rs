@@ -30,8 +30,8 @@ pub struct RegisterRequest {
     #[schema(example = "ada@example.com")]
     pub email: Option<String>,
     /// 12-128 characters, not a common password, not containing the email or tenant.
-    #[schema(example = "correct horse battery staple")]
-    pub password: Option<String>,
+    #[schema(value_type = Option<String>, format = Password, example = "correct horse battery staple")]
+    pub password: Option<Secret>,
     /// 1-100 characters after trimming.
     #[schema(example = "Ada Lovelace")]
     pub full_name: Option<String>,
@@ -48,7 +48,7 @@ impl TryFrom<RegisterRequest> for Registration {
         let tenant = errors.parse("tenant", request.tenant.as_deref(), TenantSlug::parse);
         let email = errors.parse("email", request.email.as_deref(), Email::parse);
         let password = errors
-            .required("password", request.password.as_deref())
+            .required("password", request.password.as_ref().map(Secret::expose))
             .and_then(|text| {
                 let checked = match (&email, &tenant) {
                     (Some(email), Some(tenant)) => Password::parse(text, email, tenant).map(Some),
@@ -90,7 +90,8 @@ pub struct LoginRequest {
     #[schema(example = "ada@example.com")]
     pub email: Option<String>,
     /// Password.
-    pub password: Option<String>,
+    #[schema(value_type = Option<String>, format = Password)]
+    pub password: Option<Secret>,
 }
 
 impl TryFrom<LoginRequest> for Credentials {
@@ -100,7 +101,7 @@ impl TryFrom<LoginRequest> for Credentials {
         let mut errors = FieldErrors::default();
         let tenant = errors.required("tenant", request.tenant.as_deref());
         let email = errors.required("email", request.email.as_deref());
-        let password = errors.required("password", request.password.as_deref());
+        let password = errors.required("password", request.password.as_ref().map(Secret::expose));
         let credentials = (|| {
             Some(Self {
                 tenant: tenant?.to_owned(),
@@ -116,7 +117,8 @@ impl TryFrom<LoginRequest> for Credentials {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RefreshTokenRequest {
     /// The refresh token from login or the last refresh.
-    pub refresh_token: Option<String>,
+    #[schema(value_type = Option<String>, format = Password)]
+    pub refresh_token: Option<Secret>,
 }
 
 impl TryFrom<RefreshTokenRequest> for Secret {
@@ -124,7 +126,10 @@ impl TryFrom<RefreshTokenRequest> for Secret {
 
     fn try_from(request: RefreshTokenRequest) -> Result<Self, Self::Error> {
         let mut errors = FieldErrors::default();
-        let token = errors.required("refresh_token", request.refresh_token.as_deref());
+        let token = errors.required(
+            "refresh_token",
+            request.refresh_token.as_ref().map(Secret::expose),
+        );
         errors.finish(token.map(Secret::new))
     }
 }
@@ -210,9 +215,11 @@ pub struct UpdateMeRequest {
     /// SMS consent.
     pub sms_opt_in: Option<bool>,
     /// New password (needs `current_password`).
-    pub password: Option<String>,
+    #[schema(value_type = Option<String>, format = Password)]
+    pub password: Option<Secret>,
     /// The current password, required with `password`.
-    pub current_password: Option<String>,
+    #[schema(value_type = Option<String>, format = Password)]
+    pub current_password: Option<Secret>,
 }
 
 impl TryFrom<UpdateMeRequest> for ProfileChanges {
@@ -243,8 +250,8 @@ impl TryFrom<UpdateMeRequest> for ProfileChanges {
                 full_name: full_name?,
                 phone: phone?,
                 sms_opt_in: request.sms_opt_in,
-                password: request.password.map(Secret::new),
-                current_password: request.current_password.map(Secret::new),
+                password: request.password,
+                current_password: request.current_password,
             })
         })();
         errors.finish(changes)
@@ -255,7 +262,8 @@ impl TryFrom<UpdateMeRequest> for ProfileChanges {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DeleteMeRequest {
     /// The account's password, to confirm.
-    pub password: Option<String>,
+    #[schema(value_type = Option<String>, format = Password)]
+    pub password: Option<Secret>,
 }
 
 impl TryFrom<DeleteMeRequest> for Secret {
@@ -263,7 +271,7 @@ impl TryFrom<DeleteMeRequest> for Secret {
 
     fn try_from(request: DeleteMeRequest) -> Result<Self, Self::Error> {
         let mut errors = FieldErrors::default();
-        let password = errors.required("password", request.password.as_deref());
+        let password = errors.required("password", request.password.as_ref().map(Secret::expose));
         errors.finish(password.map(Secret::new))
     }
 }

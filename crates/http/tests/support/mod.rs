@@ -26,13 +26,14 @@ use infrastructure::{
     flags::InMemoryFlags,
     persistence::{
         Database, DatabaseSettings, SeaOrmAuditLog, SeaOrmCatalogRepository,
-        SeaOrmIdempotencyStore,
+        SeaOrmIdempotencyStore, SeaOrmUnitOfWork,
         identity::{SeaOrmRefreshTokenRepository, SeaOrmTenantRepository, SeaOrmUserRepository},
         plants::{SeaOrmMessageRepository, SeaOrmUserPlantRepository},
         sms::{SeaOrmInboundSmsLog, SeaOrmSmsAccounts, SeaOrmSmsLog},
     },
     security::{
-        Argon2Parameters, Argon2PasswordHasher, JwtSettings, JwtTokenService, Sha256AdminKeyring,
+        Argon2Parameters, Argon2PasswordHasher, HashingLimits, JwtSettings, JwtTokenService,
+        Sha256AdminKeyring,
     },
     system::{SystemClock, UuidV7Ids},
     twilio::DemoSmsSender,
@@ -65,16 +66,20 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
     let tenants = Arc::new(SeaOrmTenantRepository::new(database.clone()));
     let users = Arc::new(SeaOrmUserRepository::new(database.clone()));
     let refresh_tokens = Arc::new(SeaOrmRefreshTokenRepository::new(database.clone()));
+    let unit_of_work = Arc::new(SeaOrmUnitOfWork::new(database.clone()));
     let identity = Identity::new(IdentityPorts {
         tenants: tenants.clone(),
         users: users.clone(),
-        refresh_tokens: refresh_tokens.clone(),
+        refresh_tokens,
         hasher: Arc::new(
-            Argon2PasswordHasher::new(Argon2Parameters {
-                memory_kib: 1024,
-                iterations: 1,
-                parallelism: 1,
-            })
+            Argon2PasswordHasher::new(
+                Argon2Parameters {
+                    memory_kib: 1024,
+                    iterations: 1,
+                    parallelism: 1,
+                },
+                HashingLimits::per_cpu(),
+            )
             .unwrap(),
         ),
         tokens: Arc::new(JwtTokenService::new(JwtSettings {
@@ -83,7 +88,9 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
             audience: "plant-texts-api".into(),
             access_ttl: Duration::from_secs(900),
             refresh_ttl: Duration::from_secs(3600),
+            session_lifetime: Duration::from_secs(7200),
         })),
+        unit_of_work: unit_of_work.clone(),
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Ids),
     });
@@ -131,7 +138,7 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
         audit_log: Arc::new(SeaOrmAuditLog::new(database.clone())),
         tenants,
         users,
-        refresh_tokens,
+        unit_of_work,
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Ids),
     });

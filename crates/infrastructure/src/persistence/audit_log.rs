@@ -6,21 +6,34 @@ use application::{
     store::StoreError,
 };
 use async_trait::async_trait;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use std::sync::Arc;
 
-use super::{Database, entities::admin_audit_log, store_error::store_error};
+use sea_orm::{
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+use super::{Database, entities::admin_audit_log, executor::Executor, store_error::store_error};
 
 /// Audit entries, append-only from the application's side.
 #[derive(Debug, Clone)]
 pub struct SeaOrmAuditLog {
-    db: Database,
+    db: Executor,
 }
 
 impl SeaOrmAuditLog {
     /// A log over `db`.
     #[must_use]
     pub const fn new(db: Database) -> Self {
-        Self { db }
+        Self {
+            db: Executor::Pool(db),
+        }
+    }
+
+    /// The same repository inside an open transaction.
+    pub(crate) const fn within(transaction: Arc<DatabaseTransaction>) -> Self {
+        Self {
+            db: Executor::Transaction(transaction),
+        }
     }
 }
 
@@ -43,7 +56,7 @@ impl AuditLog for SeaOrmAuditLog {
             created_at: Set(entry.created_at),
         };
         admin_audit_log::Entity::insert(row)
-            .exec(self.db.connection())
+            .exec(&self.db.conn())
             .await
             .map(|_| ())
             .map_err(store_error)
@@ -57,7 +70,7 @@ impl AuditLog for SeaOrmAuditLog {
         }
         let rows = query
             .limit(page.limit + 1)
-            .all(self.db.connection())
+            .all(&self.db.conn())
             .await
             .map_err(store_error)?;
         let entries = rows

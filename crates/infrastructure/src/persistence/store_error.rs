@@ -1,16 +1,39 @@
 //! Driver errors translated at the seam into the ports' [`StoreError`].
 
 use application::store::StoreError;
-use sea_orm::{DbErr, RuntimeErr, SqlErr};
+use sea_orm::{DbErr, RuntimeErr, SqlErr, error::SqlxError};
 
-/// A database error as the ports report it: unreachable database or pool exhausted is
-/// `Unavailable` (the client may retry), everything else `Unexpected`.
+/// A database error as the ports report it: unreachable database, pool exhausted, a
+/// connection lost mid-statement or closed by the server's shutdown is `Unavailable` (the client
+/// may retry), everything else `Unexpected`.
 pub(crate) fn store_error(error: DbErr) -> StoreError {
+    if is_unavailable(&error) {
+        StoreError::Unavailable(Box::new(error))
+    } else {
+        StoreError::Unexpected(Box::new(error))
+    }
+}
+
+fn is_unavailable(error: &DbErr) -> bool {
     match error {
-        DbErr::ConnectionAcquire(_) | DbErr::Conn(RuntimeErr::SqlxError(_)) => {
-            StoreError::Unavailable(Box::new(error))
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(RuntimeErr::SqlxError(_)) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(driver))
+        | DbErr::Query(RuntimeErr::SqlxError(driver)) => {
+            match driver.as_ref() {
+                SqlxError::Io(_)
+                | SqlxError::Tls(_)
+                | SqlxError::PoolTimedOut
+                | SqlxError::PoolClosed
+                | SqlxError::WorkerCrashed => true,
+                // PostgreSQL's class 57 (operator intervention: shutdown, terminated backend) and
+                // 08 (connection exception).
+                SqlxError::Database(database) => database
+                    .code()
+                    .is_some_and(|code| code.starts_with("57") || code.starts_with("08")),
+                _ => false,
+            }
         }
-        other => StoreError::Unexpected(Box::new(other)),
+        _ => false,
     }
 }
 

@@ -11,6 +11,8 @@ use domain::{
     secret::Secret,
 };
 
+use super::hashing_pool::{HashingLimits, HashingPool};
+
 /// argon2id cost parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Argon2Parameters {
@@ -33,25 +35,27 @@ impl Argon2Parameters {
 
 /// argon2id password hashing in PHC strings. Hashes made with other parameters (or argon2i/d)
 /// still verify, and are reported for rehashing. The work runs on the blocking thread pool so
-/// that it never stalls the async workers.
+/// that it never stalls the async workers, through a bounded pool so that a flood of logins
+/// cannot take the memory of the machine.
 #[derive(Debug, Clone)]
 pub struct Argon2PasswordHasher {
     params: Params,
     /// A hash of a random password, verified against for unknown accounts.
     dummy_hash: String,
+    pool: HashingPool,
 }
 
 /// The hasher's own failure.
 fn failed(error: impl std::fmt::Display) -> HasherError {
-    HasherError(error.to_string())
+    HasherError::Failed(error.to_string())
 }
 
 impl Argon2PasswordHasher {
-    /// A hasher with `parameters`.
+    /// A hasher with `parameters`, running at most `limits` hashes at once and in queue.
     ///
     /// # Errors
     /// [`HasherError`] when the parameters are out of argon2's range.
-    pub fn new(parameters: Argon2Parameters) -> Result<Self, HasherError> {
+    pub fn new(parameters: Argon2Parameters, limits: HashingLimits) -> Result<Self, HasherError> {
         let params = Params::new(
             parameters.memory_kib,
             parameters.iterations,
@@ -61,7 +65,17 @@ impl Argon2PasswordHasher {
         .map_err(failed)?;
         let random: [u8; 16] = rand::random();
         let dummy_hash = hash_with(&params, &random.map(|b| b % 26 + b'a'))?;
-        Ok(Self { params, dummy_hash })
+        Ok(Self {
+            params,
+            dummy_hash,
+            pool: HashingPool::new(limits),
+        })
+    }
+
+    /// The most hashes that ever ran at once on this hasher (for tests and benchmarks).
+    #[must_use]
+    pub fn peak_concurrent_hashes(&self) -> usize {
+        self.pool.peak_running()
     }
 }
 
@@ -99,19 +113,15 @@ fn verify_with(params: &Params, candidate: &[u8], phc: &str) -> Result<PasswordC
     }
 }
 
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, HasherError> + Send + 'static,
-) -> Result<T, HasherError> {
-    tokio::task::spawn_blocking(work).await.map_err(failed)?
-}
-
 #[async_trait]
 impl PasswordHasher for Argon2PasswordHasher {
     #[tracing::instrument(name = "argon2.hash", skip_all)]
     async fn hash(&self, password: &Password) -> Result<PasswordHash, HasherError> {
         let params = self.params.clone();
         let password = password.expose().as_bytes().to_vec();
-        blocking(move || hash_with(&params, &password).map(PasswordHash::new)).await
+        self.pool
+            .run(move || hash_with(&params, &password).map(PasswordHash::new))
+            .await
     }
 
     #[tracing::instrument(name = "argon2.verify", skip_all)]
@@ -123,15 +133,20 @@ impl PasswordHasher for Argon2PasswordHasher {
         let params = self.params.clone();
         let candidate = candidate.expose().as_bytes().to_vec();
         let phc = hash.as_str().to_owned();
-        blocking(move || verify_with(&params, &candidate, &phc)).await
+        self.pool
+            .run(move || verify_with(&params, &candidate, &phc))
+            .await
     }
 
     #[tracing::instrument(name = "argon2.verify_dummy", skip_all)]
-    async fn verify_dummy(&self, candidate: &Secret) {
+    async fn verify_dummy(&self, candidate: &Secret) -> Result<(), HasherError> {
         let params = self.params.clone();
         let candidate = candidate.expose().as_bytes().to_vec();
         let phc = self.dummy_hash.clone();
-        let _ = blocking(move || verify_with(&params, &candidate, &phc)).await;
+        self.pool
+            .run(move || verify_with(&params, &candidate, &phc))
+            .await
+            .map(|_| ())
     }
 }
 
@@ -159,7 +174,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_hash_is_a_phc_string_of_argon2id_that_verifies_the_password_only() {
-        let hasher = Argon2PasswordHasher::new(FAST).unwrap();
+        let hasher = Argon2PasswordHasher::new(FAST, HashingLimits::per_cpu()).unwrap();
         let hash = hasher
             .hash(&password("correct horse battery"))
             .await
@@ -183,7 +198,8 @@ mod tests {
 
     #[tokio::test]
     async fn production_parameters_are_owasps() {
-        let hasher = Argon2PasswordHasher::new(Argon2Parameters::OWASP).unwrap();
+        let hasher =
+            Argon2PasswordHasher::new(Argon2Parameters::OWASP, HashingLimits::per_cpu()).unwrap();
         let hash = hasher
             .hash(&password("correct horse battery"))
             .await
@@ -193,12 +209,15 @@ mod tests {
 
     #[tokio::test]
     async fn a_hash_made_with_other_parameters_verifies_and_asks_for_a_rehash() {
-        let old = Argon2PasswordHasher::new(FAST).unwrap();
+        let old = Argon2PasswordHasher::new(FAST, HashingLimits::per_cpu()).unwrap();
         let hash = old.hash(&password("correct horse battery")).await.unwrap();
-        let current = Argon2PasswordHasher::new(Argon2Parameters {
-            memory_kib: 2048,
-            ..FAST
-        })
+        let current = Argon2PasswordHasher::new(
+            Argon2Parameters {
+                memory_kib: 2048,
+                ..FAST
+            },
+            HashingLimits::per_cpu(),
+        )
         .unwrap();
         assert_eq!(
             current
@@ -211,7 +230,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_malformed_stored_hash_is_an_error_not_a_match() {
-        let hasher = Argon2PasswordHasher::new(FAST).unwrap();
+        let hasher = Argon2PasswordHasher::new(FAST, HashingLimits::per_cpu()).unwrap();
         assert!(
             hasher
                 .verify(&Secret::new("anything"), &PasswordHash::new("not-a-phc"))

@@ -33,6 +33,8 @@ pub struct JwtSettings {
     pub access_ttl: Duration,
     /// Lifetime of refresh tokens.
     pub refresh_ttl: Duration,
+    /// A refresh family's absolute lifetime after its login.
+    pub session_lifetime: Duration,
 }
 
 /// The claims of an access token on the wire.
@@ -147,6 +149,10 @@ impl TokenService for JwtTokenService {
     fn refresh_ttl(&self) -> Duration {
         self.settings.refresh_ttl
     }
+
+    fn session_lifetime(&self) -> Duration {
+        self.settings.session_lifetime
+    }
 }
 
 #[cfg(test)]
@@ -162,6 +168,7 @@ mod tests {
             audience: audience.into(),
             access_ttl: Duration::from_secs(900),
             refresh_ttl: Duration::from_secs(3600),
+            session_lifetime: Duration::from_secs(7200),
         })
     }
 

@@ -61,6 +61,9 @@ pub struct JwtSettings {
     pub access_ttl: Duration,
     /// Lifetime of refresh tokens.
     pub refresh_ttl: Duration,
+    /// A session's absolute lifetime: its refresh family ends this long after the login,
+    /// whatever the rotations.
+    pub session_lifetime: Duration,
     /// `iss` claim.
     pub issuer: String,
     /// `aud` claim.
@@ -144,6 +147,10 @@ pub struct Settings {
     pub secret_key_generated: bool,
     /// Token settings.
     pub jwt: JwtSettings,
+    /// Password hashes running at once (`HASH_CONCURRENCY`).
+    pub hash_concurrency: usize,
+    /// Password hashes waiting for a slot before requests are refused (`HASH_QUEUE`).
+    pub hash_queue: usize,
     /// Platform admin keys; several while one is rotated out.
     pub admin_api_keys: Vec<Secret>,
     /// Exact allowed CORS origins.
@@ -358,7 +365,9 @@ impl Settings {
             }
             None => (Secret::new(random_key()), true),
         };
-        let access_ttl = r.number("JWT_ACCESS_TTL_SECS", 900_u64, 60, 86_400);
+        // Access tokens live at most an hour: revocation reaches them at the next request, but a
+        // stolen one is worth less the sooner it ends (SPEC §5.3).
+        let access_ttl = r.number("JWT_ACCESS_TTL_SECS", 900_u64, 60, 3_600);
         let refresh_ttl = r.number("JWT_REFRESH_TTL_SECS", 2_592_000_u64, 60, 31_536_000);
         if refresh_ttl <= access_ttl {
             r.problem(
@@ -366,12 +375,17 @@ impl Settings {
                 "must be longer than JWT_ACCESS_TTL_SECS",
             );
         }
+        let session_lifetime = r.number("REFRESH_ABSOLUTE_TTL_SECS", 2_592_000_u64, 60, 31_536_000);
         let jwt = JwtSettings {
             access_ttl: secs(access_ttl),
             refresh_ttl: secs(refresh_ttl),
+            session_lifetime: secs(session_lifetime),
             issuer: r.text_or("JWT_ISSUER", "plant-texts"),
             audience: r.text_or("JWT_AUDIENCE", "plant-texts-api"),
         };
+        let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let hash_concurrency = r.number("HASH_CONCURRENCY", cpus, 1, 1024);
+        let hash_queue = r.number("HASH_QUEUE", 64_usize, 0, 100_000);
         let admin_api_keys: Vec<Secret> = r
             .list("ADMIN_API_KEY")
             .into_iter()
@@ -569,6 +583,8 @@ impl Settings {
             secret_key,
             secret_key_generated,
             jwt,
+            hash_concurrency,
+            hash_queue,
             admin_api_keys,
             cors_origins,
             allowed_hosts,

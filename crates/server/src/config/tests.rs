@@ -411,3 +411,33 @@ fn debug_output_of_the_settings_never_shows_secrets() {
         assert!(!debug.contains(secret), "{secret} leaked");
     }
 }
+
+#[test]
+fn access_tokens_live_at_most_an_hour_and_sessions_have_an_absolute_end() {
+    assert_eq!(
+        refused_variables(&[("JWT_ACCESS_TTL_SECS", "3601")]),
+        ["JWT_ACCESS_TTL_SECS"]
+    );
+    let settings = load(&[("JWT_ACCESS_TTL_SECS", "3600")]).unwrap();
+    assert_eq!(settings.jwt.access_ttl.as_secs(), 3600);
+    assert_eq!(
+        settings.jwt.session_lifetime.as_secs(),
+        2_592_000,
+        "30 days by default"
+    );
+    let shorter = load(&[("REFRESH_ABSOLUTE_TTL_SECS", "86400")]).unwrap();
+    assert_eq!(shorter.jwt.session_lifetime.as_secs(), 86_400);
+}
+
+#[test]
+fn password_hashing_is_bounded_by_default_and_configurable() {
+    let defaults = load(&[]).unwrap();
+    assert!(defaults.hash_concurrency >= 1);
+    assert_eq!(defaults.hash_queue, 64);
+    let set = load(&[("HASH_CONCURRENCY", "3"), ("HASH_QUEUE", "0")]).unwrap();
+    assert_eq!((set.hash_concurrency, set.hash_queue), (3, 0));
+    assert_eq!(
+        refused_variables(&[("HASH_CONCURRENCY", "0")]),
+        ["HASH_CONCURRENCY"]
+    );
+}

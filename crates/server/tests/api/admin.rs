@@ -171,3 +171,47 @@ on_both_backends! {
         assert_eq!(response.json()["code"], "ERR_RESOURCE_001");
     }
 }
+
+on_both_backends! {
+    async fn a_call_with_a_valid_key_refused_for_its_body_is_audited_as_invalid(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let malformed = app
+            .send(
+                |client, url| {
+                    client
+                        .post(url)
+                        .header("X-Admin-API-Key", ADMIN_KEY)
+                        .header("Content-Type", "application/json")
+                        .body("{\"slug\": ")
+                },
+                "/api/v2/admin/tenants",
+            )
+            .await;
+        assert_eq!(malformed.status, 400, "{}", malformed.body);
+        let invalid = app
+            .admin(
+                Method::PATCH,
+                Some(ADMIN_KEY),
+                "/api/v2/admin/users/0190a5d0-0000-7000-8000-000000000000",
+                Some(&json!({"role": "emperor"})),
+            )
+            .await;
+        assert_eq!(invalid.status, 422, "{}", invalid.body);
+
+        let entries = audit_entries(&app).await;
+
+        let invalid: Vec<(&str, &str)> = entries
+            .iter()
+            .filter(|entry| entry["outcome"] == "invalid")
+            .map(|entry| (entry["action"].as_str().unwrap(), entry["target"].as_str().unwrap_or("")))
+            .collect();
+        assert_eq!(
+            invalid,
+            [
+                ("users.update", "user:0190a5d0-0000-7000-8000-000000000000"),
+                ("tenants.create", ""),
+            ],
+            "newest first"
+        );
+    }
+}

@@ -238,12 +238,15 @@ on_both_backends! {
     async fn a_hash_made_with_older_parameters_is_replaced_at_the_next_login(backend: Backend) {
         use domain::identity::{Email, Password, TenantSlug};
         use application::identity::ports::PasswordHasher as _;
-        use infrastructure::security::{Argon2Parameters, Argon2PasswordHasher};
+        use infrastructure::security::{Argon2Parameters, Argon2PasswordHasher, HashingLimits};
         use migration::sea_orm::{ConnectionTrait, Statement};
 
         let app = spawn_app(backend).await;
         app.register("demo", "ada@example.com", PASSWORD).await;
-        let old = Argon2PasswordHasher::new(Argon2Parameters { memory_kib: 4096, iterations: 1, parallelism: 1 })
+        let old = Argon2PasswordHasher::new(
+            Argon2Parameters { memory_kib: 4096, iterations: 1, parallelism: 1 },
+            HashingLimits::per_cpu(),
+        )
             .unwrap()
             .hash(
                 &Password::parse(
@@ -269,5 +272,36 @@ on_both_backends! {
         let rehashed = stored_password_hash(&app, "ada@example.com").await;
         assert!(rehashed.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{rehashed}");
         assert_eq!(app.login("demo", "ada@example.com", PASSWORD).await.status, 200);
+    }
+}
+
+on_both_backends! {
+    async fn a_session_ends_at_its_absolute_lifetime_however_often_it_was_rotated(backend: Backend) {
+        use migration::sea_orm::{ConnectionTrait, Statement, Value};
+
+        let app = spawn_app(backend).await;
+        let user = app.signed_up("demo", "ada@example.com").await;
+        let rotated = app.refresh(&user.refresh_token).await;
+        assert_eq!(rotated.status, 200, "{}", rotated.body);
+        let latest = rotated.json()["refresh_token"].as_str().unwrap().to_owned();
+        let fresh = app.signed_up("demo", "grace@example.com").await;
+        // The first session's login was 30 days and a minute ago; its rotations were recent.
+        let db = crate::helpers::connect(&app.database.url).await;
+        let long_ago = chrono::Utc::now() - chrono::TimeDelta::days(30) - chrono::TimeDelta::minutes(1);
+        let sql = match backend {
+            Backend::Sqlite => "UPDATE refresh_tokens SET created_at = ? WHERE user_id = ? AND replaced_by IS NOT NULL",
+            Backend::Postgres => "UPDATE refresh_tokens SET created_at = $1 WHERE user_id = $2 AND replaced_by IS NOT NULL",
+        };
+        let user_id: uuid::Uuid = user.id.parse().unwrap();
+        db.execute_raw(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            sql,
+            [Value::from(long_ago), Value::from(user_id)],
+        ))
+        .await
+        .unwrap();
+
+        assert_eq!(app.refresh(&latest).await.status, 401, "past the absolute lifetime");
+        assert_eq!(app.refresh(&fresh.refresh_token).await.status, 200, "a young session refreshes");
     }
 }

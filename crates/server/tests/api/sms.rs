@@ -78,7 +78,7 @@ pub fn twilio_overrides(api: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn spawn_twilio_app(backend: Backend) -> TestApp {
+pub(crate) async fn spawn_twilio_app(backend: Backend) -> TestApp {
     let overrides = twilio_overrides("http://127.0.0.1:9");
     let overrides: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (*k, v.as_str())).collect();
     spawn_app_with(backend, &overrides).await
@@ -106,13 +106,13 @@ impl TestApp {
     }
 
     /// POSTs `params` to `path`, signed as Twilio signs it.
-    async fn post_signed(&self, path: &str, params: &[(&str, &str)]) -> TestResponse {
+    pub(crate) async fn post_signed(&self, path: &str, params: &[(&str, &str)]) -> TestResponse {
         let signature = twilio_signature(AUTH_TOKEN, &format!("{PUBLIC_BASE_URL}{path}"), params);
         self.post_webhook(path, params, Some(&signature)).await
     }
 
     /// A text from `from` saying `body`, as Twilio delivers it.
-    async fn text(&self, message_sid: &str, from: &str, body: &str) -> TestResponse {
+    pub(crate) async fn text(&self, message_sid: &str, from: &str, body: &str) -> TestResponse {
         self.post_signed(
             INBOUND_PATH,
             &[
@@ -128,7 +128,7 @@ impl TestApp {
     }
 
     /// A user with `phone`, opted in to texts.
-    async fn texting_user(&self, email: &str, phone: &str) -> TestUser {
+    pub(crate) async fn texting_user(&self, email: &str, phone: &str) -> TestUser {
         let user = self.signed_up("demo", email).await;
         let response = self
             .patch_json_as(

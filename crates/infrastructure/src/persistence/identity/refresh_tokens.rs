@@ -5,24 +5,38 @@ use application::{
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::identity::{TenantId, UserId};
+use std::sync::Arc;
+
 use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait, sea_query::Expr,
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
-use crate::persistence::{Database, entities::refresh_tokens, store_error::store_error};
+use crate::persistence::{
+    Database, entities::refresh_tokens, executor::Executor, store_error::store_error,
+};
 
 /// Refresh tokens (their hashes) in the relational database.
 #[derive(Debug, Clone)]
 pub struct SeaOrmRefreshTokenRepository {
-    db: Database,
+    db: Executor,
 }
 
 impl SeaOrmRefreshTokenRepository {
     /// A repository over `db`.
     #[must_use]
     pub const fn new(db: Database) -> Self {
-        Self { db }
+        Self {
+            db: Executor::Pool(db),
+        }
+    }
+
+    /// The same repository inside an open transaction.
+    pub(crate) const fn within(transaction: Arc<DatabaseTransaction>) -> Self {
+        Self {
+            db: Executor::Transaction(transaction),
+        }
     }
 }
 
@@ -59,7 +73,7 @@ impl RefreshTokenRepository for SeaOrmRefreshTokenRepository {
     #[tracing::instrument(name = "db.refresh_tokens.insert", skip_all)]
     async fn insert(&self, record: &RefreshTokenRecord) -> Result<(), StoreError> {
         refresh_tokens::Entity::insert(to_row(record))
-            .exec(self.db.connection())
+            .exec(&self.db.conn())
             .await
             .map(|_| ())
             .map_err(store_error)
@@ -72,7 +86,7 @@ impl RefreshTokenRepository for SeaOrmRefreshTokenRepository {
     ) -> Result<Option<RefreshTokenRecord>, StoreError> {
         Ok(refresh_tokens::Entity::find()
             .filter(refresh_tokens::Column::TokenHash.eq(token_hash))
-            .one(self.db.connection())
+            .one(&self.db.conn())
             .await
             .map_err(store_error)?
             .map(to_domain))
@@ -85,7 +99,7 @@ impl RefreshTokenRepository for SeaOrmRefreshTokenRepository {
         new: &RefreshTokenRecord,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let txn = self.db.connection().begin().await.map_err(store_error)?;
+        let txn = self.db.conn().begin().await.map_err(store_error)?;
         // The conditional update is the lock: of two concurrent rotations of one token, only
         // one finds it still live.
         let claimed = refresh_tokens::Entity::update_many()
@@ -124,7 +138,7 @@ impl RefreshTokenRepository for SeaOrmRefreshTokenRepository {
             .filter(refresh_tokens::Column::UserId.eq(user.as_uuid()))
             .filter(refresh_tokens::Column::FamilyId.eq(family))
             .filter(refresh_tokens::Column::RevokedAt.is_null())
-            .exec(self.db.connection())
+            .exec(&self.db.conn())
             .await
             .map(|_| ())
             .map_err(store_error)
@@ -136,9 +150,22 @@ impl RefreshTokenRepository for SeaOrmRefreshTokenRepository {
             .col_expr(refresh_tokens::Column::RevokedAt, Expr::value(Some(at)))
             .filter(refresh_tokens::Column::UserId.eq(user.as_uuid()))
             .filter(refresh_tokens::Column::RevokedAt.is_null())
-            .exec(self.db.connection())
+            .exec(&self.db.conn())
             .await
             .map(|_| ())
+            .map_err(store_error)
+    }
+
+    #[tracing::instrument(name = "db.refresh_tokens.family_started_at", skip_all)]
+    async fn family_started_at(&self, family: Uuid) -> Result<Option<DateTime<Utc>>, StoreError> {
+        refresh_tokens::Entity::find()
+            .select_only()
+            .column_as(refresh_tokens::Column::CreatedAt.min(), "started_at")
+            .filter(refresh_tokens::Column::FamilyId.eq(family))
+            .into_tuple::<Option<DateTime<Utc>>>()
+            .one(&self.db.conn())
+            .await
+            .map(Option::flatten)
             .map_err(store_error)
     }
 
@@ -147,7 +174,7 @@ impl RefreshTokenRepository for SeaOrmRefreshTokenRepository {
         Ok(refresh_tokens::Entity::find()
             .filter(refresh_tokens::Column::UserId.eq(user.as_uuid()))
             .order_by_asc(refresh_tokens::Column::Id)
-            .all(self.db.connection())
+            .all(&self.db.conn())
             .await
             .map_err(store_error)?
             .into_iter()

@@ -1,23 +1,27 @@
 use std::collections::BTreeMap;
 
+use std::sync::Arc;
+
 use application::{
-    identity::ports::{SaveUserError, UserRepository},
+    identity::ports::{ProfileUpdate, SaveUserError, UserRepository},
     store::StoreError,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
-    identity::{Email, FullName, PasswordHash, TenantId, User, UserId},
+    identity::{Email, FullName, PasswordHash, Role, TenantId, User, UserId},
     phone::PhoneNumber,
 };
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
     sea_query::{Expr, ExprTrait as _},
 };
 
 use crate::persistence::{
     Database,
     entities::{messages, sms_log, user_plants, users},
+    executor::Executor,
     store_error::{corrupt, store_error, unique_violation},
 };
 
@@ -25,14 +29,23 @@ use crate::persistence::{
 /// tenant, so a user of another tenant is not found.
 #[derive(Debug, Clone)]
 pub struct SeaOrmUserRepository {
-    db: Database,
+    db: Executor,
 }
 
 impl SeaOrmUserRepository {
     /// A repository over `db`.
     #[must_use]
     pub const fn new(db: Database) -> Self {
-        Self { db }
+        Self {
+            db: Executor::Pool(db),
+        }
+    }
+
+    /// The same repository inside an open transaction.
+    pub(crate) const fn within(transaction: Arc<DatabaseTransaction>) -> Self {
+        Self {
+            db: Executor::Transaction(transaction),
+        }
     }
 }
 
@@ -103,7 +116,7 @@ impl UserRepository for SeaOrmUserRepository {
             last_login_at: Set(user.last_login_at),
         };
         users::Entity::insert(row)
-            .exec(self.db.connection())
+            .exec(&self.db.conn())
             .await
             .map(|_| ())
             .map_err(save_error)
@@ -118,7 +131,7 @@ impl UserRepository for SeaOrmUserRepository {
         users::Entity::find()
             .filter(users::Column::TenantId.eq(tenant.as_uuid()))
             .filter(users::Column::Email.eq(email.as_str()))
-            .one(self.db.connection())
+            .one(&self.db.conn())
             .await
             .map_err(store_error)?
             .map(to_domain)
@@ -129,7 +142,7 @@ impl UserRepository for SeaOrmUserRepository {
     async fn find(&self, tenant: TenantId, id: UserId) -> Result<Option<User>, StoreError> {
         users::Entity::find()
             .filter(scoped(tenant, id))
-            .one(self.db.connection())
+            .one(&self.db.conn())
             .await
             .map_err(store_error)?
             .map(to_domain)
@@ -139,38 +152,107 @@ impl UserRepository for SeaOrmUserRepository {
     #[tracing::instrument(name = "db.users.find_on_platform", skip_all)]
     async fn find_on_platform(&self, id: UserId) -> Result<Option<User>, StoreError> {
         users::Entity::find_by_id(id.as_uuid())
-            .one(self.db.connection())
+            .one(&self.db.conn())
             .await
             .map_err(store_error)?
             .map(to_domain)
             .transpose()
     }
 
-    #[tracing::instrument(name = "db.users.update", skip_all)]
-    async fn update(&self, user: &User) -> Result<(), SaveUserError> {
+    #[tracing::instrument(name = "db.users.record_login", skip_all)]
+    async fn record_login(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        token_version: i64,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
         users::Entity::update_many()
-            .col_expr(
-                users::Column::FullName,
-                Expr::value(user.full_name.as_str()),
+            .col_expr(users::Column::LastLoginAt, Expr::value(Some(at)))
+            .filter(scoped(tenant, id))
+            .filter(users::Column::IsActive.eq(true))
+            .filter(
+                users::Column::TokenVersion.eq(i32::try_from(token_version).unwrap_or(i32::MAX)),
             )
-            .col_expr(
+            .exec(&self.db.conn())
+            .await
+            .map(|result| result.rows_affected == 1)
+            .map_err(store_error)
+    }
+
+    #[tracing::instrument(name = "db.users.replace_password_hash", skip_all)]
+    async fn replace_password_hash(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        old: &PasswordHash,
+        new: &PasswordHash,
+    ) -> Result<bool, StoreError> {
+        users::Entity::update_many()
+            .col_expr(users::Column::PasswordHash, Expr::value(new.as_str()))
+            .filter(scoped(tenant, id))
+            .filter(users::Column::PasswordHash.eq(old.as_str()))
+            .exec(&self.db.conn())
+            .await
+            .map(|result| result.rows_affected == 1)
+            .map_err(store_error)
+    }
+
+    #[tracing::instrument(name = "db.users.update_profile", skip_all)]
+    async fn update_profile(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        update: &ProfileUpdate,
+    ) -> Result<(), SaveUserError> {
+        let mut statement = users::Entity::update_many()
+            .col_expr(users::Column::UpdatedAt, Expr::value(update.updated_at));
+        if let Some(full_name) = &update.full_name {
+            statement =
+                statement.col_expr(users::Column::FullName, Expr::value(full_name.as_str()));
+        }
+        if let Some(phone) = &update.phone {
+            statement = statement.col_expr(
                 users::Column::Phone,
-                Expr::value(user.phone.as_ref().map(|p| p.as_str().to_owned())),
-            )
-            .col_expr(
-                users::Column::PasswordHash,
-                Expr::value(user.password_hash.as_str()),
-            )
-            .col_expr(users::Column::Role, Expr::value(user.role.as_str()))
-            .col_expr(users::Column::IsActive, Expr::value(user.is_active))
-            .col_expr(users::Column::SmsOptIn, Expr::value(user.sms_opt_in))
-            .col_expr(users::Column::UpdatedAt, Expr::value(user.updated_at))
-            .col_expr(users::Column::LastLoginAt, Expr::value(user.last_login_at))
-            .filter(scoped(user.tenant_id, user.id))
-            .exec(self.db.connection())
+                Expr::value(phone.as_ref().map(|p| p.as_str().to_owned())),
+            );
+        }
+        if let Some(sms_opt_in) = update.sms_opt_in {
+            statement = statement.col_expr(users::Column::SmsOptIn, Expr::value(sms_opt_in));
+        }
+        if let Some(hash) = &update.password_hash {
+            statement = statement.col_expr(users::Column::PasswordHash, Expr::value(hash.as_str()));
+        }
+        statement
+            .filter(scoped(tenant, id))
+            .exec(&self.db.conn())
             .await
             .map(|_| ())
             .map_err(save_error)
+    }
+
+    #[tracing::instrument(name = "db.users.set_access", skip_all)]
+    async fn set_access(
+        &self,
+        id: UserId,
+        is_active: Option<bool>,
+        role: Option<Role>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let mut statement =
+            users::Entity::update_many().col_expr(users::Column::UpdatedAt, Expr::value(at));
+        if let Some(is_active) = is_active {
+            statement = statement.col_expr(users::Column::IsActive, Expr::value(is_active));
+        }
+        if let Some(role) = role {
+            statement = statement.col_expr(users::Column::Role, Expr::value(role.as_str()));
+        }
+        statement
+            .filter(users::Column::Id.eq(id.as_uuid()))
+            .exec(&self.db.conn())
+            .await
+            .map(|result| result.rows_affected == 1)
+            .map_err(store_error)
     }
 
     #[tracing::instrument(name = "db.users.revoke_tokens", skip_all)]
@@ -187,7 +269,7 @@ impl UserRepository for SeaOrmUserRepository {
             )
             .col_expr(users::Column::TokensValidAfter, Expr::value(Some(at)))
             .filter(scoped(tenant, id))
-            .exec(self.db.connection())
+            .exec(&self.db.conn())
             .await
             .map(|_| ())
             .map_err(store_error)
@@ -195,7 +277,7 @@ impl UserRepository for SeaOrmUserRepository {
 
     #[tracing::instrument(name = "db.users.erase", skip_all)]
     async fn erase(&self, tenant: TenantId, id: UserId) -> Result<bool, StoreError> {
-        let txn = self.db.connection().begin().await.map_err(store_error)?;
+        let txn = self.db.conn().begin().await.map_err(store_error)?;
         // The SMS log keeps other users' rows when a user is deleted (SET NULL); an erased
         // user's own messages go with them.
         sms_log::Entity::delete_many()
@@ -221,7 +303,8 @@ impl UserRepository for SeaOrmUserRepository {
         tenant: TenantId,
         id: UserId,
     ) -> Result<BTreeMap<String, Vec<serde_json::Value>>, StoreError> {
-        let db = self.db.connection();
+        let conn = self.db.conn();
+        let db = &conn;
         let plants = user_plants::Entity::find()
             .filter(user_plants::Column::TenantId.eq(tenant.as_uuid()))
             .filter(user_plants::Column::UserId.eq(id.as_uuid()))

@@ -1,0 +1,27 @@
+//! Where a repository runs its statements: on the pool, or inside an open transaction of the
+//! unit of work. The same repository code serves both.
+
+use std::sync::Arc;
+
+use sea_orm::{DatabaseExecutor, DatabaseTransaction};
+
+use super::Database;
+
+/// The pool, or one transaction.
+#[derive(Debug, Clone)]
+pub(crate) enum Executor {
+    /// Each statement on its own pooled connection.
+    Pool(Database),
+    /// Every statement inside this transaction.
+    Transaction(Arc<DatabaseTransaction>),
+}
+
+impl Executor {
+    /// The sea-orm connection to run a statement on.
+    pub(crate) fn conn(&self) -> DatabaseExecutor<'_> {
+        match self {
+            Self::Pool(db) => DatabaseExecutor::Connection(db.connection()),
+            Self::Transaction(transaction) => DatabaseExecutor::Transaction(transaction),
+        }
+    }
+}
