@@ -14,6 +14,7 @@ mod m20261122_000004_create_sms_log;
 mod m20261122_000005_create_admin_audit_log;
 mod m20261129_000006_sms_retries_and_inbound;
 mod m20261129_000007_create_idempotency_keys;
+mod m20261130_000008_phone_verification;
 pub mod seed;
 
 /// The ordered list of every migration this release knows.
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000005_create_admin_audit_log::Migration),
             Box::new(m20261129_000006_sms_retries_and_inbound::Migration),
             Box::new(m20261129_000007_create_idempotency_keys::Migration),
+            Box::new(m20261130_000008_phone_verification::Migration),
         ]
     }
 }

@@ -173,6 +173,20 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Method::GET, "/api/v2/me/export", Bearer, API, |r| {
         r.to(identity::me::export_me)
     }),
+    route(
+        Method::POST,
+        "/api/v2/me/phone/verification",
+        Bearer,
+        API,
+        |r| r.to(identity::phone::request_code),
+    ),
+    route(
+        Method::POST,
+        "/api/v2/me/phone/verification/confirm",
+        Bearer,
+        API,
+        |r| r.to(identity::phone::confirm),
+    ),
     // admin
     route(Method::GET, "/api/v2/admin/tenants", AdminKey, API, |r| {
         r.to(admin::tenants::list_tenants)

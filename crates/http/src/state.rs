@@ -13,7 +13,7 @@ use application::{
     ops::CheckHealth,
     plants::Plants,
     ratelimit::RateLimiter,
-    sms::{InboundTexts, SmsOutbox, WebhookGate},
+    sms::{InboundTexts, PhoneVerification, SmsOutbox, WebhookGate},
 };
 
 /// Settings the HTTP layer needs, parsed from the configuration by the server.
@@ -87,6 +87,8 @@ pub struct ApiState {
     pub conversations: Conversations,
     /// Twilio's webhooks.
     pub sms: SmsWebhooks,
+    /// Verifying the caller's phone number.
+    pub phone_verification: PhoneVerification,
     /// Replays of create requests.
     pub idempotency: Idempotency,
     /// The rate limiter; `None` when RATE_LIMIT_ENABLED is false.

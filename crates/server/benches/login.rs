@@ -2,6 +2,10 @@
 //! use case over an in-memory SQLite database, for a right password, a wrong one and an unknown
 //! email (which pays for a dummy verification so that it takes as long).
 //!
+//! Then bursts of 64 and 256 concurrent logins against the bounded hashing pool with its
+//! production defaults (HASH_CONCURRENCY = CPUs, HASH_QUEUE = 64): how many were served and how
+//! many refused (503), and the process's peak resident memory (VmHWM) after each burst.
+//!
 //! `cargo xtask bench` (or `cargo bench -p plant-texts-server --bench login`) prints the
 //! distribution; under `cargo test` it runs each case once as a smoke test.
 
@@ -81,6 +85,46 @@ fn summary(name: &str, mut samples: Vec<Duration>) {
     );
 }
 
+/// The process's peak resident set size so far, in MiB (Linux `VmHWM`).
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// `concurrency` logins at once (wrong password: each costs one full verification).
+async fn burst(identity: &Identity, concurrency: usize) {
+    let started = Instant::now();
+    let outcomes = futures_util::future::join_all((0..concurrency).map(|_| {
+        let identity = identity.clone();
+        async move {
+            identity
+                .log_in(credentials(EMAIL, "not the password at all"))
+                .await
+        }
+    }))
+    .await;
+    let refused = outcomes
+        .iter()
+        .filter(|outcome| {
+            matches!(
+                outcome,
+                Err(application::identity::LoginError::Failed(
+                    application::failure::Failure::HashingBusy
+                ))
+            )
+        })
+        .count();
+    println!(
+        "burst of {concurrency:<4} logins   served {:>4}   refused 503 {:>4}   took {:>7.1} ms   peak RSS {:>7.1} MiB",
+        concurrency - refused,
+        refused,
+        started.elapsed().as_secs_f64() * 1000.0,
+        peak_rss_mib().unwrap_or(f64::NAN)
+    );
+}
+
 fn main() {
     let benchmarking = std::env::args().any(|arg| arg == "--bench");
     let iterations = if benchmarking { 50 } else { 1 };
@@ -115,6 +159,15 @@ fn main() {
             }
             if benchmarking {
                 summary(name, samples);
+            }
+        }
+        if benchmarking {
+            println!(
+                "peak RSS before the bursts {:>7.1} MiB",
+                peak_rss_mib().unwrap_or(f64::NAN)
+            );
+            for concurrency in [64, 256] {
+                burst(&identity, concurrency).await;
             }
         }
     });

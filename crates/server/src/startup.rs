@@ -14,8 +14,8 @@ use application::{
     plants::{PlantPorts, Plants},
     ratelimit::{RateLimitStore, RateLimiter},
     sms::{
-        InboundPorts, InboundTexts, ReminderPorts, Reminders, SmsOutbox, SmsOutboxPorts, SmsSender,
-        WebhookGate,
+        InboundPorts, InboundTexts, PhoneVerification, PhoneVerificationPorts, ReminderPorts,
+        Reminders, SmsCaps, SmsOutbox, SmsOutboxPorts, SmsSender, WebhookGate,
     },
     system::Clock,
 };
@@ -33,7 +33,10 @@ use infrastructure::{
         SeaOrmCatalogRepository, SeaOrmIdempotencyStore, SeaOrmSchemaMigrator, SeaOrmUnitOfWork,
         identity::{SeaOrmRefreshTokenRepository, SeaOrmTenantRepository, SeaOrmUserRepository},
         plants::{SeaOrmMessageRepository, SeaOrmUserPlantRepository},
-        sms::{SeaOrmInboundSmsLog, SeaOrmReminderQueue, SeaOrmSmsAccounts, SeaOrmSmsLog},
+        sms::{
+            SeaOrmInboundSmsLog, SeaOrmReminderQueue, SeaOrmSmsAccounts, SeaOrmSmsLog,
+            SeaOrmVerificationCodes,
+        },
     },
     ratelimit::{InProcessRateLimitStore, RedisRateLimitStore},
     redis::{RedisError, RedisPool, RedisProbe},
@@ -204,6 +207,7 @@ impl Application {
             plants,
             conversations,
             sms: sms.webhooks,
+            phone_verification: sms.phone_verification,
             idempotency: Idempotency::new(
                 Arc::new(SeaOrmIdempotencyStore::new(database.clone())),
                 Arc::new(SystemClock),
@@ -424,6 +428,8 @@ pub struct SmsUseCases {
     pub outbox: SmsOutbox,
     /// Run by the reminders worker.
     pub reminders: Reminders,
+    /// Verifying the number of an account.
+    pub phone_verification: PhoneVerification,
 }
 
 /// The SMS channel over the database, sending through `sender`, on `clock`'s time.
@@ -443,6 +449,10 @@ pub fn sms_use_cases(
             .public_base_url
             .as_ref()
             .map(|base| format!("{base}/api/v2/webhooks/twilio/status")),
+        caps: SmsCaps {
+            per_recipient: settings.sms_daily_limit_per_user,
+            platform: settings.sms_daily_limit,
+        },
         clock: clock.clone(),
         ids: Arc::new(UuidV7Ids),
     });
@@ -460,6 +470,13 @@ pub fn sms_use_cases(
         conversations: conversations.clone(),
         clock: clock.clone(),
     });
+    let phone_verification = PhoneVerification::new(PhoneVerificationPorts {
+        users: Arc::new(SeaOrmUserRepository::new(database.clone())),
+        codes: Arc::new(SeaOrmVerificationCodes::new(database.clone())),
+        outbox: outbox.clone(),
+        clock: clock.clone(),
+        ids: Arc::new(UuidV7Ids),
+    });
     let reminders = Reminders::new(ReminderPorts {
         queue: Arc::new(SeaOrmReminderQueue::new(database.clone())),
         conversations,
@@ -468,6 +485,7 @@ pub fn sms_use_cases(
         clock,
     });
     SmsUseCases {
+        phone_verification,
         webhooks: SmsWebhooks {
             gate,
             inbound,

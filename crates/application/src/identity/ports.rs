@@ -23,7 +23,7 @@ use crate::{
 pub struct ProfileUpdate {
     /// A new display name.
     pub full_name: Option<FullName>,
-    /// A new phone number, or `Some(None)` to remove it.
+    /// A new phone number (unverified until confirmed), or `Some(None)` to remove it.
     pub phone: Option<Option<PhoneNumber>>,
     /// New SMS consent.
     pub sms_opt_in: Option<bool>,
@@ -156,6 +156,19 @@ pub trait UserRepository: Send + Sync {
         id: UserId,
         update: &ProfileUpdate,
     ) -> Result<(), SaveUserError>;
+
+    /// Marks the account's phone verified, only while its number still is `phone` (a change
+    /// meanwhile needs a code of its own). Answers whether it was marked.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn mark_phone_verified(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        phone: &PhoneNumber,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
 
     /// Sets activity and role (platform administration), the ones given, plus `updated_at`.
     /// Answers whether there was such a user.

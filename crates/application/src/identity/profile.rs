@@ -97,7 +97,8 @@ impl Identity {
             .ok_or(UpdateProfileError::NotFound)?;
         let mut update = ProfileUpdate {
             full_name: changes.full_name,
-            phone: changes.phone,
+            // The same number again is no change: it keeps its verification.
+            phone: changes.phone.filter(|phone| *phone != user.phone),
             sms_opt_in: changes.sms_opt_in,
             password_hash: None,
             updated_at: self.ports.clock.now(),

@@ -72,6 +72,7 @@ impl Identity {
             email: registration.email,
             full_name: registration.full_name,
             phone: registration.phone,
+            phone_verified: false,
             password_hash,
             role: Role::Member,
             is_active: true,

@@ -212,10 +212,13 @@ impl Plants {
         if let Some(nickname) = changes.nickname {
             owned.plant.nickname = nickname;
         }
+        let now = self.ports.clock.now();
         if let Some(next_reminder_at) = changes.next_reminder_at {
-            owned.plant.next_reminder_at = Some(next_reminder_at);
+            // A reminder in the past is due now, not once per past interval: moving it back
+            // again and again must not make the plant text every minute.
+            owned.plant.next_reminder_at = Some(next_reminder_at.max(now));
         }
-        owned.plant.updated_at = self.ports.clock.now();
+        owned.plant.updated_at = now;
         if !self.ports.plants.update(&owned.plant).await? {
             return Err(UpdatePlantError::NotFound);
         }

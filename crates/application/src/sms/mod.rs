@@ -5,10 +5,14 @@ pub mod inbound;
 pub mod outbox;
 pub mod ports;
 pub mod reminders;
+pub mod verification;
 pub mod webhooks;
 
 pub use inbound::{InboundPorts, InboundSmsError, InboundTexts, IncomingSms};
-pub use outbox::{SmsLogError, SmsOutbox, SmsOutboxPorts};
+pub use outbox::{SmsCaps, SmsLogError, SmsOutbox, SmsOutboxPorts};
 pub use ports::{OutgoingSms, SendSmsError, SentSms, SmsSender};
 pub use reminders::{ReminderError, ReminderPorts, Reminders};
+pub use verification::{
+    CodeSent, ConfirmPhoneError, PhoneVerification, PhoneVerificationPorts, RequestCodeError,
+};
 pub use webhooks::{SignatureVerifier, SignedRequest, WebhookGate, WebhookRefused};

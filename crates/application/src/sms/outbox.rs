@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use domain::{
+    identity::UserId,
     phone::PhoneNumber,
     sms::{RetrySchedule, SmsBody, SmsLogId, SmsStatus},
 };
@@ -20,6 +21,19 @@ use crate::{
 /// How many failed messages one retry pass takes at most.
 const RETRY_BATCH: u64 = 100;
 
+/// The daily caps on outbound texts, over a rolling 24 hours (SPEC §6.1): per account and per
+/// number (`SMS_DAILY_LIMIT_PER_USER`), and for the platform (`SMS_DAILY_LIMIT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmsCaps {
+    /// Texts per account and per number.
+    pub per_recipient: u64,
+    /// Texts of the whole platform.
+    pub platform: u64,
+}
+
+/// The error code a text over a cap is logged with.
+pub const CAP_ERROR_CODE: &str = "cap";
+
 /// Everything the outbox needs, wired by the server.
 #[derive(Clone)]
 pub struct SmsOutboxPorts {
@@ -29,6 +43,8 @@ pub struct SmsOutboxPorts {
     pub log: Arc<dyn SmsLog>,
     /// Where the provider reports delivery; `None` when no public URL is configured.
     pub status_callback: Option<String>,
+    /// The daily caps.
+    pub caps: SmsCaps,
     /// The time.
     pub clock: Arc<dyn Clock>,
     /// New ids.
@@ -90,7 +106,8 @@ impl SmsOutbox {
                 created_at: self.ports.clock.now(),
             })
             .await?;
-        let status = self.attempt(id, to, body, 0).await?;
+        let account = owner.map(|owner| owner.user_id);
+        let status = self.attempt(id, account, to, body, 0).await?;
         tracing::Span::current().record("status", status.as_str());
         Ok(status)
     }
@@ -115,7 +132,7 @@ impl SmsOutbox {
                 .claim_retry(sms.id, sms.retry_count, self.ports.clock.now())
                 .await?;
             if claimed {
-                self.attempt(sms.id, sms.to, sms.body, sms.retry_count + 1)
+                self.attempt(sms.id, None, sms.to, sms.body, sms.retry_count + 1)
                     .await?;
                 retried += 1;
             }
@@ -166,13 +183,39 @@ impl SmsOutbox {
         Ok(false)
     }
 
+    /// Whether one more text to `to` (and `account`) stays within the daily caps.
+    async fn within_caps(
+        &self,
+        account: Option<UserId>,
+        to: &PhoneNumber,
+    ) -> Result<bool, SmsLogError> {
+        let since = self.ports.clock.now() - chrono::TimeDelta::hours(24);
+        let sent = self.ports.log.sent_since(account, to, since).await?;
+        let caps = self.ports.caps;
+        Ok(sent.to_account < caps.per_recipient
+            && sent.to_number < caps.per_recipient
+            && sent.platform < caps.platform)
+    }
+
     async fn attempt(
         &self,
         id: SmsLogId,
+        account: Option<UserId>,
         to: PhoneNumber,
         body: SmsBody,
         retries_so_far: u32,
     ) -> Result<SmsStatus, SmsLogError> {
+        if !self.within_caps(account, &to).await? {
+            tracing::warn!(to = %to.masked(), "daily SMS cap reached; not sent");
+            let outcome = SendOutcome::Failed {
+                code: Some(CAP_ERROR_CODE.to_owned()),
+                message: "the daily SMS cap is reached".to_owned(),
+                at: self.ports.clock.now(),
+                next_retry_at: None,
+            };
+            self.ports.log.record_outcome(id, &outcome).await?;
+            return Ok(SmsStatus::Failed);
+        }
         let sms = OutgoingSms {
             to,
             body,

@@ -7,7 +7,7 @@ use domain::{
     identity::UserId,
     phone::PhoneNumber,
     plants::UserPlantId,
-    sms::{SmsBody, SmsLogId, SmsStatus},
+    sms::{SmsBody, SmsLogId, SmsStatus, verification::VerificationCode},
 };
 
 use crate::{plants::Owner, store::StoreError};
@@ -147,6 +147,18 @@ pub trait SmsLog: Send + Sync {
     /// [`StoreError`] when the store fails.
     async fn record_outcome(&self, id: SmsLogId, outcome: &SendOutcome) -> Result<(), StoreError>;
 
+    /// How many texts were handed to the provider (or logged in demo mode) since `since`: to
+    /// `account` (when given), to `to`, and in all.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn sent_since(
+        &self,
+        account: Option<UserId>,
+        to: &PhoneNumber,
+        since: DateTime<Utc>,
+    ) -> Result<SentCounts, StoreError>;
+
     /// Failed entries whose next attempt is due at `now`, oldest first, at most `limit`.
     ///
     /// # Errors
@@ -276,4 +288,82 @@ pub trait ReminderQueue: Send + Sync {
         now: DateTime<Utc>,
         limit: u64,
     ) -> Result<Vec<DueReminder>, StoreError>;
+}
+
+/// A verification code to keep (only its hash is stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVerification {
+    /// Its id.
+    pub id: uuid::Uuid,
+    /// The account.
+    pub user_id: UserId,
+    /// The number it was sent to.
+    pub phone: PhoneNumber,
+    /// The code.
+    pub code: VerificationCode,
+    /// When it stops being valid.
+    pub expires_at: DateTime<Utc>,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// How a code presented for a number fared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeCheck {
+    /// It matched the number's newest live code, which is now used.
+    Confirmed,
+    /// It did not match; the try was counted.
+    Wrong,
+    /// The number has no live code: none sent, used, expired, or its tries are spent.
+    NoLiveCode,
+}
+
+/// The verification codes sent to numbers.
+#[async_trait]
+pub trait VerificationCodes: Send + Sync {
+    /// A new random code.
+    fn generate(&self) -> VerificationCode;
+
+    /// When codes were sent to the account, or to the number, since `since` (both counted).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn sent_since(
+        &self,
+        user: UserId,
+        phone: &PhoneNumber,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>, StoreError>;
+
+    /// Keeps a code (hashed).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn store(&self, verification: &NewVerification) -> Result<(), StoreError>;
+
+    /// Tries `code` against the newest live code the account has for `phone`: a try is counted
+    /// first — atomically, so concurrent guesses never exceed `tries` in all — then the code is
+    /// compared in constant time and, when it matches, used up.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn try_code(
+        &self,
+        user: UserId,
+        phone: &PhoneNumber,
+        code: &VerificationCode,
+        now: DateTime<Utc>,
+        tries: u32,
+    ) -> Result<CodeCheck, StoreError>;
+}
+
+/// How many texts went out since a moment, for the daily caps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SentCounts {
+    /// To the account.
+    pub to_account: u64,
+    /// To the number.
+    pub to_number: u64,
+    /// By the whole platform.
+    pub platform: u64,
 }

@@ -41,6 +41,8 @@ pub struct User {
     pub full_name: FullName,
     /// Mobile number for SMS, unique across the platform.
     pub phone: Option<PhoneNumber>,
+    /// Whether the number was confirmed with a code sent to it; only then does it get texts.
+    pub phone_verified: bool,
     /// The password hash.
     pub password_hash: PasswordHash,
     /// Role within the tenant.
@@ -87,6 +89,7 @@ mod tests {
             email: Email::parse("ada@example.com").unwrap(),
             full_name: FullName::parse("Ada").unwrap(),
             phone: None,
+            phone_verified: false,
             password_hash: PasswordHash::new("$argon2id$secret"),
             role: Role::Member,
             is_active,

@@ -6,6 +6,7 @@ mod body;
 mod keyword;
 mod retry;
 mod status;
+pub mod verification;
 
 pub use addressing::Addressed;
 pub use body::{InvalidSmsBody, SmsBody};

@@ -9,7 +9,7 @@ use application::{
         EraseError, LoginError, ProfileError, RefreshError, RegisterError, UpdateProfileError,
     },
     plants::{CreatePlantError, PlantError, UpdatePlantError},
-    sms::{InboundSmsError, SmsLogError, WebhookRefused},
+    sms::{ConfirmPhoneError, InboundSmsError, RequestCodeError, SmsLogError, WebhookRefused},
     store::StoreError,
 };
 
@@ -185,6 +185,32 @@ impl From<WebhookRefused> for ApiError {
 impl From<InboundSmsError> for ApiError {
     fn from(error: InboundSmsError) -> Self {
         error.0.into()
+    }
+}
+
+impl From<RequestCodeError> for ApiError {
+    fn from(error: RequestCodeError) -> Self {
+        match error {
+            RequestCodeError::NoPhone => {
+                Self::invalid_field("phone", "the account has no phone number to verify")
+            }
+            RequestCodeError::TooManyCodes { retry_after_secs } => Self::RateLimited {
+                policy: "phone_verification",
+                retry_after_secs,
+            },
+            RequestCodeError::NotFound => Refusal::InvalidToken.into(),
+            RequestCodeError::Failed(failure) => failure.into(),
+        }
+    }
+}
+
+impl From<ConfirmPhoneError> for ApiError {
+    fn from(error: ConfirmPhoneError) -> Self {
+        match error {
+            ConfirmPhoneError::InvalidCode => Refusal::InvalidPhoneCode.into(),
+            ConfirmPhoneError::NotFound => Refusal::InvalidToken.into(),
+            ConfirmPhoneError::Failed(failure) => failure.into(),
+        }
     }
 }
 

@@ -49,6 +49,9 @@ pub enum Refusal {
     /// A webhook request without Twilio's valid signature, or for another account (403).
     #[error("the webhook request is not signed by the SMS provider")]
     InvalidWebhookSignature,
+    /// A phone verification code that is wrong, used or expired (422).
+    #[error("the verification code is wrong, used or expired")]
+    InvalidPhoneCode,
     /// A Host header this instance does not serve (400).
     #[error("this host is not served here")]
     InvalidHost,
@@ -92,6 +95,11 @@ impl Refusal {
             Self::EmailTaken => (StatusCode::CONFLICT, "ERR_USER_001", "conflict"),
             Self::PhoneTaken => (StatusCode::CONFLICT, "ERR_USER_002", "conflict"),
             Self::InvalidHost => (StatusCode::BAD_REQUEST, "ERR_REQUEST_004", "invalid-host"),
+            Self::InvalidPhoneCode => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "ERR_PHONE_001",
+                "invalid-phone-code",
+            ),
             Self::IdempotencyKeyReused => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "ERR_IDEMPOTENCY_001",

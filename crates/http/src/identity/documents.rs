@@ -10,6 +10,7 @@ use domain::{
     identity::{Email, FullName, Password, TenantSlug, User},
     phone::PhoneNumber,
     secret::Secret,
+    sms::verification::VerificationCode,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -173,6 +174,9 @@ pub struct UserDocument {
     pub full_name: String,
     /// E.164 number.
     pub phone: Option<String>,
+    /// Whether the number was confirmed with a code (POST /api/v2/me/phone/verification); only
+    /// a verified number receives texts.
+    pub phone_verified: bool,
     /// `member` or `admin`.
     #[schema(example = "member")]
     pub role: &'static str,
@@ -194,6 +198,7 @@ impl From<&User> for UserDocument {
             email: user.email.as_str().to_owned(),
             full_name: user.full_name.as_str().to_owned(),
             phone: user.phone.as_ref().map(|p| p.as_str().to_owned()),
+            phone_verified: user.phone_verified,
             role: user.role.as_str(),
             is_active: user.is_active,
             sms_opt_in: user.sms_opt_in,
@@ -326,4 +331,37 @@ impl From<AccountExport> for ExportDocument {
             records: export.records,
         }
     }
+}
+
+/// POST /api/v2/me/phone/verification/confirm
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ConfirmPhoneRequest {
+    /// The six digits of the code texted to the number.
+    #[schema(value_type = Option<String>, example = "123456")]
+    pub code: Option<Secret>,
+}
+
+impl TryFrom<ConfirmPhoneRequest> for VerificationCode {
+    type Error = ApiError;
+
+    fn try_from(request: ConfirmPhoneRequest) -> Result<Self, Self::Error> {
+        let mut errors = FieldErrors::default();
+        let code = errors.parse(
+            "code",
+            request.code.as_ref().map(Secret::expose),
+            VerificationCode::parse,
+        );
+        errors.finish(code)
+    }
+}
+
+/// The answer to a verification request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerificationSentDocument {
+    /// Where the code went (masked).
+    #[schema(example = "+1415***2671")]
+    pub sent_to: String,
+    /// Seconds the code stays valid.
+    #[schema(example = 600)]
+    pub expires_in: i64,
 }

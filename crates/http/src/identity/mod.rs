@@ -4,3 +4,4 @@ pub mod auth;
 pub mod documents;
 pub mod extractors;
 pub mod me;
+pub mod phone;

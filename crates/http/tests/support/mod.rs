@@ -15,7 +15,10 @@ use application::{
     identity::{Identity, IdentityPorts},
     ops::{CheckHealth, StaticProbe},
     plants::{PlantPorts, Plants},
-    sms::{InboundPorts, InboundTexts, SmsOutbox, SmsOutboxPorts, WebhookGate},
+    sms::{
+        InboundPorts, InboundTexts, PhoneVerification, PhoneVerificationPorts, SmsCaps, SmsOutbox,
+        SmsOutboxPorts, WebhookGate,
+    },
 };
 use domain::{
     ops::{CheckStatus, Dependency},
@@ -29,7 +32,7 @@ use infrastructure::{
         SeaOrmIdempotencyStore, SeaOrmUnitOfWork,
         identity::{SeaOrmRefreshTokenRepository, SeaOrmTenantRepository, SeaOrmUserRepository},
         plants::{SeaOrmMessageRepository, SeaOrmUserPlantRepository},
-        sms::{SeaOrmInboundSmsLog, SeaOrmSmsAccounts, SeaOrmSmsLog},
+        sms::{SeaOrmInboundSmsLog, SeaOrmSmsAccounts, SeaOrmSmsLog, SeaOrmVerificationCodes},
     },
     security::{
         Argon2Parameters, Argon2PasswordHasher, HashingLimits, JwtSettings, JwtTokenService,
@@ -118,6 +121,17 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
         sender: Arc::new(DemoSmsSender),
         log: Arc::new(SeaOrmSmsLog::new(database.clone())),
         status_callback: None,
+        caps: SmsCaps {
+            per_recipient: 20,
+            platform: 10_000,
+        },
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(UuidV7Ids),
+    });
+    let phone_verification = PhoneVerification::new(PhoneVerificationPorts {
+        users: users.clone(),
+        codes: Arc::new(SeaOrmVerificationCodes::new(database.clone())),
+        outbox: outbox.clone(),
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Ids),
     });
@@ -156,6 +170,7 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
         plants,
         conversations,
         sms,
+        phone_verification,
         idempotency: Idempotency::new(
             Arc::new(SeaOrmIdempotencyStore::new(database.clone())),
             Arc::new(SystemClock),

@@ -147,6 +147,10 @@ pub struct Settings {
     pub secret_key_generated: bool,
     /// Token settings.
     pub jwt: JwtSettings,
+    /// Outbound texts per account and per number over a rolling 24 h (`SMS_DAILY_LIMIT_PER_USER`).
+    pub sms_daily_limit_per_user: u64,
+    /// Outbound texts of the platform over a rolling 24 h (`SMS_DAILY_LIMIT`).
+    pub sms_daily_limit: u64,
     /// Password hashes running at once (`HASH_CONCURRENCY`).
     pub hash_concurrency: usize,
     /// Password hashes waiting for a slot before requests are refused (`HASH_QUEUE`).
@@ -386,6 +390,8 @@ impl Settings {
         let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
         let hash_concurrency = r.number("HASH_CONCURRENCY", cpus, 1, 1024);
         let hash_queue = r.number("HASH_QUEUE", 64_usize, 0, 100_000);
+        let sms_daily_limit_per_user = r.number("SMS_DAILY_LIMIT_PER_USER", 20_u64, 1, 10_000);
+        let sms_daily_limit = r.number("SMS_DAILY_LIMIT", 10_000_u64, 1, 100_000_000);
         let admin_api_keys: Vec<Secret> = r
             .list("ADMIN_API_KEY")
             .into_iter()
@@ -585,6 +591,8 @@ impl Settings {
             jwt,
             hash_concurrency,
             hash_queue,
+            sms_daily_limit_per_user,
+            sms_daily_limit,
             admin_api_keys,
             cors_origins,
             allowed_hosts,

@@ -441,3 +441,16 @@ fn password_hashing_is_bounded_by_default_and_configurable() {
         ["HASH_CONCURRENCY"]
     );
 }
+
+#[test]
+fn sms_caps_default_to_twenty_per_recipient_and_ten_thousand_in_all() {
+    let defaults = load(&[]).unwrap();
+    assert_eq!(
+        (defaults.sms_daily_limit_per_user, defaults.sms_daily_limit),
+        (20, 10_000)
+    );
+    assert_eq!(
+        refused_variables(&[("SMS_DAILY_LIMIT_PER_USER", "0")]),
+        ["SMS_DAILY_LIMIT_PER_USER"]
+    );
+}

@@ -28,12 +28,13 @@ on_both_backends! {
         assert_eq!(user["role"], "member");
         assert_eq!(user["is_active"], true);
         assert_eq!(user["sms_opt_in"], false);
+        assert_eq!(user["phone_verified"], false, "a number is unverified until a code confirms it");
         assert!(user.get("password_hash").is_none());
         let fields: Vec<&str> = user.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(
             fields,
             [
-                "created_at", "email", "full_name", "id", "is_active", "phone", "role",
+                "created_at", "email", "full_name", "id", "is_active", "phone", "phone_verified", "role",
                 "sms_opt_in", "tenant_id", "updated_at"
             ]
         );

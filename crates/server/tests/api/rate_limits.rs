@@ -183,3 +183,43 @@ async fn a_redis_that_accepts_but_never_answers_costs_a_request_its_timeout_not_
     );
     assert_eq!(app.get_health().await.json()["status"], "degraded");
 }
+
+#[tokio::test]
+async fn in_redis_a_request_refused_by_one_policy_is_charged_to_none() {
+    let prefix = format!("test-{}:", uuid::Uuid::now_v7().simple());
+    let limiter = redis_limiter(&prefix, TestClock::new());
+    let address = || Check::counted(Policy::LOGIN_IP, "ip:198.51.100.9".to_owned());
+    let account = |n: usize| Check::counted(Policy::LOGIN, format!("ip:198.51.100.9:account:{n}"));
+    for n in 0..20 {
+        assert!(
+            limiter
+                .check(&[address(), account(n)])
+                .await
+                .unwrap()
+                .allowed
+        );
+    }
+
+    for n in 100..300 {
+        let verdict = limiter.check(&[address(), account(n)]).await.unwrap();
+        assert!(!verdict.allowed);
+        assert_eq!(verdict.reported.policy, Policy::LOGIN_IP);
+    }
+
+    let first_charge = limiter.check(&[account(100)]).await.unwrap();
+    assert_eq!(
+        first_charge.reported.status.remaining, 4,
+        "the refused requests spent nothing of the account's quota"
+    );
+    let peeked = Check::peeked(Policy::LOGIN_ACCOUNT, "account:42".to_owned());
+    for _ in 0..20 {
+        assert!(
+            limiter
+                .check(std::slice::from_ref(&peeked))
+                .await
+                .unwrap()
+                .allowed
+        );
+    }
+    assert_eq!(limiter.fallbacks(), 0);
+}

@@ -74,6 +74,7 @@ async fn owners_with_plants(app: &TestApp, users: usize, plants_each: usize) {
             )
             .await;
         assert_eq!(response.status, 200, "{}", response.body);
+        app.verify_phone_directly(&user.id).await;
         for p in 0..plants_each {
             app.add_plant(&user, "Snake Plant", &format!("P-{u:02}-{p:02}"))
                 .await;
@@ -224,7 +225,7 @@ on_both_backends! {
 
 impl SmsChannel {
     /// The integer column `n` of the one row `sql` selects.
-    async fn count(&self, sql: &str) -> i64 {
+    pub(crate) async fn count(&self, sql: &str) -> i64 {
         let connection = self.database.connection();
         let row = connection
             .query_one_raw(Statement::from_string(

@@ -8,6 +8,7 @@ pub(crate) mod idempotency_keys;
 pub(crate) mod inbound_sms;
 pub(crate) mod messages;
 pub(crate) mod personalities;
+pub(crate) mod phone_verifications;
 pub(crate) mod refresh_tokens;
 pub(crate) mod sms_log;
 pub(crate) mod tenants;

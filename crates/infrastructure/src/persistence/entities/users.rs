@@ -11,6 +11,8 @@ pub(crate) struct Model {
     pub email: String,
     pub full_name: String,
     pub phone: Option<String>,
+    pub phone_verified: bool,
+    pub phone_set_at: Option<DateTimeUtc>,
     #[serde(skip)]
     pub password_hash: String,
     pub role: String,

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use domain::{
     identity::{Email, FullName, PasswordHash, Role, TenantId, User, UserId},
     phone::PhoneNumber,
+    sms::verification::UNVERIFIED_HOLD,
 };
 use sea_orm::{
     ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -20,7 +21,7 @@ use sea_orm::{
 
 use crate::persistence::{
     Database,
-    entities::{messages, sms_log, user_plants, users},
+    entities::{messages, phone_verifications, sms_log, user_plants, users},
     executor::Executor,
     store_error::{corrupt, store_error, unique_violation},
 };
@@ -49,6 +50,31 @@ impl SeaOrmUserRepository {
     }
 }
 
+impl SeaOrmUserRepository {
+    /// Frees `phone` from an account that set it more than [`UNVERIFIED_HOLD`] before `at`
+    /// without ever verifying it: such a number no longer blocks whoever really holds it.
+    async fn release_stale_hold(
+        &self,
+        phone: &PhoneNumber,
+        at: DateTime<Utc>,
+    ) -> Result<(), SaveUserError> {
+        users::Entity::update_many()
+            .col_expr(users::Column::Phone, Expr::value(Option::<String>::None))
+            .col_expr(
+                users::Column::PhoneSetAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(users::Column::SmsOptIn, Expr::value(false))
+            .filter(users::Column::Phone.eq(phone.as_str()))
+            .filter(users::Column::PhoneVerified.eq(false))
+            .filter(users::Column::PhoneSetAt.lt(at - UNVERIFIED_HOLD))
+            .exec(&self.db.conn())
+            .await
+            .map(|_| ())
+            .map_err(|error| SaveUserError::Store(store_error(error)))
+    }
+}
+
 fn to_domain(row: users::Model) -> Result<User, StoreError> {
     Ok(User {
         id: UserId::from_uuid(row.id),
@@ -61,6 +87,7 @@ fn to_domain(row: users::Model) -> Result<User, StoreError> {
             .map(PhoneNumber::parse)
             .transpose()
             .map_err(corrupt)?,
+        phone_verified: row.phone_verified,
         password_hash: PasswordHash::new(row.password_hash),
         role: row.role.parse().map_err(corrupt)?,
         is_active: row.is_active,
@@ -104,6 +131,8 @@ impl UserRepository for SeaOrmUserRepository {
             email: Set(user.email.as_str().to_owned()),
             full_name: Set(user.full_name.as_str().to_owned()),
             phone: Set(user.phone.as_ref().map(|p| p.as_str().to_owned())),
+            phone_verified: Set(user.phone_verified),
+            phone_set_at: Set(user.phone.as_ref().map(|_| user.created_at)),
             password_hash: Set(user.password_hash.as_str().to_owned()),
             role: Set(user.role.as_str().to_owned()),
             is_active: Set(user.is_active),
@@ -115,6 +144,9 @@ impl UserRepository for SeaOrmUserRepository {
             updated_at: Set(user.updated_at),
             last_login_at: Set(user.last_login_at),
         };
+        if let Some(phone) = &user.phone {
+            self.release_stale_hold(phone, user.created_at).await?;
+        }
         users::Entity::insert(row)
             .exec(&self.db.conn())
             .await
@@ -212,10 +244,20 @@ impl UserRepository for SeaOrmUserRepository {
                 statement.col_expr(users::Column::FullName, Expr::value(full_name.as_str()));
         }
         if let Some(phone) = &update.phone {
-            statement = statement.col_expr(
-                users::Column::Phone,
-                Expr::value(phone.as_ref().map(|p| p.as_str().to_owned())),
-            );
+            if let Some(phone) = phone {
+                self.release_stale_hold(phone, update.updated_at).await?;
+            }
+            // A new number is unverified until a code sent to it comes back.
+            statement = statement
+                .col_expr(
+                    users::Column::Phone,
+                    Expr::value(phone.as_ref().map(|p| p.as_str().to_owned())),
+                )
+                .col_expr(users::Column::PhoneVerified, Expr::value(false))
+                .col_expr(
+                    users::Column::PhoneSetAt,
+                    Expr::value(phone.as_ref().map(|_| update.updated_at)),
+                );
         }
         if let Some(sms_opt_in) = update.sms_opt_in {
             statement = statement.col_expr(users::Column::SmsOptIn, Expr::value(sms_opt_in));
@@ -229,6 +271,25 @@ impl UserRepository for SeaOrmUserRepository {
             .await
             .map(|_| ())
             .map_err(save_error)
+    }
+
+    #[tracing::instrument(name = "db.users.mark_phone_verified", skip_all)]
+    async fn mark_phone_verified(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        phone: &PhoneNumber,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        users::Entity::update_many()
+            .col_expr(users::Column::PhoneVerified, Expr::value(true))
+            .col_expr(users::Column::UpdatedAt, Expr::value(at))
+            .filter(scoped(tenant, id))
+            .filter(users::Column::Phone.eq(phone.as_str()))
+            .exec(&self.db.conn())
+            .await
+            .map(|result| result.rows_affected == 1)
+            .map_err(store_error)
     }
 
     #[tracing::instrument(name = "db.users.set_access", skip_all)]
@@ -327,7 +388,14 @@ impl UserRepository for SeaOrmUserRepository {
             .all(db)
             .await
             .map_err(store_error)?;
+        let verifications = phone_verifications::Entity::find()
+            .filter(phone_verifications::Column::UserId.eq(id.as_uuid()))
+            .order_by_asc(phone_verifications::Column::Id)
+            .all(db)
+            .await
+            .map_err(store_error)?;
         Ok(BTreeMap::from([
+            ("phone_verifications".to_owned(), json_rows(&verifications)?),
             ("user_plants".to_owned(), json_rows(&plants)?),
             ("messages".to_owned(), json_rows(&plant_messages)?),
             ("sms_log".to_owned(), json_rows(&sms)?),

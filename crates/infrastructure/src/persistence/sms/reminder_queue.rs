@@ -84,6 +84,8 @@ impl ReminderQueue for SeaOrmReminderQueue {
             .and_where(Expr::col((users::Entity, users::Column::IsActive)).eq(true))
             .and_where(Expr::col((users::Entity, users::Column::SmsOptIn)).eq(true))
             .and_where(Expr::col((users::Entity, users::Column::Phone)).is_not_null())
+            // Only a number whose holder confirmed it gets texts (SPEC §6.1).
+            .and_where(Expr::col((users::Entity, users::Column::PhoneVerified)).eq(true))
             .order_by(
                 (user_plants::Entity, user_plants::Column::NextReminderAt),
                 Order::Asc,

@@ -1,15 +1,17 @@
 use application::{
-    sms::ports::{PendingSms, RetryableSms, SendOutcome, SmsLog, StatusChange},
+    sms::ports::{PendingSms, RetryableSms, SendOutcome, SentCounts, SmsLog, StatusChange},
     store::StoreError,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
+    identity::UserId,
     phone::PhoneNumber,
     sms::{RetrySchedule, SmsBody, SmsLogId, SmsStatus},
 };
 use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Expr,
+    ColumnTrait, EntityTrait, PaginatorTrait as _, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::Expr,
 };
 
 use crate::persistence::{
@@ -34,6 +36,36 @@ impl SeaOrmSmsLog {
 
 #[async_trait]
 impl SmsLog for SeaOrmSmsLog {
+    #[tracing::instrument(name = "db.sms_log.sent_since", skip_all)]
+    async fn sent_since(
+        &self,
+        account: Option<UserId>,
+        to: &PhoneNumber,
+        since: DateTime<Utc>,
+    ) -> Result<SentCounts, StoreError> {
+        let db = self.db.connection();
+        let sent = || sms_log::Entity::find().filter(sms_log::Column::SentAt.gte(since));
+        let to_account = match account {
+            Some(account) => sent()
+                .filter(sms_log::Column::UserId.eq(account.as_uuid()))
+                .count(db)
+                .await
+                .map_err(store_error)?,
+            None => 0,
+        };
+        let to_number = sent()
+            .filter(sms_log::Column::ToNumber.eq(to.as_str()))
+            .count(db)
+            .await
+            .map_err(store_error)?;
+        let platform = sent().count(db).await.map_err(store_error)?;
+        Ok(SentCounts {
+            to_account,
+            to_number,
+            platform,
+        })
+    }
+
     #[tracing::instrument(name = "db.sms_log.record_pending", skip_all)]
     async fn record_pending(&self, sms: &PendingSms) -> Result<(), StoreError> {
         sms_log::Entity::insert(sms_log::ActiveModel {
