@@ -61,7 +61,11 @@ const LOGIN: &[Policy] = &[
 const REGISTER: &[Policy] = &[Policy::GLOBAL, Policy::API, Policy::LOGIN_IP, Policy::LOGIN];
 const PLANTS_CREATE: &[Policy] = &[Policy::GLOBAL, Policy::API, Policy::PLANTS_CREATE];
 const CHAT: &[Policy] = &[Policy::GLOBAL, Policy::API, Policy::CHAT];
-const WEBHOOK: &[Policy] = &[Policy::GLOBAL, Policy::API, Policy::WEBHOOK];
+const PHONE_CODE: &[Policy] = &[Policy::GLOBAL, Policy::API, Policy::PHONE_CODE];
+/// Twilio's webhooks: per `From` (or, for delivery reports, `To`) number, applied by the handler
+/// after the signature check — never per address, since Twilio's few addresses carry every
+/// tenant's traffic (SPEC §6.1).
+const WEBHOOK: &[Policy] = &[Policy::WEBHOOK];
 const HEALTH: &[Policy] = &[Policy::HEALTH];
 /// The documentation page and its assets (outside `/api/v2`, per address like the probes).
 const DOCS: &[Policy] = &[Policy::GLOBAL, Policy::API];
@@ -177,7 +181,7 @@ pub static ROUTES: &[RouteSpec] = &[
         Method::POST,
         "/api/v2/me/phone/verification",
         Bearer,
-        API,
+        PHONE_CODE,
         |r| r.to(identity::phone::request_code),
     ),
     route(
@@ -391,7 +395,7 @@ mod tests {
                 spec.method,
                 spec.pattern
             );
-            if spec.pattern.starts_with("/api/v2/") {
+            if spec.pattern.starts_with("/api/v2/") && spec.access != TwilioSignature {
                 assert_eq!(
                     &spec.policies[..2],
                     &[Policy::GLOBAL, Policy::API],
@@ -399,6 +403,9 @@ mod tests {
                     spec.method,
                     spec.pattern
                 );
+            }
+            if spec.access == TwilioSignature {
+                assert_eq!(spec.policies, [Policy::WEBHOOK], "{}", spec.pattern);
             }
             if spec.idempotent {
                 assert_eq!(spec.method, Method::POST);

@@ -104,7 +104,6 @@ fn request_for(policy: &str, n: usize) -> test::TestRequest {
         "plants_create" => post("/api/v2/plants").set_json(json!({})),
         "chat" => post("/api/v2/plants/01890a5d-ac96-774b-bcce-b302099a8057/chat")
             .set_json(json!({"message": "hi"})),
-        "webhook" => post("/api/v2/webhooks/twilio/status"),
         "login" => post("/api/v2/auth/login").set_json(
             json!({"tenant": "demo", "email": "Ada@Example.com", "password": "not the password"}),
         ),
@@ -124,7 +123,6 @@ async fn each_policy_admits_its_quota_then_refuses_until_its_window_has_passed()
         ("api", 100, 60),
         ("plants_create", 10, 60),
         ("chat", 30, 60),
-        ("webhook", 100, 60),
         ("login", 5, 900),
         ("login_ip", 20, 900),
     ] {
@@ -528,4 +526,62 @@ async fn failed_logins_to_one_account_from_eleven_addresses_are_refused_at_the_e
         StatusCode::UNAUTHORIZED,
         "other accounts are not"
     );
+}
+
+#[actix_web::test]
+async fn a_login_body_with_an_extra_field_still_counts_against_its_account() {
+    let (state, _clock) = limited_state().await;
+    let app = app!(state);
+    let tricky = || {
+        from(
+            "198.51.100.60:1",
+            test::TestRequest::post()
+                .uri("/api/v2/auth/login")
+                .insert_header(("Content-Type", "application/json"))
+                .set_payload(
+                    r#"{"tenant": "demo", "email": "ada@example.com", "password": "x", "pad": 1e400}"#,
+                ),
+        )
+    };
+    for n in 0..5 {
+        assert_eq!(
+            call(&app, tricky()).await.status(),
+            StatusCode::UNAUTHORIZED,
+            "attempt {n}"
+        );
+    }
+
+    let sixth = call(&app, tricky()).await;
+
+    assert_eq!(sixth.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(header(&sixth, "ratelimit-policy"), "\"login\";q=5;w=900");
+}
+
+#[actix_web::test]
+async fn concurrent_failed_logins_to_one_account_never_pass_its_quota_together() {
+    let (state, _clock) = limited_state().await;
+    let app = app!(state);
+
+    let answers = futures_util::future::join_all((0..30).map(|n| {
+        call(
+            &app,
+            login_from(
+                &format!("192.0.2.{n}:1"),
+                "demo",
+                "ada@example.com",
+                "wrong guess",
+            ),
+        )
+    }))
+    .await;
+
+    let failed = answers
+        .iter()
+        .filter(|r| r.status() == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|r| r.status() == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((failed, refused), (10, 20));
 }

@@ -292,9 +292,10 @@ impl Administration {
     ) -> Result<User, UpdateUserError> {
         let target = Some(format!("user:{id}"));
         let now = self.ports.clock.now();
-        // The change, the revocation and its audit entry commit together or not at all; the
-        // update locks the row first, so a login racing it either finishes before (and its
-        // session is revoked here) or sees the revocation and starts none.
+        // The change, the revocation and its audit entry commit together or not at all. The
+        // update locks the row, so a login racing it either commits first (and its session is
+        // revoked here) or sees the revocation and starts none. (`before`, read just ahead of
+        // the lock, only feeds the audit entry's `old`.)
         let transaction = self.ports.unit_of_work.begin().await?;
         let Some(before) = transaction.users().find_on_platform(id).await? else {
             drop(transaction);

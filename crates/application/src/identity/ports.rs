@@ -29,6 +29,9 @@ pub struct ProfileUpdate {
     pub sms_opt_in: Option<bool>,
     /// A new password hash.
     pub password_hash: Option<PasswordHash>,
+    /// The hash the new one replaces: the write happens only while it is still stored, so two
+    /// password changes racing never both win.
+    pub replaces_password_hash: Option<PasswordHash>,
     /// When the change was made.
     pub updated_at: DateTime<Utc>,
 }
@@ -146,7 +149,9 @@ pub trait UserRepository: Send + Sync {
         new: &PasswordHash,
     ) -> Result<bool, StoreError>;
 
-    /// Writes the profile fields `update` carries — and only those — plus `updated_at`.
+    /// Writes the profile fields `update` carries — and only those — plus `updated_at`. Answers
+    /// whether the account was written (`false`: gone, or its password hash is no longer
+    /// `update.replaces_password_hash`).
     ///
     /// # Errors
     /// [`SaveUserError::PhoneTaken`] when the phone belongs to another account.
@@ -155,7 +160,7 @@ pub trait UserRepository: Send + Sync {
         tenant: TenantId,
         id: UserId,
         update: &ProfileUpdate,
-    ) -> Result<(), SaveUserError>;
+    ) -> Result<bool, SaveUserError>;
 
     /// Marks the account's phone verified, only while its number still is `phone` (a change
     /// meanwhile needs a code of its own). Answers whether it was marked.

@@ -101,6 +101,7 @@ impl Identity {
             phone: changes.phone.filter(|phone| *phone != user.phone),
             sms_opt_in: changes.sms_opt_in,
             password_hash: None,
+            replaces_password_hash: None,
             updated_at: self.ports.clock.now(),
         };
         if let Some(new_password) = &changes.password {
@@ -123,6 +124,7 @@ impl Identity {
                     PasswordRefusal::Failed(failure) => UpdateProfileError::Failed(failure),
                 })?;
             update.password_hash = Some(self.ports.hasher.hash(&password).await?);
+            update.replaces_password_hash = Some(user.password_hash.clone());
         }
         let refused = |error: SaveUserError| match error {
             SaveUserError::PhoneTaken => UpdateProfileError::PhoneTaken,
@@ -132,11 +134,15 @@ impl Identity {
         if update.password_hash.is_some() {
             // The new password and the end of every older session hold together.
             let transaction = self.ports.unit_of_work.begin().await?;
-            transaction
+            if !transaction
                 .users()
                 .update_profile(user.tenant_id, user.id, &update)
                 .await
-                .map_err(refused)?;
+                .map_err(refused)?
+            {
+                // The password changed since it was checked: it was not the current one.
+                return Err(UpdateProfileError::WrongCurrentPassword);
+            }
             transaction
                 .users()
                 .revoke_tokens(user.tenant_id, user.id, update.updated_at)
@@ -147,12 +153,14 @@ impl Identity {
                 .await?;
             transaction.commit().await?;
             tracing::info!("password changed; every session revoked");
-        } else {
-            self.ports
-                .users
-                .update_profile(user.tenant_id, user.id, &update)
-                .await
-                .map_err(refused)?;
+        } else if !self
+            .ports
+            .users
+            .update_profile(user.tenant_id, user.id, &update)
+            .await
+            .map_err(refused)?
+        {
+            return Err(UpdateProfileError::NotFound);
         }
         self.ports
             .users

@@ -133,7 +133,16 @@ impl Identity {
             .find(record.tenant_id, record.user_id)
             .await?
         {
-            Some(user) if user.is_active => user,
+            // A session that started before the latest revocation is over, even if a rotation
+            // racing the revocation left it a live token.
+            Some(user)
+                if user.is_active
+                    && user
+                        .tokens_valid_after
+                        .is_none_or(|revoked_at| family_started_at >= revoked_at) =>
+            {
+                user
+            }
             _ => {
                 self.ports
                     .refresh_tokens

@@ -160,15 +160,33 @@ impl RateLimiter {
             })
     }
 
-    /// Charges one request to each check now, whatever they were asked before (a failed login
-    /// to its account's `login_account` key).
-    pub async fn charge(&self, checks: &[Check]) {
+    /// Gives back the request each check was charged (a login that turned out not to fail is
+    /// no failed login). A key that refills meanwhile is simply left whole.
+    pub async fn refund(&self, checks: &[Check]) {
         let now_ms = self.clock.now().timestamp_millis();
-        for check in checks {
-            let counted = Check::counted(check.policy, check.key.clone());
-            // A key already out of room stays so; nothing more to record.
-            let _admitted = self.admit_all(&[counted], now_ms).await;
+        let keys: Vec<String> = checks
+            .iter()
+            .map(|check| format!("{}:{}", check.policy.name, check.key))
+            .collect();
+        let cells: Vec<Cell<'_>> = checks
+            .iter()
+            .zip(&keys)
+            .map(|(check, key)| Cell {
+                key,
+                quota: check.policy.quota,
+                charge: true,
+            })
+            .collect();
+        if let Some(shared) = &self.shared {
+            match shared.refund(&cells, now_ms).await {
+                Ok(()) => return,
+                Err(error) => {
+                    self.fallbacks.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(%error, "rate limiting on this instance alone");
+                }
+            }
         }
+        let _refunded = self.local.refund(&cells, now_ms).await;
     }
 
     async fn admit_all(&self, checks: &[Check], now_ms: i64) -> Option<Vec<Admission>> {
@@ -220,6 +238,10 @@ mod tests {
         ) -> Result<Vec<Admission>, LimiterUnavailable> {
             Err(LimiterUnavailable("connection refused".to_owned()))
         }
+
+        async fn refund(&self, _: &[Cell<'_>], _: i64) -> Result<(), LimiterUnavailable> {
+            Err(LimiterUnavailable("connection refused".to_owned()))
+        }
     }
 
     #[derive(Default)]
@@ -245,6 +267,21 @@ mod tests {
                 }
             }
             Ok(admissions)
+        }
+
+        async fn refund(&self, cells: &[Cell<'_>], now_ms: i64) -> Result<(), LimiterUnavailable> {
+            let mut tats = self.0.lock().unwrap();
+            for cell in cells {
+                if let Some(tat) = tats.get(cell.key).copied() {
+                    let back = tat - cell.quota.interval_ms();
+                    if back > now_ms {
+                        tats.insert(cell.key.to_owned(), back);
+                    } else {
+                        tats.remove(cell.key);
+                    }
+                }
+            }
+            Ok(())
         }
     }
 
@@ -331,7 +368,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_peeked_policy_refuses_when_full_but_charges_only_when_asked() {
+    async fn a_peeked_policy_spends_nothing_and_a_refund_gives_a_request_back() {
         let limiter = RateLimiter::new(None, Arc::new(Memory::default()), Arc::new(Noon));
         let account = Check::peeked(Policy::LOGIN_ACCOUNT, "account:x".to_owned());
         for _ in 0..50 {
@@ -344,13 +381,23 @@ mod tests {
                 "peeking spends nothing"
             );
         }
+        let counted = Check::counted(Policy::LOGIN_ACCOUNT, "account:x".to_owned());
         for _ in 0..10 {
-            limiter.charge(std::slice::from_ref(&account)).await;
+            assert!(
+                limiter
+                    .check(std::slice::from_ref(&counted))
+                    .await
+                    .unwrap()
+                    .allowed
+            );
         }
-
         let refused = limiter.check(std::slice::from_ref(&account)).await.unwrap();
-
         assert!(!refused.allowed);
         assert_eq!(refused.reported.policy, Policy::LOGIN_ACCOUNT);
+
+        limiter.refund(std::slice::from_ref(&counted)).await;
+
+        let after_refund = limiter.check(std::slice::from_ref(&account)).await.unwrap();
+        assert!(after_refund.allowed, "one request given back");
     }
 }

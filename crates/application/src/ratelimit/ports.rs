@@ -34,4 +34,11 @@ pub trait RateLimitStore: Send + Sync {
         cells: &[Cell<'_>],
         now_ms: i64,
     ) -> Result<Vec<Admission>, LimiterUnavailable>;
+
+    /// Gives back one request to each cell's key (its TAT moves back one interval; a key that
+    /// becomes whole is dropped). A key that does not exist stays absent.
+    ///
+    /// # Errors
+    /// [`LimiterUnavailable`] when the store cannot answer.
+    async fn refund(&self, cells: &[Cell<'_>], now_ms: i64) -> Result<(), LimiterUnavailable>;
 }

@@ -139,7 +139,16 @@ impl InboundTexts {
                 tracing::Span::current().record("outcome", "unknown_number");
                 UNKNOWN_NUMBER_REPLY.to_owned()
             }
-            Some(account) => self.answer(account.owner, &sms.body).await?,
+            Some(account) => match self.answer(account.owner, &sms.body).await {
+                Ok(reply) => reply,
+                Err(error) => {
+                    // Unclaimed again, so that the provider's retry is processed, not ignored.
+                    if let Err(release) = self.ports.received.release(&sms.message_sid).await {
+                        tracing::error!(error = %release, "inbound claim not released");
+                    }
+                    return Err(error);
+                }
+            },
         };
         self.ports
             .received

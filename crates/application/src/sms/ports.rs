@@ -230,6 +230,13 @@ pub trait InboundSmsLog: Send + Sync {
     /// # Errors
     /// [`StoreError`] when the store fails.
     async fn answered(&self, message_sid: &str, reply: &str) -> Result<(), StoreError>;
+
+    /// Forgets the arrival of `message_sid` while it has no answer, so that the provider's
+    /// retry of a message whose processing failed is processed again.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn release(&self, message_sid: &str) -> Result<(), StoreError>;
 }
 
 /// An account that texts: who owns a phone number, and whether it wants texts.

@@ -50,6 +50,9 @@ impl Policy {
     /// Failed logins per account (tenant + email), from every address together: 10 per hour.
     /// It stops credential stuffing spread over many addresses (SPEC §5.3).
     pub const LOGIN_ACCOUNT: Self = policy("login_account", 10, 3600);
+    /// Phone verification codes per account: 3 per hour, judged atomically (the exact rolling
+    /// hour, per account and per number, is checked again by the use case).
+    pub const PHONE_CODE: Self = policy("phone_code", 3, 3600);
     /// Chat messages: 30 per minute.
     pub const CHAT: Self = policy("chat", 30, 60);
     /// New plants: 10 per minute.

@@ -56,7 +56,7 @@ pub async fn limit_rate(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
-    let (checks, after_failure) = checks_for(&mut req, &state).await;
+    let (checks, refunded_unless_refused) = checks_for(&mut req, &state).await;
     let Some(verdict) = limiter.check(&checks).await else {
         return next
             .call(req)
@@ -74,15 +74,16 @@ pub async fn limit_rate(
         return Ok(response.map_into_boxed_body());
     }
     let mut response = next.call(req).await?.map_into_boxed_body();
-    if response.status() == StatusCode::UNAUTHORIZED && !after_failure.is_empty() {
-        limiter.charge(&after_failure).await;
+    if response.status() != StatusCode::UNAUTHORIZED && !refunded_unless_refused.is_empty() {
+        limiter.refund(&refunded_unless_refused).await;
     }
     write_headers(response.headers_mut(), &verdict.reported);
     Ok(response)
 }
 
-/// The checks for this request, coarse before fine, and those charged only when it fails
-/// with 401 (a wrong password).
+/// The checks for this request, coarse before fine, and those to refund unless it fails with
+/// 401 (`login_account` counts failed logins only, but is charged up front, inside the same
+/// atomic admission, so that concurrent guesses cannot all pass a nearly full key).
 async fn checks_for(req: &mut ServiceRequest, state: &ApiState) -> (Vec<Check>, Vec<Check>) {
     let policies = match route_table::resolve(req.method(), req.match_info().as_str()) {
         Resolution::Route(route) => route.policies,
@@ -104,21 +105,26 @@ async fn checks_for(req: &mut ServiceRequest, state: &ApiState) -> (Vec<Check>, 
         None
     };
     let mut checks = Vec::new();
-    let mut after_failure = Vec::new();
+    let mut refunded_unless_refused = Vec::new();
     for policy in policies {
         let check = match *policy {
-            Policy::GLOBAL | Policy::API | Policy::CHAT | Policy::PLANTS_CREATE => {
-                Check::counted(*policy, subject.clone())
-            }
+            Policy::GLOBAL
+            | Policy::API
+            | Policy::CHAT
+            | Policy::PLANTS_CREATE
+            | Policy::PHONE_CODE => Check::counted(*policy, subject.clone()),
             Policy::LOGIN => match &account {
                 Some(account) => Check::counted(*policy, format!("{address}:{account}")),
                 // No account to count: the handler refuses the request anyway.
                 None => continue,
             },
+            // Keyed by the sender's number, known only once the signature is checked: the
+            // webhook handlers apply it (`webhooks::twilio`).
+            Policy::WEBHOOK => continue,
             Policy::LOGIN_ACCOUNT => match &account {
                 Some(account) => {
-                    after_failure.push(Check::counted(*policy, account.clone()));
-                    Check::peeked(*policy, account.clone())
+                    refunded_unless_refused.push(Check::counted(*policy, account.clone()));
+                    Check::counted(*policy, account.clone())
                 }
                 None => continue,
             },
@@ -126,7 +132,7 @@ async fn checks_for(req: &mut ServiceRequest, state: &ApiState) -> (Vec<Check>, 
         };
         checks.push(check);
     }
-    (checks, after_failure)
+    (checks, refunded_unless_refused)
 }
 
 /// The key of a client address: IPv4 as it is, IPv6 by its /64 (one customer's allocation, so
@@ -142,14 +148,24 @@ fn address_key(ip: Option<IpAddr>) -> String {
     }
 }
 
+/// The names of a login or registration body, read exactly as the handlers' documents read them
+/// (derived serde, unknown fields skipped): any body a handler accepts is read the same here, so
+/// no extra field or encoding trick makes a login that reaches an account skip its limits.
+#[derive(serde::Deserialize)]
+struct AccountName {
+    tenant: Option<String>,
+    email: Option<String>,
+}
+
 /// The account a login or registration names: a hash of the normalised tenant and email, read
 /// from the body — which is put back for the handler. `None` when the body is unreadable or
-/// either name does not parse: such a request names no account, and forms no key.
+/// either name does not parse: such a request names no account (the handler refuses it or
+/// finds no account), and forms no key.
 async fn account_key(req: &mut ServiceRequest) -> Option<String> {
     let body = peek_body(req).await.ok()?;
-    let document = serde_json::from_slice::<serde_json::Value>(&body).ok()?;
-    let tenant = TenantSlug::parse(document.get("tenant")?.as_str()?).ok()?;
-    let email = Email::parse(document.get("email")?.as_str()?).ok()?;
+    let names = serde_json::from_slice::<AccountName>(&body).ok()?;
+    let tenant = TenantSlug::parse(names.tenant.as_deref()?).ok()?;
+    let email = Email::parse(names.email.as_deref()?).ok()?;
     let mut digest = Sha256::new();
     digest.update(tenant.as_str().as_bytes());
     digest.update([0]);

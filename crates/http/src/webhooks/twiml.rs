@@ -2,7 +2,11 @@
 
 use actix_web::HttpResponse;
 
-/// A TwiML answer: one `<Message>` with `text`, or an empty `<Response/>` (no reply).
+/// The longest message a TwiML answer carries, in characters (Twilio's limit for one message).
+const MAX_MESSAGE_CHARS: usize = 1600;
+
+/// A TwiML answer: one `<Message>` with `text` (cut to 1600 characters), or an empty
+/// `<Response/>` (no reply).
 pub(crate) fn twiml_response(text: Option<&str>) -> HttpResponse {
     let body = match text {
         Some(text) => format!(
@@ -16,19 +20,25 @@ pub(crate) fn twiml_response(text: Option<&str>) -> HttpResponse {
         .body(body)
 }
 
-/// `text` as XML character data: the five predefined entities escaped, and the characters XML
-/// 1.0 forbids (most control characters) dropped.
+/// `text` as XML character data: the characters XML 1.0 forbids (control characters but tab and
+/// line breaks, U+FFFE, U+FFFF) dropped, at most 1600 characters kept, and the five predefined
+/// entities escaped.
 fn escape_xml(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
+    let allowed = text
+        .chars()
+        .filter(|c| {
+            matches!(c, '\t' | '\n' | '\r')
+                || !(c.is_control() || matches!(c, '\u{FFFE}' | '\u{FFFF}'))
+        })
+        .take(MAX_MESSAGE_CHARS);
+    for c in allowed {
         match c {
             '&' => escaped.push_str("&amp;"),
             '<' => escaped.push_str("&lt;"),
             '>' => escaped.push_str("&gt;"),
             '"' => escaped.push_str("&quot;"),
             '\'' => escaped.push_str("&apos;"),
-            '\t' | '\n' | '\r' => escaped.push(c),
-            c if c.is_control() => {}
             c => escaped.push(c),
         }
     }
@@ -46,5 +56,14 @@ mod tests {
             "&lt;b&gt;&quot;Tom&quot; &amp; &apos;Jerry&apos;&lt;/b&gt;"
         );
         assert_eq!(escape_xml("line\nbreak\u{0}🌿"), "line\nbreak🌿");
+        assert_eq!(escape_xml("a\u{FFFE}b\u{FFFF}c\u{1b}d"), "abcd");
+    }
+
+    #[test]
+    fn a_reply_is_cut_to_1600_characters_before_escaping() {
+        let long = "&".repeat(2000);
+        let escaped = escape_xml(&long);
+        assert_eq!(escaped, "&amp;".repeat(1600));
+        assert_eq!(escape_xml(&"🌿".repeat(1700)).chars().count(), 1600);
     }
 }

@@ -124,6 +124,23 @@ impl RateLimitStore for InProcessRateLimitStore {
         }
         Ok(admissions)
     }
+
+    async fn refund(&self, cells: &[Cell<'_>], now_ms: i64) -> Result<(), LimiterUnavailable> {
+        for cell in cells {
+            let mut keys = self.shards[self.shard_of(cell.key)]
+                .lock()
+                .map_err(|_| LimiterUnavailable("the in-process store is poisoned".to_owned()))?;
+            if let Some(tat) = keys.get(cell.key).copied() {
+                let back = tat - cell.quota.interval_ms();
+                if back > now_ms {
+                    keys.insert(cell.key.to_owned(), back);
+                } else {
+                    keys.remove(cell.key);
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -40,6 +40,24 @@ end
 return result
 ";
 
+/// One request given back to each key: its TAT moves back one interval, and a key whose quota
+/// is whole again is deleted. ARGV: now, then the interval per key.
+const REFUND: &str = r"
+local now = tonumber(ARGV[1])
+for i = 1, #KEYS do
+  local tat = tonumber(redis.call('GET', KEYS[i]))
+  if tat then
+    local back = tat - tonumber(ARGV[i + 1])
+    if back > now then
+      redis.call('SET', KEYS[i], back, 'PX', back - now)
+    else
+      redis.call('DEL', KEYS[i])
+    end
+  end
+end
+return 0
+";
+
 /// Rate-limit state in Redis, shared by every instance.
 #[derive(Debug, Clone)]
 pub struct RedisRateLimitStore {
@@ -97,5 +115,24 @@ impl RateLimitStore for RedisRateLimitStore {
                 tat_ms: pair[1],
             })
             .collect())
+    }
+
+    #[tracing::instrument(name = "redis.ratelimit.refund", skip_all, fields(keys = cells.len()))]
+    async fn refund(&self, cells: &[Cell<'_>], now_ms: i64) -> Result<(), LimiterUnavailable> {
+        let mut command = cmd("EVAL");
+        command.arg(REFUND).arg(cells.len());
+        for cell in cells {
+            command.arg(format!("{}{}", self.prefix, cell.key));
+        }
+        command.arg(now_ms);
+        for cell in cells {
+            command.arg(cell.quota.interval_ms());
+        }
+        let _: i64 = self
+            .redis
+            .query(&command)
+            .await
+            .map_err(|error| LimiterUnavailable(error.to_string()))?;
+        Ok(())
     }
 }

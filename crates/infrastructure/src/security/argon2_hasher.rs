@@ -1,9 +1,7 @@
 use application::identity::ports::{HasherError, PasswordCheck, PasswordHasher};
 use argon2::{
-    Algorithm, Argon2, Params, Version,
-    password_hash::{
-        self, PasswordHasher as _, PasswordVerifier as _, SaltString, rand_core::OsRng,
-    },
+    Algorithm, Argon2, Block, Params, Version,
+    password_hash::{self, ParamsString, SaltString, rand_core::OsRng},
 };
 use async_trait::async_trait;
 use domain::{
@@ -11,7 +9,9 @@ use domain::{
     secret::Secret,
 };
 
-use super::hashing_pool::{HashingLimits, HashingPool};
+use subtle::ConstantTimeEq as _;
+
+use super::hashing_pool::{HashingLimits, HashingPool, WorkArea};
 
 /// argon2id cost parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,9 +34,9 @@ impl Argon2Parameters {
 }
 
 /// argon2id password hashing in PHC strings. Hashes made with other parameters (or argon2i/d)
-/// still verify, and are reported for rehashing. The work runs on the blocking thread pool so
-/// that it never stalls the async workers, through a bounded pool so that a flood of logins
-/// cannot take the memory of the machine.
+/// still verify, and are reported for rehashing. The work runs on a fixed pool of hashing
+/// threads that reuse their argon2 memory, behind a bounded queue, so that it never stalls the
+/// async workers and a flood of logins cannot take the memory of the machine.
 #[derive(Debug, Clone)]
 pub struct Argon2PasswordHasher {
     params: Params,
@@ -64,7 +64,11 @@ impl Argon2PasswordHasher {
         )
         .map_err(failed)?;
         let random: [u8; 16] = rand::random();
-        let dummy_hash = hash_with(&params, &random.map(|b| b % 26 + b'a'))?;
+        let dummy_hash = hash_with(
+            &params,
+            &random.map(|b| b % 26 + b'a'),
+            &mut WorkArea::new(),
+        )?;
         Ok(Self {
             params,
             dummy_hash,
@@ -79,38 +83,99 @@ impl Argon2PasswordHasher {
     }
 }
 
+/// The most memory a stored hash may ask for at verification: 256 MiB, thirteen times OWASP's.
+const MAX_STORED_MEMORY_KIB: u32 = 262_144;
+
 fn argon2(params: &Params) -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
 }
 
-fn hash_with(params: &Params, password: &[u8]) -> Result<String, HasherError> {
-    let salt = SaltString::generate(&mut OsRng);
-    argon2(params)
-        .hash_password(password, &salt)
-        .map(|hash| hash.to_string())
-        .map_err(failed)
+/// The first `count` blocks of a thread's work area, grown once if it is smaller.
+fn blocks(work_area: &mut WorkArea, count: usize) -> &mut [Block] {
+    if work_area.len() < count {
+        work_area.resize(count, Block::default());
+    }
+    &mut work_area[..count]
 }
 
-fn verify_with(params: &Params, candidate: &[u8], phc: &str) -> Result<PasswordCheck, HasherError> {
+fn hash_with(
+    params: &Params,
+    password: &[u8],
+    work_area: &mut WorkArea,
+) -> Result<String, HasherError> {
+    let salt = SaltString::generate(&mut OsRng);
+    let salt = salt.as_salt();
+    let mut salt_buffer = [0_u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_buffer).map_err(failed)?;
+    let hasher = argon2(params);
+    let memory = blocks(work_area, params.block_count());
+    let output = password_hash::Output::init_with(
+        params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN),
+        |out| Ok(hasher.hash_password_into_with_memory(password, salt_bytes, out, &mut *memory)?),
+    )
+    .map_err(failed)?;
+    let phc = password_hash::PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(failed)?,
+        salt: Some(salt),
+        hash: Some(output),
+    };
+    Ok(phc.to_string())
+}
+
+fn verify_with(
+    params: &Params,
+    candidate: &[u8],
+    phc: &str,
+    work_area: &mut WorkArea,
+) -> Result<PasswordCheck, HasherError> {
     let parsed = password_hash::PasswordHash::new(phc).map_err(failed)?;
-    // The verifier reads algorithm and parameters from the hash itself.
-    match Argon2::default().verify_password(candidate, &parsed) {
-        Ok(()) => {
-            let current = parsed.algorithm == Algorithm::Argon2id.ident()
-                && Params::try_from(&parsed).is_ok_and(|stored| {
-                    stored.m_cost() == params.m_cost()
-                        && stored.t_cost() == params.t_cost()
-                        && stored.p_cost() == params.p_cost()
-                });
-            Ok(if current {
-                PasswordCheck::Match
-            } else {
-                PasswordCheck::MatchNeedsRehash
-            })
-        }
-        Err(password_hash::Error::Password) => Ok(PasswordCheck::Mismatch),
-        Err(error) => Err(failed(error)),
+    // Algorithm, version and parameters come from the stored hash itself.
+    let algorithm = Algorithm::try_from(parsed.algorithm).map_err(failed)?;
+    let version = parsed
+        .version
+        .map(Version::try_from)
+        .transpose()
+        .map_err(failed)?
+        .unwrap_or_default();
+    let stored = Params::try_from(&parsed).map_err(failed)?;
+    if stored.m_cost() > MAX_STORED_MEMORY_KIB {
+        // Our hashes never ask for this much; a work area of that size would stay for good.
+        return Err(failed(
+            "the stored hash asks for more memory than any hash of ours",
+        ));
     }
+    let expected = parsed
+        .hash
+        .ok_or_else(|| failed("the stored hash has no output"))?;
+    let salt = parsed
+        .salt
+        .ok_or_else(|| failed("the stored hash has no salt"))?;
+    let mut salt_buffer = [0_u8; 64];
+    let salt_bytes = salt.decode_b64(&mut salt_buffer).map_err(failed)?;
+    let mut computed = vec![0_u8; expected.len()];
+    Argon2::new(algorithm, version, stored.clone())
+        .hash_password_into_with_memory(
+            candidate,
+            salt_bytes,
+            &mut computed,
+            blocks(work_area, stored.block_count()),
+        )
+        .map_err(failed)?;
+    if !bool::from(computed.ct_eq(expected.as_bytes())) {
+        return Ok(PasswordCheck::Mismatch);
+    }
+    let current = algorithm == Algorithm::Argon2id
+        && version == Version::V0x13
+        && stored.m_cost() == params.m_cost()
+        && stored.t_cost() == params.t_cost()
+        && stored.p_cost() == params.p_cost();
+    Ok(if current {
+        PasswordCheck::Match
+    } else {
+        PasswordCheck::MatchNeedsRehash
+    })
 }
 
 #[async_trait]
@@ -120,7 +185,7 @@ impl PasswordHasher for Argon2PasswordHasher {
         let params = self.params.clone();
         let password = password.expose().as_bytes().to_vec();
         self.pool
-            .run(move || hash_with(&params, &password).map(PasswordHash::new))
+            .run(move |work_area| hash_with(&params, &password, work_area).map(PasswordHash::new))
             .await
     }
 
@@ -134,7 +199,7 @@ impl PasswordHasher for Argon2PasswordHasher {
         let candidate = candidate.expose().as_bytes().to_vec();
         let phc = hash.as_str().to_owned();
         self.pool
-            .run(move || verify_with(&params, &candidate, &phc))
+            .run(move |work_area| verify_with(&params, &candidate, &phc, work_area))
             .await
     }
 
@@ -144,7 +209,7 @@ impl PasswordHasher for Argon2PasswordHasher {
         let candidate = candidate.expose().as_bytes().to_vec();
         let phc = self.dummy_hash.clone();
         self.pool
-            .run(move || verify_with(&params, &candidate, &phc))
+            .run(move |work_area| verify_with(&params, &candidate, &phc, work_area))
             .await
             .map(|_| ())
     }

@@ -1,26 +1,29 @@
-//! A bounded pool for password hashing: at most `concurrency` hashes run at once and at most
-//! `queue` wait; a request beyond that is refused at once (503 at the edge) instead of piling up
-//! argon2's 19 MiB per hash on the shared blocking pool.
+//! A fixed pool of password-hashing threads: `concurrency` threads, each owning one argon2 work
+//! area that is allocated once and reused for every hash, fed by a queue of at most `queue`
+//! jobs. A job beyond the queue is refused at once (503 at the edge). Memory stays at
+//! `concurrency` work areas whatever the load — instead of 19 MiB allocated per hash on a
+//! blocking pool of up to 512 threads whose allocator keeps what they free.
 
 use std::sync::{
-    Arc, Weak,
+    Arc, Mutex,
     atomic::{AtomicUsize, Ordering},
+    mpsc::{self, Receiver, SyncSender, TrySendError},
 };
 
 use application::identity::ports::HasherError;
-use tokio::sync::Semaphore;
+use argon2::Block;
 
 /// How much hashing may run and wait at once (`HASH_CONCURRENCY`, `HASH_QUEUE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HashingLimits {
-    /// Hashes running at once.
+    /// Hashing threads, each running one hash at a time.
     pub concurrency: usize,
-    /// Hashes waiting for a slot.
+    /// Hashes waiting for a thread.
     pub queue: usize,
 }
 
 impl HashingLimits {
-    /// One hash per CPU, 64 waiting (SPEC §3).
+    /// One hashing thread per CPU, 64 waiting (SPEC §3).
     #[must_use]
     pub fn per_cpu() -> Self {
         Self {
@@ -30,87 +33,119 @@ impl HashingLimits {
     }
 }
 
-/// The pool. Cloning shares it.
-#[derive(Debug, Clone)]
-pub(crate) struct HashingPool {
-    slots: Arc<Semaphore>,
-    waiting: Arc<AtomicUsize>,
-    running: Arc<AtomicUsize>,
-    peak_running: Arc<AtomicUsize>,
-    queue: usize,
+/// A hashing thread's reusable argon2 work area.
+pub(crate) type WorkArea = Vec<Block>;
+
+type Job = Box<dyn FnOnce(&mut WorkArea) + Send>;
+
+#[derive(Debug, Default)]
+struct Counters {
+    accepted: AtomicUsize,
+    running: AtomicUsize,
+    peak_running: AtomicUsize,
 }
 
-/// Leaves the queue when dropped, however the wait ends.
-struct InQueue(Arc<AtomicUsize>);
-
-impl Drop for InQueue {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
+/// The pool. Cloning shares it; the threads end when the last clone is dropped.
+#[derive(Debug, Clone)]
+pub(crate) struct HashingPool {
+    jobs: SyncSender<Job>,
+    counters: Arc<Counters>,
 }
 
 impl HashingPool {
     pub(crate) fn new(limits: HashingLimits) -> Self {
+        let (jobs, receiver) = mpsc::sync_channel::<Job>(limits.queue);
+        let receiver = Arc::new(Mutex::new(receiver));
+        for n in 0..limits.concurrency.max(1) {
+            let receiver = Arc::clone(&receiver);
+            let spawned = std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || work(&receiver));
+            if let Err(error) = spawned {
+                // Fewer threads only means less hashing at once; the queue still bounds it.
+                tracing::error!(%error, "a password-hashing thread could not start");
+            }
+        }
         Self {
-            slots: Arc::new(Semaphore::new(limits.concurrency.max(1))),
-            waiting: Arc::new(AtomicUsize::new(0)),
-            running: Arc::new(AtomicUsize::new(0)),
-            peak_running: Arc::new(AtomicUsize::new(0)),
-            queue: limits.queue,
+            jobs,
+            counters: Arc::new(Counters::default()),
         }
     }
 
     /// The most hashes that ever ran at once.
     pub(crate) fn peak_running(&self) -> usize {
-        self.peak_running.load(Ordering::SeqCst)
+        self.counters.peak_running.load(Ordering::SeqCst)
     }
 
-    /// Runs `work` on the blocking pool once a slot is free, inside the caller's span.
+    /// Runs `job` on a hashing thread with its work area, inside the caller's span.
     ///
-    /// A caller that gives up (its future dropped, e.g. by the request timeout) while waiting
-    /// leaves the queue, and one that gives up before its work started on the blocking pool
-    /// has it skipped: no hash is started for a request nobody waits for.
+    /// A caller that gives up (its future dropped, e.g. by the request timeout) before a thread
+    /// took its job has the job skipped: no hash is started for a request nobody waits for.
+    ///
+    /// # Errors
+    /// [`HasherError::Busy`] when every thread is busy and the queue is full; the job's own
+    /// error otherwise.
     pub(crate) async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> Result<T, HasherError> + Send + 'static,
+        job: impl FnOnce(&mut WorkArea) -> Result<T, HasherError> + Send + 'static,
     ) -> Result<T, HasherError> {
-        let slot = if let Ok(slot) = Arc::clone(&self.slots).try_acquire_owned() {
-            slot
-        } else {
-            if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.queue {
-                self.waiting.fetch_sub(1, Ordering::SeqCst);
+        let (answer, outcome) = tokio::sync::oneshot::channel();
+        let span = tracing::Span::current();
+        let counters = Arc::clone(&self.counters);
+        let queued: Job = Box::new(move |work_area| {
+            if answer.is_closed() {
+                return;
+            }
+            let _entered = span.enter();
+            let now_running = counters.running.fetch_add(1, Ordering::SeqCst) + 1;
+            counters
+                .peak_running
+                .fetch_max(now_running, Ordering::SeqCst);
+            let result = job(work_area);
+            counters.running.fetch_sub(1, Ordering::SeqCst);
+            let _ = answer.send(result);
+        });
+        match self.jobs.try_send(queued) {
+            Ok(()) => {
+                self.counters.accepted.fetch_add(1, Ordering::SeqCst);
+            }
+            Err(TrySendError::Full(_)) => {
                 tracing::warn!("password hashing at capacity; request refused");
                 return Err(HasherError::Busy);
             }
-            let _in_queue = InQueue(Arc::clone(&self.waiting));
-            Arc::clone(&self.slots)
-                .acquire_owned()
-                .await
-                .map_err(|error| HasherError::Failed(error.to_string()))?
-        };
-        let caller: Arc<()> = Arc::new(());
-        let still_waiting: Weak<()> = Arc::downgrade(&caller);
-        let span = tracing::Span::current();
-        let running = Arc::clone(&self.running);
-        let peak = Arc::clone(&self.peak_running);
-        let outcome = tokio::task::spawn_blocking(move || {
-            let _slot = slot;
-            let _entered = span.enter();
-            if still_waiting.upgrade().is_none() {
+            Err(TrySendError::Disconnected(_)) => {
                 return Err(HasherError::Failed(
-                    "the caller gave up before hashing started".to_owned(),
+                    "the password-hashing threads have stopped".to_owned(),
                 ));
             }
-            let now_running = running.fetch_add(1, Ordering::SeqCst) + 1;
-            peak.fetch_max(now_running, Ordering::SeqCst);
-            let result = work();
-            running.fetch_sub(1, Ordering::SeqCst);
-            result
-        })
-        .await
-        .map_err(|error| HasherError::Failed(error.to_string()))?;
-        drop(caller);
-        outcome
+        }
+        outcome.await.map_err(|_| {
+            HasherError::Failed("a password-hashing thread dropped the job".to_owned())
+        })?
+    }
+}
+
+/// A hashing thread: takes jobs until the pool is dropped, with one work area for its life.
+fn work(receiver: &Mutex<Receiver<Job>>) {
+    let mut work_area = WorkArea::new();
+    loop {
+        let next = match receiver.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(_) => return,
+        };
+        match next {
+            Ok(job) => {
+                // A job that panics drops its answer (its caller gets an error) and leaves the
+                // thread working; its work area is rebuilt, whatever state it was left in.
+                if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut work_area)))
+                    .is_err()
+                {
+                    tracing::error!("a password-hashing job panicked");
+                    work_area = WorkArea::new();
+                }
+            }
+            Err(_) => return,
+        }
     }
 }
 
@@ -120,31 +155,38 @@ mod tests {
 
     use super::*;
 
+    fn blocked(
+        hold: &Arc<Mutex<Receiver<()>>>,
+    ) -> impl FnOnce(&mut WorkArea) -> Result<(), HasherError> + Send + 'static {
+        let hold = Arc::clone(hold);
+        move |_| {
+            let _ = hold.lock().unwrap().recv_timeout(Duration::from_secs(5));
+            Ok(())
+        }
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn beyond_the_queue_work_is_refused_and_never_more_runs_than_allowed() {
         let pool = HashingPool::new(HashingLimits {
             concurrency: 2,
             queue: 3,
         });
-        let (release, hold) = std::sync::mpsc::channel::<()>();
-        let hold = Arc::new(std::sync::Mutex::new(hold));
+        let (release, hold) = mpsc::channel::<()>();
+        let hold = Arc::new(Mutex::new(hold));
         let mut tasks = Vec::new();
-        for _ in 0..20 {
-            let pool = pool.clone();
-            let hold = Arc::clone(&hold);
-            tasks.push(tokio::spawn(async move {
-                pool.run(move || {
-                    // Each job waits for a release, so the first two hold their slots.
-                    let _ = hold.lock().unwrap().recv_timeout(Duration::from_secs(5));
-                    Ok(())
-                })
-                .await
-            }));
+        for _ in 0..2 {
+            let (pool, job) = (pool.clone(), blocked(&hold));
+            tasks.push(tokio::spawn(async move { pool.run(job).await }));
+        }
+        while pool.counters.running.load(Ordering::SeqCst) < 2 {
+            tokio::task::yield_now().await;
+        }
+        for _ in 0..18 {
+            let (pool, job) = (pool.clone(), blocked(&hold));
+            tasks.push(tokio::spawn(async move { pool.run(job).await }));
         }
         // The refusals answer at once; the five admitted wait for the releases.
-        while tasks.iter().filter(|task| task.is_finished()).count() < 15
-            || pool.waiting.load(Ordering::SeqCst) < 3
-        {
+        while tasks.iter().filter(|task| task.is_finished()).count() < 15 {
             tokio::task::yield_now().await;
         }
         for _ in 0..20 {
@@ -161,7 +203,7 @@ mod tests {
             refused, 15,
             "2 running + 3 waiting admitted, the rest refused"
         );
-        assert!(pool.peak_running() <= 2);
+        assert_eq!(pool.peak_running(), 2);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -170,18 +212,13 @@ mod tests {
             concurrency: 1,
             queue: 4,
         });
-        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let (release, hold) = mpsc::channel::<()>();
+        let hold = Arc::new(Mutex::new(hold));
         let occupying = {
-            let pool = pool.clone();
-            tokio::spawn(async move {
-                pool.run(move || {
-                    let _ = hold.recv_timeout(Duration::from_secs(5));
-                    Ok(())
-                })
-                .await
-            })
+            let (pool, job) = (pool.clone(), blocked(&hold));
+            tokio::spawn(async move { pool.run(job).await })
         };
-        while pool.running.load(Ordering::SeqCst) == 0 {
+        while pool.counters.running.load(Ordering::SeqCst) == 0 {
             tokio::task::yield_now().await;
         }
         let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -189,26 +226,59 @@ mod tests {
             let pool = pool.clone();
             let started = Arc::clone(&started);
             tokio::spawn(async move {
-                pool.run(move || {
+                pool.run(move |_| {
                     started.store(true, Ordering::SeqCst);
                     Ok(())
                 })
                 .await
             })
         };
-        while pool.waiting.load(Ordering::SeqCst) == 0 {
+        // The abandoned job reaches the queue, then its caller gives up.
+        while pool.counters.accepted.load(Ordering::SeqCst) < 2 {
             tokio::task::yield_now().await;
         }
-
         abandoned.abort();
         let _ = abandoned.await;
-        assert_eq!(pool.waiting.load(Ordering::SeqCst), 0, "it left the queue");
+
         release.send(()).unwrap();
         occupying.await.unwrap().unwrap();
-        // One more job through the single slot: by the time it has run, any start of the
-        // abandoned job would have happened.
-        pool.run(|| Ok(())).await.unwrap();
+        // One more job through the single thread: by the time it has run, the abandoned job
+        // has been taken off the queue, and skipped.
+        pool.run(|_| Ok(())).await.unwrap();
 
         assert!(!started.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn a_thread_keeps_its_work_area_from_one_job_to_the_next() {
+        let pool = HashingPool::new(HashingLimits {
+            concurrency: 1,
+            queue: 1,
+        });
+        pool.run(|area| {
+            area.resize(8, Block::default());
+            Ok(())
+        })
+        .await
+        .unwrap();
+
+        let kept = pool.run(|area| Ok(area.len())).await.unwrap();
+
+        assert_eq!(kept, 8);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_fails_alone_and_the_thread_goes_on() {
+        let pool = HashingPool::new(HashingLimits {
+            concurrency: 1,
+            queue: 1,
+        });
+
+        let panicked = pool
+            .run(|_| -> Result<(), HasherError> { panic!("a bug") })
+            .await;
+
+        assert!(matches!(panicked, Err(HasherError::Failed(_))));
+        assert_eq!(pool.run(|_| Ok(7)).await.unwrap(), 7);
     }
 }

@@ -306,3 +306,21 @@ on_both_backends! {
         assert_eq!(app.refresh(&fresh.refresh_token).await.status, 200, "a young session refreshes");
     }
 }
+
+on_both_backends! {
+    async fn a_refresh_token_that_outlived_a_revocation_is_refused(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let user = app.signed_up("demo", "ada@example.com").await;
+        let everywhere = app
+            .send(|client, url| client.post(url).bearer_auth(&user.access_token), "/api/v2/auth/logout-all")
+            .await;
+        assert_eq!(everywhere.status, 204);
+        // As if a rotation racing the revocation had stored a token after it.
+        app.execute_sql("UPDATE refresh_tokens SET revoked_at = NULL, replaced_by = NULL", vec![]).await;
+
+        assert_eq!(app.refresh(&user.refresh_token).await.status, 401);
+        let after = app.login("demo", "ada@example.com", PASSWORD).await.json();
+        let fresh = app.refresh(after["refresh_token"].as_str().unwrap()).await;
+        assert_eq!(fresh.status, 200, "a session started after the revocation refreshes");
+    }
+}

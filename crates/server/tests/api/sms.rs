@@ -477,3 +477,68 @@ impl SmsChannel {
         .unwrap()
     }
 }
+
+#[tokio::test]
+async fn a_text_whose_processing_failed_is_processed_once_when_twilio_retries() {
+    let app = spawn_twilio_app(Backend::Postgres).await;
+    let user = app.texting_user("fern@example.com", "+15551230077").await;
+    let fern = app.add_plant(&user, "Boston Fern", "Fern").await;
+    // Storing the conversation fails until the constraint goes.
+    app.execute_sql(
+        "ALTER TABLE messages ADD CONSTRAINT no_messages CHECK (false) NOT VALID",
+        vec![],
+    )
+    .await;
+
+    let failed = app
+        .text("SM0077", "+15551230077", "Fern: are you thirsty?")
+        .await;
+
+    assert_eq!(failed.status, 500, "{}", failed.body);
+    app.execute_sql("ALTER TABLE messages DROP CONSTRAINT no_messages", vec![])
+        .await;
+    let retried = twiml_message(
+        &app.text("SM0077", "+15551230077", "Fern: are you thirsty?")
+            .await,
+    );
+    assert!(retried.starts_with("Fern: "), "{retried}");
+    let again = twiml_message(
+        &app.text("SM0077", "+15551230077", "Fern: are you thirsty?")
+            .await,
+    );
+    assert_eq!(again, retried, "a later repeat gets the stored answer");
+    let history = app
+        .get_as(
+            &user.access_token,
+            &format!("/api/v2/plants/{}/messages", fern["id"].as_str().unwrap()),
+        )
+        .await
+        .json();
+    assert_eq!(
+        history["items"].as_array().unwrap().len(),
+        2,
+        "processed once"
+    );
+}
+
+on_both_backends! {
+    async fn the_webhook_limit_counts_per_sender_not_per_address(backend: Backend) {
+        let overrides = twilio_overrides("http://127.0.0.1:9");
+        let mut overrides: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        overrides.push(("RATE_LIMIT_ENABLED", "true"));
+        let app = spawn_app_with(backend, &overrides).await;
+        for n in 0..100 {
+            let answer = app.text(&format!("SMA{n:04}"), "+15551230101", "hello").await;
+            assert_eq!(answer.status, 200, "text {n}: {}", answer.body);
+        }
+
+        let over = app.text("SMA0100", "+15551230101", "hello").await;
+        let other_sender = app.text("SMB0000", "+15551230102", "hello").await;
+
+        assert_eq!(over.status, 429, "{}", over.body);
+        assert_eq!(over.json()["code"], "ERR_RATE_001");
+        assert_eq!(other_sender.status, 200, "the same address, another number: {}", other_sender.body);
+        let unsigned = app.post_webhook(INBOUND_PATH, &[("From", "+15551230101")], None).await;
+        assert_eq!(unsigned.status, 403, "the signature is checked before the limit");
+    }
+}

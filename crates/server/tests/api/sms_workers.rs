@@ -16,7 +16,7 @@ use crate::{
 };
 
 /// A mock of Twilio's Messages API that accepts every message with a fresh SID.
-async fn accepting_twilio() -> MockServer {
+pub(crate) async fn accepting_twilio() -> MockServer {
     let twilio = MockServer::start().await;
     Mock::given(method("POST"))
         .respond_with(|_: &Request| {

@@ -236,9 +236,12 @@ impl UserRepository for SeaOrmUserRepository {
         tenant: TenantId,
         id: UserId,
         update: &ProfileUpdate,
-    ) -> Result<(), SaveUserError> {
+    ) -> Result<bool, SaveUserError> {
         let mut statement = users::Entity::update_many()
             .col_expr(users::Column::UpdatedAt, Expr::value(update.updated_at));
+        if let Some(replaced) = &update.replaces_password_hash {
+            statement = statement.filter(users::Column::PasswordHash.eq(replaced.as_str()));
+        }
         if let Some(full_name) = &update.full_name {
             statement =
                 statement.col_expr(users::Column::FullName, Expr::value(full_name.as_str()));
@@ -269,7 +272,7 @@ impl UserRepository for SeaOrmUserRepository {
             .filter(scoped(tenant, id))
             .exec(&self.db.conn())
             .await
-            .map(|_| ())
+            .map(|result| result.rows_affected == 1)
             .map_err(save_error)
     }
 

@@ -74,4 +74,15 @@ impl InboundSmsLog for SeaOrmInboundSmsLog {
             .map_err(store_error)?;
         Ok(())
     }
+
+    #[tracing::instrument(name = "db.inbound_sms.release", skip_all)]
+    async fn release(&self, message_sid: &str) -> Result<(), StoreError> {
+        inbound_sms::Entity::delete_many()
+            .filter(inbound_sms::Column::MessageSid.eq(message_sid))
+            .filter(inbound_sms::Column::Reply.is_null())
+            .exec(self.db.connection())
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
 }
