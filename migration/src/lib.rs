@@ -15,6 +15,7 @@ mod m20261122_000005_create_admin_audit_log;
 mod m20261129_000006_sms_retries_and_inbound;
 mod m20261129_000007_create_idempotency_keys;
 mod m20261130_000008_phone_verification;
+mod m20261130_000009_create_job_runs;
 pub mod seed;
 
 /// The ordered list of every migration this release knows.
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_sms_retries_and_inbound::Migration),
             Box::new(m20261129_000007_create_idempotency_keys::Migration),
             Box::new(m20261130_000008_phone_verification::Migration),
+            Box::new(m20261130_000009_create_job_runs::Migration),
         ]
     }
 }

@@ -215,6 +215,9 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Method::GET, "/api/v2/admin/audit-log", AdminKey, API, |r| {
         r.to(admin::audit_log::audit_log)
     }),
+    route(Method::GET, "/api/v2/admin/sms-log", AdminKey, API, |r| {
+        r.to(admin::sms_log::sms_log)
+    }),
     // catalog
     route(Method::GET, "/api/v2/catalog", Anyone, API, |r| {
         r.to(catalog::routes::list_catalog)

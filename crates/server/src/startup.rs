@@ -10,7 +10,7 @@ use application::{
     flags::{FeatureFlags, Flag},
     idempotency::Idempotency,
     identity::{Identity, IdentityPorts, ports::HasherError},
-    ops::{CheckHealth, EnsureSchema, HealthProbe, SchemaCheckError, StaticProbe},
+    ops::{CheckHealth, EnsureSchema, HealthProbe, Retention, SchemaCheckError, StaticProbe},
     plants::{PlantPorts, Plants},
     ratelimit::{RateLimitStore, RateLimiter},
     sms::{
@@ -30,7 +30,8 @@ use infrastructure::{
     openai::{OpenAiChatModel, OpenAiError, OpenAiSettings},
     persistence::{
         Database, DatabaseProbe, MigrationsProbe, PersistenceError, SeaOrmAuditLog,
-        SeaOrmCatalogRepository, SeaOrmIdempotencyStore, SeaOrmSchemaMigrator, SeaOrmUnitOfWork,
+        SeaOrmCatalogRepository, SeaOrmIdempotencyStore, SeaOrmRetentionStore,
+        SeaOrmSchemaMigrator, SeaOrmUnitOfWork,
         identity::{SeaOrmRefreshTokenRepository, SeaOrmTenantRepository, SeaOrmUserRepository},
         plants::{SeaOrmMessageRepository, SeaOrmUserPlantRepository},
         sms::{
@@ -104,6 +105,7 @@ pub struct Application {
     database: Database,
     reminders: Reminders,
     outbox: SmsOutbox,
+    retention: Retention,
 }
 
 impl std::fmt::Debug for Application {
@@ -256,6 +258,7 @@ impl Application {
             .client_disconnect_timeout(Duration::from_secs(1))
             .run();
         tracing::info!(host = %settings.host, port, environment = settings.environment.as_str(), "listening");
+        let retention = retention_use_case(&database, Arc::new(SystemClock));
         Ok(Self {
             port,
             server,
@@ -263,6 +266,7 @@ impl Application {
             database,
             reminders: sms.reminders,
             outbox: sms.outbox,
+            retention,
         })
     }
 
@@ -283,7 +287,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let workers = Workers::start(self.reminders, self.outbox);
+        let workers = Workers::start(self.reminders, self.outbox, self.retention);
         let handle = self.server.handle();
         let lifecycle = self.lifecycle.clone();
         tokio::spawn(async move {
@@ -343,6 +347,7 @@ pub fn identity_use_cases(
     let admin = Administration::new(AdministrationPorts {
         keyring: Arc::new(Sha256AdminKeyring::new(&settings.admin_api_keys)),
         audit_log: Arc::new(SeaOrmAuditLog::new(database.clone())),
+        sms_log: Arc::new(SeaOrmSmsLog::new(database.clone())),
         tenants,
         users,
         unit_of_work,
@@ -494,6 +499,12 @@ pub fn sms_use_cases(
         outbox,
         reminders,
     }
+}
+
+/// The daily retention job over the database, on `clock`'s time.
+#[must_use]
+pub fn retention_use_case(database: &Database, clock: Arc<dyn Clock>) -> Retention {
+    Retention::new(Arc::new(SeaOrmRetentionStore::new(database.clone())), clock)
 }
 
 /// Completes on SIGTERM or SIGINT (Ctrl-C).

@@ -1,15 +1,21 @@
-//! Background workers: reminders every minute, failed-SMS retries every 30 seconds. Each runs
-//! until told to stop; a run in progress finishes first.
+//! Background workers: reminders every minute, failed-SMS retries every 30 seconds, the daily
+//! retention job looked at every hour (one instance a day runs it). Each runs until told to
+//! stop; a run in progress finishes first.
 
 use std::{future::Future, time::Duration};
 
-use application::sms::{Reminders, SmsOutbox};
+use application::{
+    ops::Retention,
+    sms::{Reminders, SmsOutbox},
+};
 use tokio::{sync::watch, task::JoinHandle, time::MissedTickBehavior};
 
 /// How often due reminders are sent.
 pub const REMINDER_PERIOD: Duration = Duration::from_secs(60);
 /// How often failed texts are looked at for a retry.
 pub const RETRY_PERIOD: Duration = Duration::from_secs(30);
+/// How often an instance checks whether today's retention has run.
+pub const RETENTION_PERIOD: Duration = Duration::from_secs(3600);
 
 /// The running workers.
 #[derive(Debug)]
@@ -19,9 +25,9 @@ pub struct Workers {
 }
 
 impl Workers {
-    /// Starts the reminder and retry workers.
+    /// Starts the reminder, retry and retention workers.
     #[must_use]
-    pub fn start(reminders: Reminders, outbox: SmsOutbox) -> Self {
+    pub fn start(reminders: Reminders, outbox: SmsOutbox, retention: Retention) -> Self {
         let (stop, stopped) = watch::channel(false);
         let handles = vec![
             tokio::spawn(every(
@@ -37,11 +43,24 @@ impl Workers {
                     }
                 },
             )),
-            tokio::spawn(every(RETRY_PERIOD, stopped, "sms_retries", move || {
-                let outbox = outbox.clone();
+            tokio::spawn(every(
+                RETRY_PERIOD,
+                stopped.clone(),
+                "sms_retries",
+                move || {
+                    let outbox = outbox.clone();
+                    async move {
+                        if let Err(error) = outbox.retry_due().await {
+                            tracing::error!(error = %error, "SMS retry run failed");
+                        }
+                    }
+                },
+            )),
+            tokio::spawn(every(RETENTION_PERIOD, stopped, "retention", move || {
+                let retention = retention.clone();
                 async move {
-                    if let Err(error) = outbox.retry_due().await {
-                        tracing::error!(error = %error, "SMS retry run failed");
+                    if let Err(error) = retention.run_daily().await {
+                        tracing::error!(error = %error, "retention run failed");
                     }
                 }
             })),

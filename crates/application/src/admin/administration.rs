@@ -3,7 +3,9 @@ use std::sync::Arc;
 use domain::identity::{Role, Tenant, TenantId, TenantSlug, User, UserId};
 use serde_json::json;
 
-use super::ports::{AdminKeyring, AuditEntry, AuditLog, KeyCheck};
+use super::ports::{
+    AdminKeyring, AuditEntry, AuditLog, KeyCheck, SmsLogEntry, SmsLogFilter, SmsLogQueries,
+};
 use crate::{
     failure::{Failure, failed_from},
     identity::ports::{SaveTenantError, TenantRepository, UserRepository},
@@ -20,6 +22,8 @@ pub struct AdministrationPorts {
     pub keyring: Arc<dyn AdminKeyring>,
     /// The audit log.
     pub audit_log: Arc<dyn AuditLog>,
+    /// The SMS log, read only.
+    pub sms_log: Arc<dyn SmsLogQueries>,
     /// Tenants.
     pub tenants: Arc<dyn TenantRepository>,
     /// Users of every tenant.
@@ -343,6 +347,31 @@ impl Administration {
             .await?;
         transaction.commit().await?;
         Ok(user)
+    }
+
+    /// The SMS log, newest first, filtered; numbers come masked, bodies as sent. Reading it is
+    /// audited.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    #[tracing::instrument(name = "admin.sms_log", skip_all)]
+    pub async fn sms_log(
+        &self,
+        actor: &AdminActor,
+        filter: &SmsLogFilter,
+        page: PageRequest,
+    ) -> Result<Page<SmsLogEntry>, StoreError> {
+        let entries = self.ports.sms_log.list(filter, page).await?;
+        self.audit(
+            &actor.fingerprint,
+            "sms_log.list",
+            None,
+            None,
+            None,
+            SUCCESS,
+        )
+        .await?;
+        Ok(entries)
     }
 
     /// The audit log, newest first. Reading it is audited too.

@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use domain::{identity::UserId, sms::SmsStatus};
 use uuid::Uuid;
 
 use crate::{
@@ -66,4 +67,58 @@ pub trait AuditLog: Send + Sync {
     /// # Errors
     /// [`StoreError`] when the store fails.
     async fn list(&self, page: PageRequest) -> Result<Page<AuditEntry>, StoreError>;
+}
+
+/// Which SMS-log entries the platform administrator asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SmsLogFilter {
+    /// Only entries with this status.
+    pub status: Option<SmsStatus>,
+    /// Only texts to this account.
+    pub user_id: Option<UserId>,
+    /// Only entries made at or after this moment.
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// One entry of the SMS log, as the platform administrator reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsLogEntry {
+    /// Its id.
+    pub id: Uuid,
+    /// The recipient's account, when a user.
+    pub user_id: Option<UserId>,
+    /// The recipient's number, masked (`+1415***2671`).
+    pub to_masked: String,
+    /// The text (kept 90 days).
+    pub body: Option<String>,
+    /// Its status.
+    pub status: SmsStatus,
+    /// The provider's id of the message.
+    pub provider_message_id: Option<String>,
+    /// The provider's (or our: `cap`) error code.
+    pub error_code: Option<String>,
+    /// Retries made.
+    pub retry_count: u32,
+    /// When it was logged.
+    pub created_at: DateTime<Utc>,
+    /// When the provider took it.
+    pub sent_at: Option<DateTime<Utc>>,
+    /// When it was delivered.
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// When it failed.
+    pub failed_at: Option<DateTime<Utc>>,
+}
+
+/// The SMS log, read by the platform administrator.
+#[async_trait]
+pub trait SmsLogQueries: Send + Sync {
+    /// Entries matching `filter`, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn list(
+        &self,
+        filter: &SmsLogFilter,
+        page: PageRequest,
+    ) -> Result<Page<SmsLogEntry>, StoreError>;
 }

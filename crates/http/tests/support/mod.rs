@@ -150,6 +150,7 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
     let admin = Administration::new(AdministrationPorts {
         keyring: Arc::new(Sha256AdminKeyring::new(&keys)),
         audit_log: Arc::new(SeaOrmAuditLog::new(database.clone())),
+        sms_log: Arc::new(SeaOrmSmsLog::new(database.clone())),
         tenants,
         users,
         unit_of_work,

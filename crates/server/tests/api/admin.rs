@@ -215,3 +215,58 @@ on_both_backends! {
         );
     }
 }
+
+async fn sms_log_page(app: &crate::helpers::TestApp, query: &str) -> crate::helpers::TestResponse {
+    app.admin(
+        Method::GET,
+        Some(ADMIN_KEY),
+        &format!("/api/v2/admin/sms-log{query}"),
+        None,
+    )
+    .await
+}
+
+on_both_backends! {
+    async fn the_sms_log_masks_numbers_filters_and_pages(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let user = app.signed_up("demo", "ada@example.com").await;
+        let patched = app
+            .patch_json_as(&user.access_token, "/api/v2/me", &json!({"phone": "+14155552671"}))
+            .await;
+        assert_eq!(patched.status, 200);
+        for _ in 0..3 {
+            let sent = app
+                .post_json_as(&user.access_token, "/api/v2/me/phone/verification", &json!({}))
+                .await;
+            assert_eq!(sent.status, 202, "{}", sent.body);
+        }
+        let first = sms_log_page(&app, "?limit=2").await;
+
+        assert_eq!(first.status, 200, "{}", first.body);
+        let page = first.json();
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0]["to"], "+1415***2671");
+        assert!(!first.body.contains("+14155552671"), "no full number");
+        assert!(items[0]["body"].as_str().unwrap().starts_with("Plant Texts code: "));
+        assert_eq!(items[0]["status"], "demo");
+        assert_eq!(items[0]["user_id"], user.id.as_str());
+        let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+        let rest = sms_log_page(&app, &format!("?limit=2&cursor={cursor}")).await.json();
+        assert_eq!(rest["items"].as_array().unwrap().len(), 1);
+        assert!(rest["next_cursor"].is_null());
+        let none_failed = sms_log_page(&app, "?status=failed").await.json();
+        assert_eq!(none_failed["items"].as_array().unwrap().len(), 0);
+        let bad = sms_log_page(&app, "?status=lost&since=yesterday").await;
+        assert_eq!(bad.status, 422);
+        let fields: Vec<String> = bad.json()["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|error| error["field"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(fields, ["status", "since"]);
+        let refused = app.admin(Method::GET, None, "/api/v2/admin/sms-log", None).await;
+        assert_eq!(refused.status, 403);
+    }
+}

@@ -136,7 +136,7 @@ async fn sigterm_stops_a_serving_binary_gracefully_with_status_0() {
     assert_eq!(status.code(), Some(0));
     let mut stopped_workers = reader.join().expect("the log reader ends with the server");
     stopped_workers.sort();
-    assert_eq!(stopped_workers, ["reminders", "sms_retries"]);
+    assert_eq!(stopped_workers, ["reminders", "retention", "sms_retries"]);
 }
 
 #[test]

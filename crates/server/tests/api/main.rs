@@ -29,6 +29,7 @@ mod plants;
 mod rate_limits;
 mod redis;
 mod request_id;
+mod retention;
 mod schema_check;
 mod security;
 mod sms;

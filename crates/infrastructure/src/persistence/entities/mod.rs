@@ -6,6 +6,7 @@ pub(crate) mod catalog_plants;
 pub(crate) mod companion_relationships;
 pub(crate) mod idempotency_keys;
 pub(crate) mod inbound_sms;
+pub(crate) mod job_runs;
 pub(crate) mod messages;
 pub(crate) mod personalities;
 pub(crate) mod phone_verifications;

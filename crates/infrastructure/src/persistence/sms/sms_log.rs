@@ -1,4 +1,6 @@
 use application::{
+    admin::ports::{SmsLogEntry, SmsLogFilter, SmsLogQueries},
+    paging::{Page, PageRequest},
     sms::ports::{PendingSms, RetryableSms, SendOutcome, SentCounts, SmsLog, StatusChange},
     store::StoreError,
 };
@@ -6,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
     identity::UserId,
-    phone::PhoneNumber,
+    phone::{PhoneNumber, mask_phone},
     sms::{RetrySchedule, SmsBody, SmsLogId, SmsStatus},
 };
 use sea_orm::{
@@ -237,5 +239,57 @@ impl SmsLog for SeaOrmSmsLog {
             .await
             .map_err(store_error)?;
         Ok(result.rows_affected == 1)
+    }
+}
+
+#[async_trait]
+impl SmsLogQueries for SeaOrmSmsLog {
+    #[tracing::instrument(name = "db.sms_log.list", skip_all)]
+    async fn list(
+        &self,
+        filter: &SmsLogFilter,
+        page: PageRequest,
+    ) -> Result<Page<SmsLogEntry>, StoreError> {
+        let mut query = sms_log::Entity::find().order_by_desc(sms_log::Column::Id);
+        if let Some(status) = filter.status {
+            query = query.filter(sms_log::Column::Status.eq(status.as_str()));
+        }
+        if let Some(user) = filter.user_id {
+            query = query.filter(sms_log::Column::UserId.eq(user.as_uuid()));
+        }
+        if let Some(since) = filter.since {
+            query = query.filter(sms_log::Column::CreatedAt.gte(since));
+        }
+        if let Some(after) = page.after {
+            query = query.filter(sms_log::Column::Id.lt(after));
+        }
+        let rows = query
+            .limit(page.limit + 1)
+            .all(self.db.connection())
+            .await
+            .map_err(store_error)?;
+        let entries = rows
+            .into_iter()
+            .map(|row| {
+                Ok(SmsLogEntry {
+                    id: row.id,
+                    user_id: row.user_id.map(UserId::from_uuid),
+                    to_masked: mask_phone(&row.to_number),
+                    // Emptied by the retention job after 90 days.
+                    body: Some(row.body).filter(|body| !body.is_empty()),
+                    status: row.status.parse().map_err(corrupt)?,
+                    provider_message_id: row.provider_message_id,
+                    error_code: row.error_code,
+                    retry_count: u32::try_from(row.retry_count).map_err(corrupt)?,
+                    created_at: row.created_at,
+                    sent_at: row.sent_at,
+                    delivered_at: row.delivered_at,
+                    failed_at: row.failed_at,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Page::from_overfetched(entries, page.limit, |entry| {
+            entry.id
+        }))
     }
 }

@@ -1,0 +1,75 @@
+//! The daily retention job (SPEC §6.1) on real databases, on a clock the test moves: exactly the
+//! rows past their window go, SMS-log entries keep their row but lose their text, and of two
+//! instances only one runs a day's job.
+
+use chrono::TimeDelta;
+use domain::{phone::PhoneNumber, sms::SmsBody};
+use plant_texts_server::startup::retention_use_case;
+use serde_json::json;
+
+use crate::{
+    helpers::{Backend, on_both_backends},
+    sms::{SmsChannel, spawn_twilio_app},
+};
+
+on_both_backends! {
+    async fn retention_removes_exactly_what_is_past_its_window_once_a_day(backend: Backend) {
+        let app = spawn_twilio_app(backend).await;
+        let user = app.signed_up("demo", "ada@example.com").await;
+        let basil = app.catalog_id("Basil").await;
+        let created = app
+            .send(
+                |client, url| {
+                    client
+                        .post(url)
+                        .bearer_auth(&user.access_token)
+                        .header("Idempotency-Key", "retention-1")
+                        .json(&json!({"catalog_plant_id": basil, "nickname": "Basil"}))
+                },
+                "/api/v2/plants",
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        assert_eq!(app.text("SMRETAIN1", "+15551239876", "hello").await.status, 200);
+        let channel = SmsChannel::over(&app.database, &[]).await;
+        channel
+            .sms
+            .outbox
+            .send(None, PhoneNumber::parse("+15551239876").unwrap(), SmsBody::parse("kept 90 days").unwrap())
+            .await
+            .unwrap();
+        let counts = || async {
+            (
+                channel.count("SELECT COUNT(*) AS n FROM idempotency_keys").await,
+                channel.count("SELECT COUNT(*) AS n FROM refresh_tokens").await,
+                channel.count("SELECT COUNT(*) AS n FROM inbound_sms").await,
+                channel.count("SELECT COUNT(*) AS n FROM sms_log WHERE body <> ''").await,
+                channel.count("SELECT COUNT(*) AS n FROM sms_log").await,
+            )
+        };
+        assert_eq!(counts().await, (1, 1, 1, 1, 1));
+        let retention = retention_use_case(&channel.database, channel.clock.clone());
+        let other_instance = SmsChannel::over(&app.database, &[]).await;
+        let second = retention_use_case(&other_instance.database, channel.clock.clone());
+
+        channel.clock.advance(TimeDelta::days(2));
+        let first_run = retention.run_daily().await.unwrap().expect("the day's run");
+        assert_eq!(second.run_daily().await.unwrap(), None, "one instance a day");
+        assert_eq!(retention.run_daily().await.unwrap(), None, "once a day");
+        assert_eq!(first_run.idempotency_keys, 1);
+        assert_eq!(counts().await, (0, 1, 1, 1, 1), "idempotency keys after 24 h");
+
+        channel.clock.advance(TimeDelta::days(29));
+        retention.run_daily().await.unwrap().expect("a new day");
+        assert_eq!(counts().await, (0, 1, 0, 1, 1), "inbound records after 30 days");
+
+        channel.clock.advance(TimeDelta::days(7));
+        retention.run_daily().await.unwrap().expect("a new day");
+        assert_eq!(counts().await, (0, 0, 0, 1, 1), "refresh tokens 7 days past their end");
+
+        channel.clock.advance(TimeDelta::days(53));
+        let last = retention.run_daily().await.unwrap().expect("a new day");
+        assert_eq!(last.sms_bodies, 1);
+        assert_eq!(counts().await, (0, 0, 0, 0, 1), "SMS texts after 90 days, the entry kept");
+    }
+}
