@@ -54,6 +54,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // A number set before this release has held its place since at least the last change.
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "UPDATE users SET phone_set_at = updated_at WHERE phone IS NOT NULL",
+            )
+            .await?;
         manager
             .create_table(
                 Table::create()

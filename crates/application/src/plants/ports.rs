@@ -13,6 +13,19 @@ use crate::{
     store::StoreError,
 };
 
+/// Which columns of a plant one change writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlantColumns {
+    /// The nickname.
+    pub nickname: bool,
+    /// The personality.
+    pub personality: bool,
+    /// `next_reminder_at`.
+    pub next_reminder: bool,
+    /// `last_watered_at` (a watering, which also moves the next reminder).
+    pub last_watered: bool,
+}
+
 /// Whose plants: every read and write is scoped by tenant and owner, so another user's plant is
 /// simply not found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,12 +103,13 @@ pub trait UserPlantRepository: Send + Sync {
     /// [`StoreError`] when the store fails.
     async fn list(&self, owner: Owner, page: PageRequest) -> Result<Page<OwnedPlant>, StoreError>;
 
-    /// Saves the plant's nickname, personality, watering times and activity. `false` when the
-    /// owner has no such plant (any more).
+    /// Saves the columns of `plant` that `changed` names — and only those — plus `updated_at`,
+    /// so a change never writes back a value another writer (the reminder claim, a watering)
+    /// moved meanwhile. `false` when the owner has no such plant (any more).
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
-    async fn update(&self, plant: &UserPlant) -> Result<bool, StoreError>;
+    async fn update(&self, plant: &UserPlant, changed: PlantColumns) -> Result<bool, StoreError>;
 
     /// The owner's active plant with this nickname, compared case-insensitively (ASCII letters).
     ///

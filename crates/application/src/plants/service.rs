@@ -6,7 +6,7 @@ use domain::{
     plants::{Nickname, UserPlant, UserPlantId, next_watering},
 };
 
-use super::ports::{CatalogSummary, OwnedPlant, Owner, UserPlantRepository};
+use super::ports::{CatalogSummary, OwnedPlant, Owner, PlantColumns, UserPlantRepository};
 use crate::{
     catalog::Catalog,
     paging::{Page, PageRequest},
@@ -200,6 +200,12 @@ impl Plants {
             .find(owner, id)
             .await?
             .ok_or(UpdatePlantError::NotFound)?;
+        let changed = PlantColumns {
+            nickname: changes.nickname.is_some(),
+            personality: changes.personality.is_some(),
+            next_reminder: changes.next_reminder_at.is_some(),
+            last_watered: false,
+        };
         if let Some(key) = changes.personality {
             owned.plant.personality = self
                 .ports
@@ -219,7 +225,7 @@ impl Plants {
             owned.plant.next_reminder_at = Some(next_reminder_at.max(now));
         }
         owned.plant.updated_at = now;
-        if !self.ports.plants.update(&owned.plant).await? {
+        if !self.ports.plants.update(&owned.plant, changed).await? {
             return Err(UpdatePlantError::NotFound);
         }
         Ok(owned)
@@ -240,7 +246,12 @@ impl Plants {
         owned
             .plant
             .water(self.ports.clock.now(), owned.catalog.watering_interval_days);
-        if !self.ports.plants.update(&owned.plant).await? {
+        let watered = PlantColumns {
+            next_reminder: true,
+            last_watered: true,
+            ..PlantColumns::default()
+        };
+        if !self.ports.plants.update(&owned.plant, watered).await? {
             return Err(PlantError::NotFound);
         }
         Ok(owned)

@@ -132,7 +132,7 @@ impl SmsOutbox {
                 .claim_retry(sms.id, sms.retry_count, self.ports.clock.now())
                 .await?;
             if claimed {
-                self.attempt(sms.id, None, sms.to, sms.body, sms.retry_count + 1)
+                self.attempt(sms.id, sms.account, sms.to, sms.body, sms.retry_count + 1)
                     .await?;
                 retried += 1;
             }

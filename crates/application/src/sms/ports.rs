@@ -110,6 +110,8 @@ pub enum SendOutcome {
 pub struct RetryableSms {
     /// The entry.
     pub id: SmsLogId,
+    /// The recipient's account, when a user (for the daily caps).
+    pub account: Option<UserId>,
     /// The recipient.
     pub to: PhoneNumber,
     /// The text.
@@ -251,7 +253,7 @@ pub struct SmsAccount {
 /// Accounts by phone number (unique across the platform).
 #[async_trait]
 pub trait SmsAccounts: Send + Sync {
-    /// The active account with this phone number.
+    /// The active account that verified this phone number.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.

@@ -54,7 +54,21 @@ impl VerificationCode {
     /// # Errors
     /// Never in practice (the text is short and printable); the body's own rule decides.
     pub fn message(&self) -> Result<SmsBody, InvalidSmsBody> {
-        SmsBody::parse(&format!("Plant Texts code: {}", self.0))
+        SmsBody::parse(&format!("{MESSAGE_PREFIX}{}", self.0))
+    }
+}
+
+/// What every code message starts with.
+const MESSAGE_PREFIX: &str = "Plant Texts code: ";
+
+/// `body` with the code of a verification message hidden (`Plant Texts code: ******`), so that
+/// what an account can read about its texts — its export, the admin's SMS log — never hands
+/// out a code for a number it may not hold. Other texts come back unchanged.
+#[must_use]
+pub fn redact_verification_code(body: &str) -> String {
+    match body.strip_prefix(MESSAGE_PREFIX) {
+        Some(code) => format!("{MESSAGE_PREFIX}{}", "*".repeat(code.chars().count())),
+        None => body.to_owned(),
     }
 }
 
@@ -85,5 +99,10 @@ mod tests {
         let code = VerificationCode::from_number(123_456);
         assert_eq!(code.message().unwrap().as_str(), "Plant Texts code: 123456");
         assert!(!format!("{code:?}").contains("123456"));
+        assert_eq!(
+            redact_verification_code(code.message().unwrap().as_str()),
+            "Plant Texts code: ******"
+        );
+        assert_eq!(redact_verification_code("Fern: water me"), "Fern: water me");
     }
 }

@@ -8,7 +8,10 @@ use application::{
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::ops::retention::RetentionCutoffs;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, sea_query::Expr};
+use sea_orm::{
+    ColumnTrait, EntityTrait, QueryFilter, Set,
+    sea_query::{Expr, ExprTrait as _, Query},
+};
 
 use super::{
     Database,
@@ -62,8 +65,20 @@ impl RetentionStore for SeaOrmRetentionStore {
             .await
             .map_err(store_error)?
             .rows_affected;
+        // Whole families only, once their last token ended: a family's first token dates its
+        // login, which bounds the session's absolute lifetime.
+        let ended_families = Query::select()
+            .column(refresh_tokens::Column::FamilyId)
+            .from(refresh_tokens::Entity)
+            .group_by_col(refresh_tokens::Column::FamilyId)
+            .and_having(
+                Expr::col(refresh_tokens::Column::ExpiresAt)
+                    .max()
+                    .lt(cutoffs.refresh_tokens_ended_before),
+            )
+            .to_owned();
         let refresh_tokens = refresh_tokens::Entity::delete_many()
-            .filter(refresh_tokens::Column::ExpiresAt.lt(cutoffs.refresh_tokens_ended_before))
+            .filter(refresh_tokens::Column::FamilyId.in_subquery(ended_families))
             .exec(db)
             .await
             .map_err(store_error)?

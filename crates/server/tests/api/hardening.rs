@@ -328,7 +328,7 @@ async fn logins_racing_a_stop_never_undo_it() {
     for round in 0..5_u8 {
         let email = format!("ada{round}@example.com");
         let phone = format!("+1555123990{round}");
-        let user = app.texting_user(&email, &phone).await;
+        let user = app.verified_texting_user(&email, &phone).await;
         let message_sid = format!("SMSTOP{round}");
         let stop = app.text(&message_sid, &phone, "STOP");
 
@@ -343,7 +343,9 @@ async fn logins_racing_a_stop_never_undo_it() {
 #[tokio::test]
 async fn with_the_database_gone_every_kind_of_route_answers_503_problem_json() {
     let app = spawn_twilio_app(Backend::Postgres).await;
-    let user = app.texting_user("ada@example.com", "+15551239999").await;
+    let user = app
+        .verified_texting_user("ada@example.com", "+15551239999")
+        .await;
     let plant = app.add_plant(&user, "Basil", "Basil").await;
     let name = app
         .database

@@ -103,6 +103,10 @@ on_both_backends! {
         assert_eq!(me["phone_verified"], true);
         let export = app.get_as(&user.access_token, "/api/v2/me/export").await.json();
         assert_eq!(export["user"]["phone_verified"], true);
+        assert_eq!(
+            export["records"]["sms_log"][0]["body"], "Plant Texts code: ******",
+            "an account never reads a code back: it could verify a number it does not hold"
+        );
         assert_invalid_code(&app.confirm_code(&user, &last_code(&twilio).await).await);
     }
 

@@ -140,6 +140,13 @@ impl TestApp {
         assert_eq!(response.status, 200, "{}", response.body);
         user
     }
+
+    /// A user with `phone` verified and opted in to texts.
+    pub(crate) async fn verified_texting_user(&self, email: &str, phone: &str) -> TestUser {
+        let user = self.texting_user(email, phone).await;
+        self.verify_phone_directly(&user.id).await;
+        user
+    }
 }
 
 /// The text of the one `<Message>` of a TwiML answer.
@@ -167,7 +174,7 @@ fn assert_refused(response: &TestResponse) {
 on_both_backends! {
     async fn a_signed_text_is_answered_by_the_named_plant_and_stored(backend: Backend) {
         let app = spawn_twilio_app(backend).await;
-        let user = app.texting_user("fern@example.com", "+15551230001").await;
+        let user = app.verified_texting_user("fern@example.com", "+15551230001").await;
         let fern = app.add_plant(&user, "Boston Fern", "Fern").await;
 
         let reply = twiml_message(&app.text("SM0001", "+15551230001", "Fern: hello there").await);
@@ -188,7 +195,7 @@ on_both_backends! {
 
     async fn unsigned_tampered_and_foreign_webhooks_are_refused(backend: Backend) {
         let app = spawn_twilio_app(backend).await;
-        let user = app.texting_user("fern@example.com", "+15551230002").await;
+        let user = app.verified_texting_user("fern@example.com", "+15551230002").await;
         let fern = app.add_plant(&user, "Boston Fern", "Fern").await;
         let params = [
             ("AccountSid", ACCOUNT_SID),
@@ -226,7 +233,7 @@ on_both_backends! {
 
     async fn a_repeated_message_sid_gets_the_same_answer_without_being_processed_again(backend: Backend) {
         let app = spawn_twilio_app(backend).await;
-        let user = app.texting_user("fern@example.com", "+15551230003").await;
+        let user = app.verified_texting_user("fern@example.com", "+15551230003").await;
         let fern = app.add_plant(&user, "Boston Fern", "Fern").await;
 
         let first = app.text("SM0003", "+15551230003", "how are you?").await;
@@ -242,7 +249,7 @@ on_both_backends! {
 
     async fn stop_and_start_withdraw_and_give_consent(backend: Backend) {
         let app = spawn_twilio_app(backend).await;
-        let user = app.texting_user("fern@example.com", "+15551230004").await;
+        let user = app.verified_texting_user("fern@example.com", "+15551230004").await;
         let consent = || async { app.get_as(&user.access_token, "/api/v2/me").await.json()["sms_opt_in"].clone() };
 
         let stop = twiml_message(&app.text("SM0041", "+15551230004", "  Stop ").await);
@@ -264,7 +271,7 @@ on_both_backends! {
 
     async fn texts_go_to_the_named_plant_else_to_the_one_talked_to_last(backend: Backend) {
         let app = spawn_twilio_app(backend).await;
-        let user = app.texting_user("fern@example.com", "+15551230005").await;
+        let user = app.verified_texting_user("fern@example.com", "+15551230005").await;
         app.add_plant(&user, "Boston Fern", "Fern").await;
         app.add_plant(&user, "Snake Plant", "Sammy").await;
         let from = "+15551230005";
@@ -281,7 +288,7 @@ on_both_backends! {
 
     async fn markup_in_a_reply_is_escaped_in_the_twiml(backend: Backend) {
         let app = spawn_twilio_app(backend).await;
-        let user = app.texting_user("fern@example.com", "+15551230006").await;
+        let user = app.verified_texting_user("fern@example.com", "+15551230006").await;
         app.add_plant(&user, "Boston Fern", "<b>Tom & \"Jerry\"</b>").await;
 
         let response = app.text("SM0061", "+15551230006", "hello").await;
@@ -481,7 +488,9 @@ impl SmsChannel {
 #[tokio::test]
 async fn a_text_whose_processing_failed_is_processed_once_when_twilio_retries() {
     let app = spawn_twilio_app(Backend::Postgres).await;
-    let user = app.texting_user("fern@example.com", "+15551230077").await;
+    let user = app
+        .verified_texting_user("fern@example.com", "+15551230077")
+        .await;
     let fern = app.add_plant(&user, "Boston Fern", "Fern").await;
     // Storing the conversation fails until the constraint goes.
     app.execute_sql(
@@ -540,5 +549,19 @@ on_both_backends! {
         assert_eq!(other_sender.status, 200, "the same address, another number: {}", other_sender.body);
         let unsigned = app.post_webhook(INBOUND_PATH, &[("From", "+15551230101")], None).await;
         assert_eq!(unsigned.status, 403, "the signature is checked before the limit");
+    }
+}
+
+on_both_backends! {
+    async fn texts_from_a_number_its_account_has_not_verified_reach_no_plant(backend: Backend) {
+        let app = spawn_twilio_app(backend).await;
+        let squatter = app.texting_user("squatter@example.com", "+15551230088").await;
+        app.add_plant(&squatter, "Boston Fern", "Fern").await;
+
+        let reply = twiml_message(&app.text("SM0088", "+15551230088", "STOP").await);
+
+        assert!(reply.contains("not linked to an account"), "{reply}");
+        let me = app.get_as(&squatter.access_token, "/api/v2/me").await.json();
+        assert_eq!(me["sms_opt_in"], true, "the real holder's STOP is not the squatter's to act on");
     }
 }

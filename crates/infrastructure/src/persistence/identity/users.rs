@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use domain::{
     identity::{Email, FullName, PasswordHash, Role, TenantId, User, UserId},
     phone::PhoneNumber,
-    sms::verification::UNVERIFIED_HOLD,
+    sms::verification::{UNVERIFIED_HOLD, redact_verification_code},
 };
 use sea_orm::{
     ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -384,13 +384,17 @@ impl UserRepository for SeaOrmUserRepository {
             .all(db)
             .await
             .map_err(store_error)?;
-        let sms = sms_log::Entity::find()
+        let mut sms = sms_log::Entity::find()
             .filter(sms_log::Column::TenantId.eq(tenant.as_uuid()))
             .filter(sms_log::Column::UserId.eq(id.as_uuid()))
             .order_by_asc(sms_log::Column::Id)
             .all(db)
             .await
             .map_err(store_error)?;
+        // A code texted to a number proves its holder only if the account cannot read it here.
+        for row in &mut sms {
+            row.body = redact_verification_code(&row.body);
+        }
         let verifications = phone_verifications::Entity::find()
             .filter(phone_verifications::Column::UserId.eq(id.as_uuid()))
             .order_by_asc(phone_verifications::Column::Id)

@@ -1,6 +1,9 @@
 use application::{
     paging::{Page, PageRequest},
-    plants::{CatalogSummary, OwnedPlant, Owner, ports::UserPlantRepository},
+    plants::{
+        CatalogSummary, OwnedPlant, Owner,
+        ports::{PlantColumns, UserPlantRepository},
+    },
     store::StoreError,
 };
 use async_trait::async_trait;
@@ -12,7 +15,7 @@ use domain::{
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait as _, EntityTrait, FromQueryResult, Iterable as _, JoinType,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait as _, Select, Set,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait as _, Select,
     sea_query::{Expr, Query},
 };
 use uuid::Uuid;
@@ -195,20 +198,36 @@ impl UserPlantRepository for SeaOrmUserPlantRepository {
     }
 
     #[tracing::instrument(name = "db.user_plants.update", skip_all)]
-    async fn update(&self, plant: &UserPlant) -> Result<bool, StoreError> {
-        let result = user_plants::Entity::update_many()
-            .col_expr(
+    async fn update(&self, plant: &UserPlant, changed: PlantColumns) -> Result<bool, StoreError> {
+        let mut statement = user_plants::Entity::update_many().col_expr(
+            user_plants::Column::UpdatedAt,
+            Expr::value(plant.updated_at),
+        );
+        if changed.personality {
+            statement = statement.col_expr(
                 user_plants::Column::PersonalityId,
                 personality_id_of(&plant.personality),
-            )
-            .set(user_plants::ActiveModel {
-                nickname: Set(plant.nickname.as_str().to_owned()),
-                last_watered_at: Set(plant.last_watered_at),
-                next_reminder_at: Set(plant.next_reminder_at),
-                is_active: Set(plant.is_active),
-                updated_at: Set(plant.updated_at),
-                ..Default::default()
-            })
+            );
+        }
+        if changed.nickname {
+            statement = statement.col_expr(
+                user_plants::Column::Nickname,
+                Expr::value(plant.nickname.as_str()),
+            );
+        }
+        if changed.next_reminder {
+            statement = statement.col_expr(
+                user_plants::Column::NextReminderAt,
+                Expr::value(plant.next_reminder_at),
+            );
+        }
+        if changed.last_watered {
+            statement = statement.col_expr(
+                user_plants::Column::LastWateredAt,
+                Expr::value(plant.last_watered_at),
+            );
+        }
+        let result = statement
             .filter(user_plants::Column::Id.eq(plant.id.as_uuid()))
             .filter(user_plants::Column::TenantId.eq(plant.tenant_id.as_uuid()))
             .filter(user_plants::Column::UserId.eq(plant.owner.as_uuid()))

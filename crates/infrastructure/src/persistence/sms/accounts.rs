@@ -34,6 +34,8 @@ impl SmsAccounts for SeaOrmSmsAccounts {
         let account = users::Entity::find()
             .filter(users::Column::Phone.eq(phone.as_str()))
             .filter(users::Column::IsActive.eq(true))
+            // An unverified holder may not be the number's: its texts are not theirs to read.
+            .filter(users::Column::PhoneVerified.eq(true))
             .one(self.db.connection())
             .await
             .map_err(store_error)?

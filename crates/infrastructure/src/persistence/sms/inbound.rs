@@ -5,9 +5,15 @@ use application::{
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::identity::UserId;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set, sea_query::OnConflict};
+use sea_orm::{
+    ColumnTrait, EntityTrait, QueryFilter, Set,
+    sea_query::{Expr, OnConflict},
+};
 
 use crate::persistence::{Database, entities::inbound_sms, store_error::store_error};
+
+/// How long an unanswered claim stays its request's: well past the request timeout.
+const ABANDONED_AFTER: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
 
 /// Inbound message ids already received, with their answers.
 #[derive(Debug, Clone)]
@@ -49,6 +55,26 @@ impl InboundSmsLog for SeaOrmInboundSmsLog {
         .map_err(store_error)?;
         tracing::Span::current().record("first", inserted == 1);
         if inserted == 1 {
+            return Ok(InboundClaim::First);
+        }
+        // A claim left without an answer this long belongs to a request that died (crash,
+        // timeout): the provider's retry takes it over instead of being told "in progress"
+        // for ever.
+        let taken_over = inbound_sms::Entity::update_many()
+            .col_expr(inbound_sms::Column::ReceivedAt, Expr::value(at))
+            .col_expr(
+                inbound_sms::Column::UserId,
+                Expr::value(sender.map(|user| user.as_uuid())),
+            )
+            .filter(inbound_sms::Column::MessageSid.eq(message_sid))
+            .filter(inbound_sms::Column::Reply.is_null())
+            .filter(inbound_sms::Column::ReceivedAt.lt(at - ABANDONED_AFTER))
+            .exec(self.db.connection())
+            .await
+            .map_err(store_error)?
+            .rows_affected;
+        if taken_over == 1 {
+            tracing::warn!("an abandoned inbound claim was taken over");
             return Ok(InboundClaim::First);
         }
         let earlier = inbound_sms::Entity::find_by_id(message_sid.to_owned())

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use domain::{
     identity::UserId,
     phone::{PhoneNumber, mask_phone},
-    sms::{RetrySchedule, SmsBody, SmsLogId, SmsStatus},
+    sms::{RetrySchedule, SmsBody, SmsLogId, SmsStatus, verification::redact_verification_code},
 };
 use sea_orm::{
     ColumnTrait, EntityTrait, PaginatorTrait as _, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -157,6 +157,7 @@ impl SmsLog for SeaOrmSmsLog {
             .map(|row| {
                 Ok(RetryableSms {
                     id: SmsLogId::from_uuid(row.id),
+                    account: row.user_id.map(UserId::from_uuid),
                     to: PhoneNumber::parse(&row.to_number).map_err(corrupt)?,
                     body: SmsBody::parse(&row.body).map_err(corrupt)?,
                     retry_count: u32::try_from(row.retry_count).map_err(corrupt)?,
@@ -275,8 +276,11 @@ impl SmsLogQueries for SeaOrmSmsLog {
                     id: row.id,
                     user_id: row.user_id.map(UserId::from_uuid),
                     to_masked: mask_phone(&row.to_number),
-                    // Emptied by the retention job after 90 days.
-                    body: Some(row.body).filter(|body| !body.is_empty()),
+                    // Emptied by the retention job after 90 days; a verification code is never
+                    // shown (only its holder may read it).
+                    body: Some(row.body)
+                        .filter(|body| !body.is_empty())
+                        .map(|body| redact_verification_code(&body)),
                     status: row.status.parse().map_err(corrupt)?,
                     provider_message_id: row.provider_message_id,
                     error_code: row.error_code,
