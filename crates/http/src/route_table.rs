@@ -10,7 +10,12 @@
 
 use std::sync::LazyLock;
 
-use actix_web::{Route, dev::ResourceDef, http::Method, web};
+use actix_web::{
+    HttpMessage as _, Route,
+    dev::{ResourceDef, ServiceRequest},
+    http::Method,
+    web,
+};
 use domain::ratelimit::Policy;
 
 use crate::{admin, app::resource, catalog, identity, ops, plants, webhooks};
@@ -341,6 +346,17 @@ pub fn resolve(method: &Method, decoded_path: &str) -> Resolution {
         .iter()
         .find(|spec| spec.pattern == entry.pattern && spec.method == method)
         .map_or(Resolution::WrongMethod(entry.pattern), Resolution::Route)
+}
+
+/// The route of a request, resolved once and kept in its extensions for every middleware that
+/// asks after it.
+pub(crate) fn route_of(req: &ServiceRequest) -> Resolution {
+    if let Some(resolution) = req.extensions().get::<Resolution>() {
+        return *resolution;
+    }
+    let resolution = resolve(req.method(), req.match_info().as_str());
+    req.extensions_mut().insert(resolution);
+    resolution
 }
 
 /// The methods served at `pattern`, for `Allow`.

@@ -164,19 +164,8 @@ impl RateLimiter {
     /// no failed login). A key that refills meanwhile is simply left whole.
     pub async fn refund(&self, checks: &[Check]) {
         let now_ms = self.clock.now().timestamp_millis();
-        let keys: Vec<String> = checks
-            .iter()
-            .map(|check| format!("{}:{}", check.policy.name, check.key))
-            .collect();
-        let cells: Vec<Cell<'_>> = checks
-            .iter()
-            .zip(&keys)
-            .map(|(check, key)| Cell {
-                key,
-                quota: check.policy.quota,
-                charge: true,
-            })
-            .collect();
+        let keys = store_keys(checks);
+        let cells = cells(checks, &keys);
         if let Some(shared) = &self.shared {
             match shared.refund(&cells, now_ms).await {
                 Ok(()) => return,
@@ -190,19 +179,8 @@ impl RateLimiter {
     }
 
     async fn admit_all(&self, checks: &[Check], now_ms: i64) -> Option<Vec<Admission>> {
-        let keys: Vec<String> = checks
-            .iter()
-            .map(|check| format!("{}:{}", check.policy.name, check.key))
-            .collect();
-        let cells: Vec<Cell<'_>> = checks
-            .iter()
-            .zip(&keys)
-            .map(|(check, key)| Cell {
-                key,
-                quota: check.policy.quota,
-                charge: check.charged,
-            })
-            .collect();
+        let keys = store_keys(checks);
+        let cells = cells(checks, &keys);
         if let Some(shared) = &self.shared {
             match shared.admit_all(&cells, now_ms).await {
                 Ok(admissions) => return Some(admissions),
@@ -214,6 +192,27 @@ impl RateLimiter {
         }
         self.local.admit_all(&cells, now_ms).await.ok()
     }
+}
+
+/// Each check's key in the store: the policy's name, then whose requests it counts.
+fn store_keys(checks: &[Check]) -> Vec<String> {
+    checks
+        .iter()
+        .map(|check| format!("{}:{}", check.policy.name, check.key))
+        .collect()
+}
+
+/// The store's view of `checks`, under `keys` (from [`store_keys`]).
+fn cells<'a>(checks: &[Check], keys: &'a [String]) -> Vec<Cell<'a>> {
+    checks
+        .iter()
+        .zip(keys)
+        .map(|(check, key)| Cell {
+            key,
+            quota: check.policy.quota,
+            charge: check.charged,
+        })
+        .collect()
 }
 
 #[cfg(test)]

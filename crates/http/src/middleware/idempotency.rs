@@ -36,10 +36,7 @@ const KEPT_HEADERS: [HeaderName; 2] = [header::CONTENT_TYPE, header::LOCATION];
 /// Whether the request goes to a route that takes an `Idempotency-Key`, as the route table
 /// says for the route the router will pick.
 fn takes_idempotency_key(req: &ServiceRequest) -> bool {
-    matches!(
-        route_table::resolve(req.method(), req.match_info().as_str()),
-        Resolution::Route(route) if route.idempotent
-    )
+    matches!(route_table::route_of(req), Resolution::Route(route) if route.idempotent)
 }
 
 /// Middleware: runs a create request with an `Idempotency-Key` at most once per user and key.

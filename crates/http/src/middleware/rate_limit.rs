@@ -64,12 +64,7 @@ pub async fn limit_rate(
             .map(ServiceResponse::map_into_boxed_body);
     };
     if !verdict.allowed {
-        let error = ApiError::RateLimited {
-            policy: verdict.reported.policy.name,
-            retry_after_secs: u64::try_from(verdict.reported.status.retry_after_secs())
-                .unwrap_or(1),
-        };
-        let mut response = req.error_response(error);
+        let mut response = req.error_response(refusal(&verdict.reported));
         write_headers(response.headers_mut(), &verdict.reported);
         return Ok(response.map_into_boxed_body());
     }
@@ -85,7 +80,7 @@ pub async fn limit_rate(
 /// 401 (`login_account` counts failed logins only, but is charged up front, inside the same
 /// atomic admission, so that concurrent guesses cannot all pass a nearly full key).
 async fn checks_for(req: &mut ServiceRequest, state: &ApiState) -> (Vec<Check>, Vec<Check>) {
-    let policies = match route_table::resolve(req.method(), req.match_info().as_str()) {
+    let policies = match route_table::route_of(req) {
         Resolution::Route(route) => route.policies,
         Resolution::WrongMethod(_) | Resolution::Unknown => UNROUTED,
     };
@@ -166,11 +161,45 @@ async fn account_key(req: &mut ServiceRequest) -> Option<String> {
     let names = serde_json::from_slice::<AccountName>(&body).ok()?;
     let tenant = TenantSlug::parse(names.tenant.as_deref()?).ok()?;
     let email = Email::parse(names.email.as_deref()?).ok()?;
+    Some(hashed_key("account", &[tenant.as_str(), email.as_str()]))
+}
+
+/// A key naming `parts` without revealing them (no email or phone number is written to the
+/// rate-limit store): `kind:` and the first 16 bytes of a SHA-256 over the parts.
+fn hashed_key(kind: &str, parts: &[&str]) -> String {
     let mut digest = Sha256::new();
-    digest.update(tenant.as_str().as_bytes());
-    digest.update([0]);
-    digest.update(email.as_str().as_bytes());
-    Some(format!("account:{}", hex(&digest.finalize()[..16])))
+    for (n, part) in parts.iter().enumerate() {
+        if n > 0 {
+            digest.update([0]);
+        }
+        digest.update(part.as_bytes());
+    }
+    format!("{kind}:{}", hex(&digest.finalize()[..16]))
+}
+
+/// The 429 for a refusing policy.
+fn refusal(outcome: &PolicyOutcome) -> ApiError {
+    ApiError::RateLimited {
+        policy: outcome.policy.name,
+        retry_after_secs: u64::try_from(outcome.status.retry_after_secs()).unwrap_or(1),
+    }
+}
+
+/// The `webhook` policy for one number (the sender of a text, the recipient of a delivery
+/// report), for the webhook handlers to apply once the signature showed the request is
+/// Twilio's.
+///
+/// # Errors
+/// The 429 when the number has sent its quota.
+pub(crate) async fn limit_webhook_number(state: &ApiState, number: &str) -> Result<(), ApiError> {
+    let Some(limiter) = &state.rate_limiter else {
+        return Ok(());
+    };
+    let check = Check::counted(Policy::WEBHOOK, hashed_key("number", &[number]));
+    match limiter.check(&[check]).await {
+        Some(verdict) if !verdict.allowed => Err(refusal(&verdict.reported)),
+        _ => Ok(()),
+    }
 }
 
 fn write_headers(headers: &mut HeaderMap, outcome: &PolicyOutcome) {

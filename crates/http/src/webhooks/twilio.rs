@@ -1,20 +1,16 @@
 //! Handlers of Twilio's webhooks. Both check the signature before reading anything else.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use application::{
-    ratelimit::Check,
-    sms::{IncomingSms, SignedRequest},
-};
-use domain::{phone::PhoneNumber, ratelimit::Policy, sms::SmsStatus};
+use application::sms::{IncomingSms, SignedRequest};
+use domain::{phone::PhoneNumber, sms::SmsStatus};
 use serde::Deserialize;
-use sha2::{Digest as _, Sha256};
 use utoipa::ToSchema;
 
 use super::twiml::twiml_response;
 use crate::{
     ApiState,
     errors::{ApiError, Problem},
-    hex::hex,
+    middleware::rate_limit::limit_webhook_number,
 };
 
 /// The fields of an inbound-message webhook we read (Twilio sends more; all are signed).
@@ -86,7 +82,7 @@ pub async fn inbound_sms(
         // Not a phone number we could have on file (a short code, another channel).
         return Ok(twiml_response(None));
     };
-    limit_per_number(&state, from.as_str()).await?;
+    limit_webhook_number(&state, from.as_str()).await?;
     let sms = IncomingSms {
         message_sid: message_sid.to_owned(),
         from,
@@ -119,7 +115,7 @@ pub async fn delivery_status(
 ) -> Result<HttpResponse, ApiError> {
     let params = signed_params(&state, &request, form)?;
     if let Some(recipient) = param(&params, "To") {
-        limit_per_number(&state, recipient).await?;
+        limit_webhook_number(&state, recipient).await?;
     }
     let message_sid = param(&params, "MessageSid").or_else(|| param(&params, "SmsSid"));
     let status = param(&params, "MessageStatus")
@@ -134,25 +130,6 @@ pub async fn delivery_status(
             .await?;
     }
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// The `webhook` policy for one number (the sender of a text, the recipient of a delivery
-/// report), applied once the signature showed the request is Twilio's. The key is a hash: no
-/// phone number is written to the rate-limit store.
-async fn limit_per_number(state: &ApiState, number: &str) -> Result<(), ApiError> {
-    let Some(limiter) = &state.rate_limiter else {
-        return Ok(());
-    };
-    let digest = Sha256::digest(number.as_bytes());
-    let check = Check::counted(Policy::WEBHOOK, format!("number:{}", hex(&digest[..16])));
-    match limiter.check(&[check]).await {
-        Some(verdict) if !verdict.allowed => Err(ApiError::RateLimited {
-            policy: verdict.reported.policy.name,
-            retry_after_secs: u64::try_from(verdict.reported.status.retry_after_secs())
-                .unwrap_or(1),
-        }),
-        _ => Ok(()),
-    }
 }
 
 /// The form's parameters, once Twilio's signature of exactly this URL and these parameters is

@@ -1,7 +1,7 @@
 use std::fmt::Write as _;
 
 /// Lower-case hexadecimal of `bytes`.
-pub(super) fn encode(bytes: &[u8]) -> String {
+pub(crate) fn encode(bytes: &[u8]) -> String {
     bytes
         .iter()
         .fold(String::with_capacity(bytes.len() * 2), |mut text, byte| {

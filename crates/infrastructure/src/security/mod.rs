@@ -4,7 +4,7 @@
 mod admin_keyring;
 mod argon2_hasher;
 mod hashing_pool;
-mod hex;
+pub(crate) mod hex;
 mod jwt_tokens;
 
 pub use admin_keyring::Sha256AdminKeyring;

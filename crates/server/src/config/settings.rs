@@ -6,7 +6,9 @@ use figment::{
     providers::{Format, Toml},
     value::Value,
 };
-use infrastructure::{persistence::DatabaseSettings, redis::RedisSettings};
+use infrastructure::{
+    persistence::DatabaseSettings, redis::RedisSettings, security::HashingLimits,
+};
 
 use super::{
     VARIABLES,
@@ -387,9 +389,9 @@ impl Settings {
             issuer: r.text_or("JWT_ISSUER", "plant-texts"),
             audience: r.text_or("JWT_AUDIENCE", "plant-texts-api"),
         };
-        let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-        let hash_concurrency = r.number("HASH_CONCURRENCY", cpus, 1, 1024);
-        let hash_queue = r.number("HASH_QUEUE", 64_usize, 0, 100_000);
+        let defaults = HashingLimits::per_cpu();
+        let hash_concurrency = r.number("HASH_CONCURRENCY", defaults.concurrency, 1, 1024);
+        let hash_queue = r.number("HASH_QUEUE", defaults.queue, 0, 100_000);
         let sms_daily_limit_per_user = r.number("SMS_DAILY_LIMIT_PER_USER", 20_u64, 1, 10_000);
         let sms_daily_limit = r.number("SMS_DAILY_LIMIT", 10_000_u64, 1, 100_000_000);
         let admin_api_keys: Vec<Secret> = r

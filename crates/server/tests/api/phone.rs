@@ -7,10 +7,8 @@ use serde_json::json;
 use wiremock::MockServer;
 
 use crate::{
-    helpers::{
-        Backend, TestApp, TestResponse, TestUser, on_both_backends, spawn_app, spawn_app_with,
-    },
-    sms::{SmsChannel, twilio_overrides},
+    helpers::{Backend, TestApp, TestResponse, TestUser, on_both_backends, spawn_app},
+    sms::{SmsChannel, spawn_twilio_app_with},
     sms_workers::accepting_twilio,
 };
 
@@ -18,9 +16,7 @@ const VERIFY: &str = "/api/v2/me/phone/verification";
 const CONFIRM: &str = "/api/v2/me/phone/verification/confirm";
 
 async fn app_texting_through(backend: Backend, twilio: &MockServer) -> TestApp {
-    let overrides = twilio_overrides(&twilio.uri());
-    let overrides: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    spawn_app_with(backend, &overrides).await
+    spawn_twilio_app_with(backend, &twilio.uri(), &[]).await
 }
 
 /// The code in the newest text Twilio's mock received.

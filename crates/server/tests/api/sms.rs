@@ -79,8 +79,19 @@ pub fn twilio_overrides(api: &str) -> Vec<(&'static str, String)> {
 }
 
 pub(crate) async fn spawn_twilio_app(backend: Backend) -> TestApp {
-    let overrides = twilio_overrides("http://127.0.0.1:9");
-    let overrides: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    spawn_twilio_app_with(backend, "http://127.0.0.1:9", &[]).await
+}
+
+/// An app with Twilio switched on, sending to `api`, with `extra` settings.
+pub(crate) async fn spawn_twilio_app_with(
+    backend: Backend,
+    api: &str,
+    extra: &[(&str, &str)],
+) -> TestApp {
+    let overrides = twilio_overrides(api);
+    let mut overrides: Vec<(&str, &str)> =
+        overrides.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    overrides.extend_from_slice(extra);
     spawn_app_with(backend, &overrides).await
 }
 
@@ -532,10 +543,7 @@ async fn a_text_whose_processing_failed_is_processed_once_when_twilio_retries() 
 
 on_both_backends! {
     async fn the_webhook_limit_counts_per_sender_not_per_address(backend: Backend) {
-        let overrides = twilio_overrides("http://127.0.0.1:9");
-        let mut overrides: Vec<(&str, &str)> = overrides.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        overrides.push(("RATE_LIMIT_ENABLED", "true"));
-        let app = spawn_app_with(backend, &overrides).await;
+        let app = spawn_twilio_app_with(backend, "http://127.0.0.1:9", &[("RATE_LIMIT_ENABLED", "true")]).await;
         for n in 0..100 {
             let answer = app.text(&format!("SMA{n:04}"), "+15551230101", "hello").await;
             assert_eq!(answer.status, 200, "text {n}: {}", answer.body);

@@ -16,7 +16,10 @@ use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 use uuid::Uuid;
 
-use crate::persistence::{Database, entities::phone_verifications, store_error::store_error};
+use crate::{
+    persistence::{Database, entities::phone_verifications, store_error::store_error},
+    security::hex,
+};
 
 /// The codes sent to verify numbers.
 #[derive(Debug, Clone)]
@@ -37,11 +40,7 @@ fn code_hash(id: Uuid, code: &VerificationCode) -> String {
     let mut digest = Sha256::new();
     digest.update(id.as_bytes());
     digest.update(code.as_str().as_bytes());
-    digest
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex::encode(&digest.finalize())
 }
 
 #[async_trait]
