@@ -16,6 +16,7 @@ mod m20261129_000006_sms_retries_and_inbound;
 mod m20261129_000007_create_idempotency_keys;
 mod m20261130_000008_phone_verification;
 mod m20261130_000009_create_job_runs;
+mod m20261130_000010_sms_outbox;
 pub mod seed;
 
 /// The ordered list of every migration this release knows.
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_create_idempotency_keys::Migration),
             Box::new(m20261130_000008_phone_verification::Migration),
             Box::new(m20261130_000009_create_job_runs::Migration),
+            Box::new(m20261130_000010_sms_outbox::Migration),
         ]
     }
 }

@@ -17,7 +17,7 @@ use application::{
         InboundPorts, InboundTexts, PhoneVerification, PhoneVerificationPorts, ReminderPorts,
         Reminders, SmsCaps, SmsOutbox, SmsOutboxPorts, SmsSender, WebhookGate,
     },
-    system::Clock,
+    system::{Clock, StopSignal},
 };
 use domain::ops::{CheckStatus, Dependency};
 use http_api::{
@@ -106,6 +106,7 @@ pub struct Application {
     reminders: Reminders,
     outbox: SmsOutbox,
     retention: Retention,
+    stop: StopSignal,
 }
 
 impl std::fmt::Debug for Application {
@@ -267,6 +268,7 @@ impl Application {
             reminders: sms.reminders,
             outbox: sms.outbox,
             retention,
+            stop: sms.stop,
         })
     }
 
@@ -287,7 +289,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let workers = Workers::start(self.reminders, self.outbox, self.retention);
+        let workers = Workers::start(self.reminders, self.outbox, self.retention, self.stop);
         let handle = self.server.handle();
         let lifecycle = self.lifecycle.clone();
         tokio::spawn(async move {
@@ -435,6 +437,8 @@ pub struct SmsUseCases {
     pub reminders: Reminders,
     /// Verifying the number of an account.
     pub phone_verification: PhoneVerification,
+    /// Raised at shutdown: the SMS workers stop after their current item.
+    pub stop: StopSignal,
 }
 
 /// The SMS channel over the database, sending through `sender`, on `clock`'s time.
@@ -447,9 +451,13 @@ pub fn sms_use_cases(
     sender: Arc<dyn SmsSender>,
     clock: Arc<dyn Clock>,
 ) -> SmsUseCases {
+    let stop = StopSignal::new();
+    let accounts = Arc::new(SeaOrmSmsAccounts::new(database.clone()));
     let outbox = SmsOutbox::new(SmsOutboxPorts {
         sender,
         log: Arc::new(SeaOrmSmsLog::new(database.clone())),
+        accounts: accounts.clone(),
+        reminder_texts: Arc::new(conversations.clone()),
         status_callback: settings
             .public_base_url
             .as_ref()
@@ -460,6 +468,7 @@ pub fn sms_use_cases(
         },
         clock: clock.clone(),
         ids: Arc::new(UuidV7Ids),
+        stop: stop.clone(),
     });
     let gate = match &settings.twilio {
         Some(twilio) => WebhookGate::new(
@@ -469,7 +478,7 @@ pub fn sms_use_cases(
         None => WebhookGate::closed(),
     };
     let inbound = InboundTexts::new(InboundPorts {
-        accounts: Arc::new(SeaOrmSmsAccounts::new(database.clone())),
+        accounts,
         received: Arc::new(SeaOrmInboundSmsLog::new(database.clone())),
         plants: Arc::new(SeaOrmUserPlantRepository::new(database.clone())),
         conversations: conversations.clone(),
@@ -484,7 +493,6 @@ pub fn sms_use_cases(
     });
     let reminders = Reminders::new(ReminderPorts {
         queue: Arc::new(SeaOrmReminderQueue::new(database.clone())),
-        conversations,
         outbox: outbox.clone(),
         flags,
         clock,
@@ -498,6 +506,7 @@ pub fn sms_use_cases(
         },
         outbox,
         reminders,
+        stop,
     }
 }
 

@@ -1,18 +1,20 @@
-//! Background workers: reminders every minute, failed-SMS retries every 30 seconds, the daily
-//! retention job looked at every hour (one instance a day runs it). Each runs until told to
-//! stop; a run in progress finishes first.
+//! Background workers: reminders every minute; every 30 seconds the outbox (pending texts
+//! nobody holds, due retries, unknown outcomes looked up); the daily retention job looked at
+//! every hour (one instance a day runs it). Each runs until told to stop; a run in progress
+//! ends after its current item.
 
 use std::{future::Future, time::Duration};
 
 use application::{
     ops::Retention,
     sms::{Reminders, SmsOutbox},
+    system::StopSignal,
 };
 use tokio::{sync::watch, task::JoinHandle, time::MissedTickBehavior};
 
 /// How often due reminders are sent.
 pub const REMINDER_PERIOD: Duration = Duration::from_secs(60);
-/// How often failed texts are looked at for a retry.
+/// How often the outbox is worked: pending texts, retries and unknown outcomes.
 pub const RETRY_PERIOD: Duration = Duration::from_secs(30);
 /// How often an instance checks whether today's retention has run.
 pub const RETENTION_PERIOD: Duration = Duration::from_secs(3600);
@@ -21,13 +23,20 @@ pub const RETENTION_PERIOD: Duration = Duration::from_secs(3600);
 #[derive(Debug)]
 pub struct Workers {
     stop: watch::Sender<bool>,
+    stop_items: StopSignal,
     handles: Vec<JoinHandle<()>>,
 }
 
 impl Workers {
-    /// Starts the reminder, retry and retention workers.
+    /// Starts the reminder, outbox and retention workers; `stop_items` is the signal their use
+    /// cases look at between two items.
     #[must_use]
-    pub fn start(reminders: Reminders, outbox: SmsOutbox, retention: Retention) -> Self {
+    pub fn start(
+        reminders: Reminders,
+        outbox: SmsOutbox,
+        retention: Retention,
+        stop_items: StopSignal,
+    ) -> Self {
         let (stop, stopped) = watch::channel(false);
         let handles = vec![
             tokio::spawn(every(
@@ -50,8 +59,14 @@ impl Workers {
                 move || {
                     let outbox = outbox.clone();
                     async move {
+                        if let Err(error) = outbox.send_pending().await {
+                            tracing::error!(error = %error, "outbox run failed");
+                        }
                         if let Err(error) = outbox.retry_due().await {
                             tracing::error!(error = %error, "SMS retry run failed");
+                        }
+                        if let Err(error) = outbox.settle_unknown().await {
+                            tracing::error!(error = %error, "SMS lookup run failed");
                         }
                     }
                 },
@@ -65,11 +80,16 @@ impl Workers {
                 }
             })),
         ];
-        Self { stop, handles }
+        Self {
+            stop,
+            stop_items,
+            handles,
+        }
     }
 
     /// Tells every worker to stop and waits until each has finished its current run.
     pub async fn stop(self) {
+        self.stop_items.raise();
         // Every receiver may be gone already (a worker ended); nothing is left to tell then.
         let _ = self.stop.send(true);
         for handle in self.handles {

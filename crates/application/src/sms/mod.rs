@@ -10,6 +10,7 @@ pub mod webhooks;
 
 pub use inbound::{InboundPorts, InboundSmsError, InboundTexts, IncomingSms};
 pub use outbox::{SmsCaps, SmsLogError, SmsOutbox, SmsOutboxPorts};
+pub use ports::ReminderTexts;
 pub use ports::{OutgoingSms, SendSmsError, SentSms, SmsSender};
 pub use reminders::{ReminderError, ReminderPorts, Reminders};
 pub use verification::{

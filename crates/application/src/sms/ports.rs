@@ -7,10 +7,11 @@ use domain::{
     identity::UserId,
     phone::PhoneNumber,
     plants::UserPlantId,
-    sms::{SmsBody, SmsLogId, SmsStatus, verification::VerificationCode},
+    sms::{Recipient, SmsBody, SmsLogId, SmsPurpose, SmsStatus, verification::VerificationCode},
 };
+use uuid::Uuid;
 
-use crate::{plants::Owner, store::StoreError};
+use crate::{failure::Failure, plants::Owner, store::StoreError};
 
 /// A text message to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,9 +45,15 @@ pub enum SendSmsError {
         /// The provider's explanation.
         message: String,
     },
-    /// The provider could not be reached or failed: worth a retry later.
+    /// The provider could not be reached or failed before taking the message: worth a retry
+    /// later.
     #[error("the SMS provider is unavailable: {0}")]
     Unavailable(String),
+    /// The request reached the provider but its answer did not (a timeout after the request was
+    /// written, an unreadable success): the message may have been taken, so it must be looked
+    /// up, not sent again.
+    #[error("the SMS provider's answer is unknown: {0}")]
+    Unknown(String),
 }
 
 /// A provider of text messages.
@@ -58,8 +65,84 @@ pub trait SmsSender: Send + Sync {
     /// Hands `sms` to the provider.
     ///
     /// # Errors
-    /// [`SendSmsError`] says whether a retry may help.
+    /// [`SendSmsError`] says whether a retry may help, or whether the outcome is unknown.
     async fn send(&self, sms: &OutgoingSms) -> Result<SentSms, SendSmsError>;
+
+    /// The messages the provider holds that were sent to `to` with exactly `body` on or after
+    /// the day of `attempted_at`: how a send with an unknown outcome is settled. Empty without
+    /// a provider.
+    ///
+    /// # Errors
+    /// [`SendSmsError`] when the provider cannot be asked.
+    async fn find_sent(
+        &self,
+        to: &PhoneNumber,
+        body: &SmsBody,
+        attempted_at: DateTime<Utc>,
+    ) -> Result<Vec<SentSms>, SendSmsError>;
+}
+
+/// A worker's hold on pending messages: only the holder records their outcome, and a hold that
+/// runs out lets another worker take them over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    /// Whose hold it is.
+    pub token: Uuid,
+    /// When it runs out.
+    pub until: DateTime<Utc>,
+}
+
+/// A pending message a worker holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeasedSms {
+    /// The entry.
+    pub id: SmsLogId,
+    /// The recipient's account, when a user.
+    pub owner: Option<Owner>,
+    /// The recipient.
+    pub to: PhoneNumber,
+    /// Why it is sent.
+    pub purpose: SmsPurpose,
+    /// The plant a reminder is about.
+    pub plant: Option<UserPlantId>,
+    /// The text; `None` for a reminder whose text is written when it is sent.
+    pub body: Option<SmsBody>,
+    /// When a previous holder called the provider with it, if one did.
+    pub attempted_at: Option<DateTime<Utc>>,
+    /// Retries made so far.
+    pub retry_count: u32,
+    /// The hold.
+    pub lease: Lease,
+}
+
+/// A message whose send had an unknown outcome, due for a lookup at the provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsettledSms {
+    /// The entry.
+    pub id: SmsLogId,
+    /// The recipient.
+    pub to: PhoneNumber,
+    /// The text sent.
+    pub body: SmsBody,
+    /// When the provider was called.
+    pub attempted_at: DateTime<Utc>,
+    /// Retries made so far.
+    pub retry_count: u32,
+}
+
+/// Writes a plant's watering reminder into its conversation when the reminder is sent.
+#[async_trait]
+pub trait ReminderTexts: Send + Sync {
+    /// Writes the reminder of `plant` into its conversation and answers the text to send;
+    /// `None` when the plant is gone.
+    ///
+    /// # Errors
+    /// [`Failure`] when the conversation cannot be written.
+    async fn write_reminder(
+        &self,
+        owner: Owner,
+        plant: UserPlantId,
+    ) -> Result<Option<SmsBody>, Failure>;
 }
 
 /// An SMS about to be handed to the provider: logged as `pending` first, so that nothing sent is
@@ -74,10 +157,14 @@ pub struct PendingSms {
     pub to: PhoneNumber,
     /// The sending number (`demo` without a provider).
     pub from: String,
+    /// Why it is sent.
+    pub purpose: SmsPurpose,
     /// The text.
     pub body: SmsBody,
     /// When it was logged.
     pub created_at: DateTime<Utc>,
+    /// The hold of the caller that sends it right away.
+    pub lease: Lease,
 }
 
 /// What became of one attempt to send.
@@ -92,6 +179,13 @@ pub enum SendOutcome {
         /// When.
         at: DateTime<Utc>,
     },
+    /// The provider may or may not have taken the message; a lookup will tell.
+    Unknown {
+        /// What went wrong.
+        message: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
     /// The attempt failed.
     Failed {
         /// The provider's error code.
@@ -103,21 +197,6 @@ pub enum SendOutcome {
         /// When to try again; `None` when retrying cannot help or the retries are spent.
         next_retry_at: Option<DateTime<Utc>>,
     },
-}
-
-/// A failed message due for another attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RetryableSms {
-    /// The entry.
-    pub id: SmsLogId,
-    /// The recipient's account, when a user (for the daily caps).
-    pub account: Option<UserId>,
-    /// The recipient.
-    pub to: PhoneNumber,
-    /// The text.
-    pub body: SmsBody,
-    /// Retries made so far.
-    pub retry_count: u32,
 }
 
 /// A delivery report to apply to the entry of a provider message.
@@ -136,21 +215,63 @@ pub struct StatusChange {
 /// The SMS log: every message sent, its attempts and its delivery.
 #[async_trait]
 pub trait SmsLog: Send + Sync {
-    /// Writes a `pending` entry.
+    /// Writes a `pending` entry, held by `sms.lease`.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
     async fn record_pending(&self, sms: &PendingSms) -> Result<(), StoreError>;
 
-    /// Writes the outcome of an attempt: status and provider id (setting `sent_at`), or the error
-    /// (setting `failed_at` and when to retry).
+    /// Takes up to `limit` pending entries nobody holds (or whose hold ran out at `now`),
+    /// oldest first, under `lease`: of several workers exactly one gets each.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
-    async fn record_outcome(&self, id: SmsLogId, outcome: &SendOutcome) -> Result<(), StoreError>;
+    async fn lease_pending(
+        &self,
+        now: DateTime<Utc>,
+        lease: Lease,
+        limit: u64,
+    ) -> Result<Vec<LeasedSms>, StoreError>;
 
-    /// How many texts were handed to the provider (or logged in demo mode) since `since`: to
-    /// `account` (when given), to `to`, and in all.
+    /// Stores the text of a held entry written when it is sent; `false` when the hold is lost.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn write_body(
+        &self,
+        id: SmsLogId,
+        lease: Lease,
+        body: &SmsBody,
+    ) -> Result<bool, StoreError>;
+
+    /// Notes, before the provider is called, that it is about to be (`attempted_at = at`), so
+    /// that whoever takes the entry over knows to look it up instead of sending it again;
+    /// `false` when the hold is lost (the caller must not send then).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn mark_attempt(
+        &self,
+        id: SmsLogId,
+        lease: Lease,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Writes the outcome of an attempt on a held entry and ends the hold: status and provider
+    /// id (setting `sent_at`), `unknown`, or the error (setting `failed_at` and when to retry).
+    /// `false` when the hold is lost.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn record_outcome(
+        &self,
+        id: SmsLogId,
+        lease: Lease,
+        outcome: &SendOutcome,
+    ) -> Result<bool, StoreError>;
+
+    /// How many texts were handed to the provider (or logged in demo mode, or may have been:
+    /// `unknown`) since `since`: to `account` (when given), to `to`, and in all.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
@@ -161,28 +282,31 @@ pub trait SmsLog: Send + Sync {
         since: DateTime<Utc>,
     ) -> Result<SentCounts, StoreError>;
 
-    /// Failed entries whose next attempt is due at `now`, oldest first, at most `limit`.
+    /// Makes every failed entry whose retry is due at `now` pending again, with one more retry
+    /// counted, for the outbox to send; the status changes atomically, so of several workers one
+    /// requeues each. Returns how many.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
-    async fn due_for_retry(
-        &self,
-        now: DateTime<Utc>,
-        limit: u64,
-    ) -> Result<Vec<RetryableSms>, StoreError>;
+    async fn requeue_due_retries(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
 
-    /// Takes a due entry for one retry: it becomes `pending` again with one more retry counted
-    /// and `last_retry_at = now`, but only while it is still `failed` with `retry_count` retries,
-    /// so that of several workers exactly one gets it. `true` for the one that did.
+    /// Entries with an `unknown` outcome whose attempt was made before `attempted_before`,
+    /// oldest first, at most `limit`.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
-    async fn claim_retry(
+    async fn unsettled(
         &self,
-        id: SmsLogId,
-        retry_count: u32,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
+        attempted_before: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<UnsettledSms>, StoreError>;
+
+    /// Settles an `unknown` entry with what the provider says (or, when it never took the
+    /// message, a failure due for a retry); `false` when it was settled meanwhile.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn settle(&self, id: SmsLogId, outcome: &SendOutcome) -> Result<bool, StoreError>;
 
     /// The entry of a provider message and its status.
     ///
@@ -259,6 +383,12 @@ pub trait SmsAccounts: Send + Sync {
     /// [`StoreError`] when the store fails.
     async fn find_by_phone(&self, phone: &PhoneNumber) -> Result<Option<SmsAccount>, StoreError>;
 
+    /// What the account says now about texting it (`None` once it is gone).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn recipient(&self, account: UserId) -> Result<Option<Recipient>, StoreError>;
+
     /// Records the account's consent to texts.
     ///
     /// # Errors
@@ -271,24 +401,15 @@ pub trait SmsAccounts: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
-/// A plant whose watering reminder is due, with what the text needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DueReminder {
-    /// The owner.
-    pub owner: Owner,
-    /// The owner's phone.
-    pub phone: PhoneNumber,
-    /// The plant.
-    pub plant_id: UserPlantId,
-}
-
 /// The reminder schedule.
 #[async_trait]
 pub trait ReminderQueue: Send + Sync {
     /// Takes up to `limit` plants whose reminder is due at `now` (active plant, owner active,
-    /// opted in and with a phone) and, in the same transaction, moves each one's next reminder to
-    /// [`domain::plants::next_watering`] from `now` by its species' interval. Rows are locked
-    /// and locked rows skipped, so concurrent callers never take the same plant.
+    /// opted in and with a verified phone) and, in the same transaction, moves each one's next
+    /// reminder to [`domain::plants::next_watering`] from `now` by its species' interval and
+    /// writes its reminder as a `pending` SMS-log entry from `from` (purpose `reminder`, its text
+    /// written when sent), so that a crash after the claim loses nothing. Rows are locked and
+    /// locked rows skipped, so concurrent callers never take the same plant. Answers how many.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails; nothing is taken then.
@@ -296,14 +417,15 @@ pub trait ReminderQueue: Send + Sync {
         &self,
         now: DateTime<Utc>,
         limit: u64,
-    ) -> Result<Vec<DueReminder>, StoreError>;
+        from: &str,
+    ) -> Result<u64, StoreError>;
 }
 
 /// A verification code to keep (only its hash is stored).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewVerification {
     /// Its id.
-    pub id: uuid::Uuid,
+    pub id: Uuid,
     /// The account.
     pub user_id: UserId,
     /// The number it was sent to.

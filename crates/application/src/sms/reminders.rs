@@ -1,14 +1,20 @@
-//! Watering reminders: every due plant texts its owner exactly once, then waits for its next
-//! watering.
+//! Watering reminders: every due plant texts its owner exactly once, even across crashes, then
+//! waits for its next watering.
 
 use std::sync::Arc;
 
-use domain::sms::SmsBody;
+use async_trait::async_trait;
+use domain::{plants::UserPlantId, sms::SmsBody};
 
-use super::{outbox::SmsOutbox, ports::ReminderQueue};
+use super::{
+    outbox::{SmsLogError, SmsOutbox},
+    ports::{ReminderQueue, ReminderTexts},
+};
 use crate::{
-    chat::Conversations,
+    chat::{ChatError, Conversations},
+    failure::Failure,
     flags::{FeatureFlags, Flag},
+    plants::Owner,
     store::StoreError,
     system::Clock,
 };
@@ -21,9 +27,7 @@ const CLAIM_BATCH: u64 = 50;
 pub struct ReminderPorts {
     /// The reminder schedule.
     pub queue: Arc<dyn ReminderQueue>,
-    /// Writes the plant's message.
-    pub conversations: Conversations,
-    /// Sends it.
+    /// Sends what was claimed.
     pub outbox: SmsOutbox,
     /// The `sms_reminders` switch.
     pub flags: Arc<dyn FeatureFlags>,
@@ -37,10 +41,16 @@ impl std::fmt::Debug for ReminderPorts {
     }
 }
 
-/// The schedule could not be read.
+/// The schedule or the SMS log could not be read.
 #[derive(Debug, thiserror::Error)]
 #[error("the reminder schedule could not be read")]
 pub struct ReminderError(#[from] StoreError);
+
+impl From<SmsLogError> for ReminderError {
+    fn from(error: SmsLogError) -> Self {
+        Self(error.0)
+    }
+}
 
 /// The reminders use case, run by a worker every minute.
 #[derive(Clone)]
@@ -61,61 +71,55 @@ impl Reminders {
         Self { ports }
     }
 
-    /// Texts the owner of every plant whose reminder is due, unless the `sms_reminders` flag is
-    /// off. Each plant is claimed — and rescheduled — before its text is written, so no plant is
-    /// reminded twice even with several workers. Returns how many reminders went out.
+    /// Claims every plant whose reminder is due (unless the `sms_reminders` flag is off): each
+    /// is rescheduled and its text queued in the outbox in one transaction, so no plant is
+    /// reminded twice and none is lost to a crash. Then sends what is pending. Returns how many
+    /// texts this worker sent (or tried to).
     ///
     /// # Errors
-    /// [`ReminderError`] when due plants cannot be claimed; a reminder that fails by itself is
-    /// logged and the others go on.
-    #[tracing::instrument(name = "reminders.send_due", skip_all, fields(sent))]
+    /// [`ReminderError`] when due plants cannot be claimed or the outbox read; a reminder that
+    /// fails by itself is logged and the others go on.
+    #[tracing::instrument(name = "reminders.send_due", skip_all, fields(claimed, sent))]
     pub async fn send_due(&self) -> Result<usize, ReminderError> {
-        if !self.ports.flags.is_enabled(Flag::SmsReminders) {
-            return Ok(0);
-        }
-        let mut sent = 0;
-        loop {
-            let due = self
-                .ports
-                .queue
-                .claim_due(self.ports.clock.now(), CLAIM_BATCH)
-                .await?;
-            let claimed = due.len();
-            for reminder in due {
-                let message = match self
+        let mut claimed = 0;
+        if self.ports.flags.is_enabled(Flag::SmsReminders) {
+            while !self.ports.outbox.is_stopping() {
+                let taken = self
                     .ports
-                    .conversations
-                    .reminder(reminder.owner, reminder.plant_id)
-                    .await
-                {
-                    Ok(message) => message,
-                    Err(error) => {
-                        tracing::error!(error = %error, plant_id = %reminder.plant_id, "reminder not written");
-                        continue;
-                    }
-                };
-                let Some(body) =
-                    SmsBody::shortened(&format!("{}: {}", message.nickname, message.text))
-                else {
-                    continue;
-                };
-                match self
-                    .ports
-                    .outbox
-                    .send(Some(reminder.owner), reminder.phone, body)
-                    .await
-                {
-                    Ok(_) => sent += 1,
-                    Err(error) => {
-                        tracing::error!(error = %error, plant_id = %reminder.plant_id, "reminder not logged");
-                    }
+                    .queue
+                    .claim_due(
+                        self.ports.clock.now(),
+                        CLAIM_BATCH,
+                        self.ports.outbox.sender_number(),
+                    )
+                    .await?;
+                claimed += taken;
+                if taken < CLAIM_BATCH {
+                    break;
                 }
             }
-            if claimed < usize::try_from(CLAIM_BATCH).unwrap_or(usize::MAX) {
-                break;
-            }
         }
+        let sent = self.ports.outbox.send_pending().await?;
+        tracing::Span::current().record("claimed", claimed);
         tracing::Span::current().record("sent", sent);
         Ok(sent)
+    }
+}
+
+#[async_trait]
+impl ReminderTexts for Conversations {
+    async fn write_reminder(
+        &self,
+        owner: Owner,
+        plant: UserPlantId,
+    ) -> Result<Option<SmsBody>, Failure> {
+        match self.reminder(owner, plant).await {
+            Ok(message) => Ok(SmsBody::shortened(&format!(
+                "{}: {}",
+                message.nickname, message.text
+            ))),
+            Err(ChatError::PlantNotFound) => Ok(None),
+            Err(ChatError::Failed(failure)) => Err(failure),
+        }
     }
 }

@@ -6,7 +6,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use domain::{
     identity::User,
-    sms::verification::{CODE_LIFETIME, CODES_PER_HOUR, TRIES_PER_CODE, VerificationCode},
+    sms::{
+        SmsPurpose,
+        verification::{CODE_LIFETIME, CODES_PER_HOUR, TRIES_PER_CODE, VerificationCode},
+    },
 };
 
 use super::{
@@ -160,7 +163,12 @@ impl PhoneVerification {
             .await?;
         self.ports
             .outbox
-            .send(Some(Owner::from(principal)), phone.clone(), body)
+            .send(
+                Some(Owner::from(principal)),
+                phone.clone(),
+                body,
+                SmsPurpose::Verification,
+            )
             .await
             .map_err(|error| Failure::from(error.0))?;
         tracing::info!(to = %phone.masked(), "verification code sent");

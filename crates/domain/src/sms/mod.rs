@@ -4,6 +4,8 @@
 mod addressing;
 mod body;
 mod keyword;
+pub mod outbox;
+mod purpose;
 mod retry;
 mod status;
 pub mod verification;
@@ -11,6 +13,7 @@ pub mod verification;
 pub use addressing::Addressed;
 pub use body::{InvalidSmsBody, SmsBody};
 pub use keyword::Keyword;
+pub use purpose::{Recipient, SmsPurpose};
 pub use retry::RetrySchedule;
 pub use status::SmsStatus;
 

@@ -2,11 +2,15 @@ use crate::wire::wire_names;
 
 /// Where an SMS is in its life: written before the provider is called (`pending`), accepted by
 /// it (`queued`, `sent`), and finally `delivered`, `undelivered` or `failed`; `demo` when no
-/// provider is configured.
+/// provider is configured; `unknown` when the provider may or may not have taken it (a timeout
+/// after the request was written), until a delivery report or a lookup settles it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SmsStatus {
     /// Logged, not yet handed to the provider.
     Pending,
+    /// Handed to the provider, which did not say whether it took the message: never resent
+    /// before a lookup at the provider settles it.
+    Unknown,
     /// Accepted by the provider.
     Queued,
     /// Handed to the carrier.
@@ -23,6 +27,7 @@ pub enum SmsStatus {
 
 wire_names!(SmsStatus {
     Pending => "pending",
+    Unknown => "unknown",
     Queued => "queued",
     Sent => "sent",
     Delivered => "delivered",
@@ -36,9 +41,10 @@ impl SmsStatus {
     const fn rank(self) -> u8 {
         match self {
             Self::Pending => 0,
-            Self::Queued => 1,
-            Self::Sent => 2,
-            Self::Delivered | Self::Undelivered | Self::Failed | Self::Demo => 3,
+            Self::Unknown => 1,
+            Self::Queued => 2,
+            Self::Sent => 3,
+            Self::Delivered | Self::Undelivered | Self::Failed | Self::Demo => 4,
         }
     }
 
@@ -52,7 +58,7 @@ impl SmsStatus {
     /// Whether nothing can happen to the message any more.
     #[must_use]
     pub const fn is_final(self) -> bool {
-        self.rank() == 3
+        self.rank() == 4
     }
 }
 
@@ -68,6 +74,8 @@ mod tests {
         assert!(Sent.may_move_to(Delivered));
         assert!(Queued.may_move_to(Undelivered));
         assert!(Pending.may_move_to(Failed));
+        assert!(Pending.may_move_to(Unknown) && Unknown.may_move_to(Sent));
+        assert!(!Unknown.may_move_to(Pending) && !Queued.may_move_to(Unknown));
         assert!(!Delivered.may_move_to(Sent));
         assert!(!Sent.may_move_to(Queued));
         assert!(!Delivered.may_move_to(Failed));

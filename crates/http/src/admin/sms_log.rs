@@ -30,7 +30,7 @@ pub struct SmsLogEntryDocument {
     pub to: String,
     /// The text.
     pub body: Option<String>,
-    /// `pending`, `queued`, `sent`, `delivered`, `undelivered`, `failed` or `demo`.
+    /// `pending`, `unknown`, `queued`, `sent`, `delivered`, `undelivered`, `failed` or `demo`.
     pub status: &'static str,
     /// Twilio's message SID.
     pub provider_message_id: Option<String>,

@@ -13,8 +13,8 @@ use crate::{errors::ApiError, fields::FieldErrors, paging::PageQuery};
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SmsLogQuery {
-    /// Only entries with this status (`pending`, `queued`, `sent`, `delivered`, `undelivered`,
-    /// `failed`, `demo`).
+    /// Only entries with this status (`pending`, `unknown`, `queued`, `sent`, `delivered`,
+    /// `undelivered`, `failed`, `demo`).
     pub status: Option<String>,
     /// Only texts to this account.
     pub user_id: Option<String>,

@@ -2,7 +2,10 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use application::sms::{IncomingSms, SignedRequest};
-use domain::{phone::PhoneNumber, sms::SmsStatus};
+use domain::{
+    phone::PhoneNumber,
+    sms::{SmsLogId, SmsStatus},
+};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -92,6 +95,12 @@ pub async fn inbound_sms(
     Ok(twiml_response(reply.as_deref()))
 }
 
+/// The query of the status callback address the outbox gives Twilio.
+#[derive(Debug, Deserialize)]
+struct CallbackQuery {
+    sms_id: Option<uuid::Uuid>,
+}
+
 /// Receive a delivery report.
 ///
 /// Verifies `X-Twilio-Signature`, then moves the message's SMS-log entry forward (queued -> sent
@@ -123,10 +132,16 @@ pub async fn delivery_status(
         .and_then(status_of);
     if let (Some(message_sid), Some(status)) = (message_sid, status) {
         let error_code = param(&params, "ErrorCode").map(str::to_owned);
+        // Our callback address names the entry, so a report settles a send whose answer was
+        // lost (the signature covers the query, so nobody else can name one).
+        let entry = web::Query::<CallbackQuery>::from_query(request.query_string())
+            .ok()
+            .and_then(|query| query.sms_id)
+            .map(SmsLogId::from_uuid);
         state
             .sms
             .outbox
-            .apply_delivery_report(message_sid, status, error_code)
+            .apply_delivery_report(message_sid, entry, status, error_code)
             .await?;
     }
     Ok(HttpResponse::NoContent().finish())

@@ -19,6 +19,7 @@ use application::{
         InboundPorts, InboundTexts, PhoneVerification, PhoneVerificationPorts, SmsCaps, SmsOutbox,
         SmsOutboxPorts, WebhookGate,
     },
+    system::StopSignal,
 };
 use domain::{
     ops::{CheckStatus, Dependency},
@@ -120,6 +121,8 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
     let outbox = SmsOutbox::new(SmsOutboxPorts {
         sender: Arc::new(DemoSmsSender),
         log: Arc::new(SeaOrmSmsLog::new(database.clone())),
+        accounts: Arc::new(SeaOrmSmsAccounts::new(database.clone())),
+        reminder_texts: Arc::new(conversations.clone()),
         status_callback: None,
         caps: SmsCaps {
             per_recipient: 20,
@@ -127,6 +130,7 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
         },
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Ids),
+        stop: StopSignal::new(),
     });
     let phone_verification = PhoneVerification::new(PhoneVerificationPorts {
         users: users.clone(),

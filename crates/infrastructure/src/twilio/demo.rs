@@ -1,6 +1,10 @@
 use application::sms::{OutgoingSms, SendSmsError, SentSms, SmsSender};
 use async_trait::async_trait;
-use domain::sms::SmsStatus;
+use chrono::{DateTime, Utc};
+use domain::{
+    phone::PhoneNumber,
+    sms::{SmsBody, SmsStatus},
+};
 
 /// Demo mode, without Twilio credentials: the message is logged (number masked) and reported as
 /// `demo`; nothing leaves the machine.
@@ -23,5 +27,15 @@ impl SmsSender for DemoSmsSender {
             provider_message_id: None,
             status: SmsStatus::Demo,
         })
+    }
+
+    async fn find_sent(
+        &self,
+        _to: &PhoneNumber,
+        _body: &SmsBody,
+        _attempted_at: DateTime<Utc>,
+    ) -> Result<Vec<SentSms>, SendSmsError> {
+        // Demo mode never has an unknown outcome to settle.
+        Ok(Vec::new())
     }
 }

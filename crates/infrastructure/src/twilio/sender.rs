@@ -2,7 +2,12 @@ use std::time::Duration;
 
 use application::sms::{OutgoingSms, SendSmsError, SentSms, SmsSender};
 use async_trait::async_trait;
-use domain::{phone::PhoneNumber, secret::Secret, sms::SmsStatus};
+use chrono::{DateTime, Utc};
+use domain::{
+    phone::PhoneNumber,
+    secret::Secret,
+    sms::{SmsBody, SmsStatus},
+};
 use serde::Deserialize;
 
 /// Twilio credentials and endpoint.
@@ -38,6 +43,38 @@ pub struct TwilioSmsSender {
 struct MessageResource {
     sid: String,
     status: Option<String>,
+}
+
+/// A message as Twilio's Messages list shows it.
+#[derive(Debug, Deserialize)]
+struct ListedMessage {
+    sid: String,
+    status: Option<String>,
+    to: Option<String>,
+    body: Option<String>,
+}
+
+/// One page of Twilio's Messages list, newest first.
+#[derive(Debug, Deserialize)]
+struct MessageList {
+    #[serde(default)]
+    messages: Vec<ListedMessage>,
+}
+
+/// How many messages one lookup reads: texts to one number in a day or two.
+const LOOKUP_PAGE_SIZE: &str = "100";
+
+/// Our status for a status Twilio reports; statuses that say nothing of the message's fate
+/// (`receiving`, `received`) are none.
+fn status_of(twilio_status: Option<&str>) -> Option<SmsStatus> {
+    match twilio_status? {
+        "accepted" | "scheduled" | "queued" | "sending" => Some(SmsStatus::Queued),
+        "sent" => Some(SmsStatus::Sent),
+        "delivered" | "read" => Some(SmsStatus::Delivered),
+        "undelivered" => Some(SmsStatus::Undelivered),
+        "failed" | "canceled" => Some(SmsStatus::Failed),
+        _ => None,
+    }
 }
 
 /// Twilio's error document.
@@ -98,18 +135,25 @@ impl SmsSender for TwilioSmsSender {
             .send()
             .await
             .map_err(|error| {
-                SendSmsError::Unavailable(if error.is_timeout() {
-                    "timed out".to_owned()
+                // Only a refused connection proves Twilio never saw the request; a timeout or a
+                // broken connection may come after Twilio took the message.
+                if error.is_connect() {
+                    SendSmsError::Unavailable("connection failed".to_owned())
+                } else if error.is_timeout() {
+                    SendSmsError::Unknown("timed out".to_owned())
                 } else {
-                    "connection failed".to_owned()
-                })
+                    SendSmsError::Unknown("the connection broke".to_owned())
+                }
             })?;
         let status = response.status();
         tracing::Span::current().record("status_code", status.as_u16());
         if status.is_success() {
-            let message: MessageResource = response.json().await.map_err(|error| {
-                SendSmsError::Unavailable(format!("unreadable answer: {error}"))
-            })?;
+            // Any 2xx means Twilio took the message; an answer we cannot read leaves its id
+            // unknown, to be looked up.
+            let message: MessageResource = response
+                .json()
+                .await
+                .map_err(|error| SendSmsError::Unknown(format!("unreadable answer: {error}")))?;
             let status = match message.status.as_deref() {
                 Some("sent") => SmsStatus::Sent,
                 _ => SmsStatus::Queued,
@@ -129,5 +173,58 @@ impl SmsSender for TwilioSmsSender {
         } else {
             Err(SendSmsError::Rejected { code, message })
         }
+    }
+
+    #[tracing::instrument(name = "twilio.find_sent", skip_all, fields(to = %to.masked(), found))]
+    async fn find_sent(
+        &self,
+        to: &PhoneNumber,
+        body: &SmsBody,
+        attempted_at: DateTime<Utc>,
+    ) -> Result<Vec<SentSms>, SendSmsError> {
+        let day = attempted_at.format("%Y-%m-%d").to_string();
+        let response = self
+            .client
+            .get(&self.endpoint)
+            .basic_auth(
+                &self.settings.account_sid,
+                Some(self.settings.auth_token.expose()),
+            )
+            .query(&[
+                ("To", to.as_str()),
+                ("From", self.settings.from.as_str()),
+                // Twilio reads `DateSent>` as "on or after that day".
+                ("DateSent>", day.as_str()),
+                ("PageSize", LOOKUP_PAGE_SIZE),
+            ])
+            .send()
+            .await
+            .map_err(|error| SendSmsError::Unavailable(format!("lookup failed: {error}")))?;
+        if !response.status().is_success() {
+            return Err(SendSmsError::Unavailable(format!(
+                "lookup answered HTTP status {}",
+                response.status().as_u16()
+            )));
+        }
+        let list: MessageList = response
+            .json()
+            .await
+            .map_err(|error| SendSmsError::Unavailable(format!("unreadable lookup: {error}")))?;
+        let found: Vec<SentSms> = list
+            .messages
+            .into_iter()
+            .filter(|message| {
+                message.to.as_deref() == Some(to.as_str())
+                    && message.body.as_deref() == Some(body.as_str())
+            })
+            .filter_map(|message| {
+                Some(SentSms {
+                    status: status_of(message.status.as_deref())?,
+                    provider_message_id: Some(message.sid),
+                })
+            })
+            .collect();
+        tracing::Span::current().record("found", found.len());
+        Ok(found)
     }
 }

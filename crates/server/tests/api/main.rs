@@ -24,6 +24,7 @@ mod idempotency;
 mod layering;
 mod me;
 mod migrations;
+mod outbox;
 mod phone;
 mod plants;
 mod rate_limits;

@@ -212,7 +212,7 @@ on_both_backends! {
             1
         );
         worker.clock.advance(TimeDelta::hours(25));
-        let later = worker.sms.outbox.send(None, domain::phone::PhoneNumber::parse("+14155552678").unwrap(), domain::sms::SmsBody::parse("hello").unwrap()).await.unwrap();
+        let later = worker.sms.outbox.send(None, domain::phone::PhoneNumber::parse("+14155552678").unwrap(), domain::sms::SmsBody::parse("hello").unwrap(), domain::sms::SmsPurpose::Message).await.unwrap();
         assert_eq!(later.as_str(), "demo", "a rolling day later the number may be texted again");
     }
 

@@ -43,7 +43,7 @@ on_both_backends! {
         channel
             .sms
             .outbox
-            .send(None, PhoneNumber::parse("+15551239876").unwrap(), SmsBody::parse("kept 90 days").unwrap())
+            .send(None, PhoneNumber::parse("+15551239876").unwrap(), SmsBody::parse("kept 90 days").unwrap(), domain::sms::SmsPurpose::Message)
             .await
             .unwrap();
         let counts = || async {

@@ -97,7 +97,7 @@ pub(crate) async fn spawn_twilio_app_with(
 
 impl TestApp {
     /// POSTs `params` form-encoded to `path` with `signature` as X-Twilio-Signature.
-    async fn post_webhook(
+    pub(crate) async fn post_webhook(
         &self,
         path: &str,
         params: &[(&str, &str)],
@@ -391,6 +391,7 @@ async fn app_after_one_text(
             None,
             PhoneNumber::parse("+15551230008").unwrap(),
             SmsBody::parse("hi").unwrap(),
+            domain::sms::SmsPurpose::Message,
         )
         .await
         .unwrap();
@@ -421,6 +422,15 @@ pub struct SmsChannel {
 
 impl SmsChannel {
     pub async fn over(test_database: &TestDatabase, overrides: &[(&str, &str)]) -> Self {
+        Self::over_sending_with(test_database, overrides, None).await
+    }
+
+    /// The same, sending through `sender` (when given) instead of the configured provider.
+    pub async fn over_sending_with(
+        test_database: &TestDatabase,
+        overrides: &[(&str, &str)],
+        sender: Option<Arc<dyn application::sms::SmsSender>>,
+    ) -> Self {
         let settings = test_settings(test_database, overrides);
         let database = Database::connect(&settings.database).await.unwrap();
         let reminders_on = settings.flags.sms_reminders;
@@ -442,7 +452,7 @@ impl SmsChannel {
             &settings,
             conversations,
             flags,
-            sms_sender(&settings).unwrap(),
+            sender.unwrap_or_else(|| sms_sender(&settings).unwrap()),
             clock.clone(),
         );
         Self {

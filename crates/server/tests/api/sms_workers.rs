@@ -29,26 +29,23 @@ pub(crate) async fn accepting_twilio() -> MockServer {
     twilio
 }
 
-/// A form field of a request Twilio's mock received.
-fn form_field(request: &Request, name: &str) -> String {
-    String::from_utf8_lossy(&request.body)
-        .split('&')
-        .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
-        .map(|value| {
-            value
-                .replace('+', " ")
-                .replace("%3A", ":")
-                .replace("%2B", "+")
-        })
+/// A form field of a request Twilio's mock received, decoded.
+pub(crate) fn form_field(request: &Request, name: &str) -> String {
+    // The request's own URL decodes the form as a query string.
+    let mut form = request.url.clone();
+    form.set_query(Some(&String::from_utf8_lossy(&request.body)));
+    form.query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
         .unwrap_or_default()
 }
 
 /// The SMS channel of one more server instance on `app`'s database, sending to `twilio`.
-async fn instance(app: &TestApp, twilio: &MockServer) -> SmsChannel {
+pub(crate) async fn instance(app: &TestApp, twilio: &MockServer) -> SmsChannel {
     instance_with(app, twilio, &[]).await
 }
 
-async fn instance_with(
+pub(crate) async fn instance_with(
     app: &TestApp,
     twilio: &MockServer,
     extra: &[(&'static str, &str)],
@@ -61,7 +58,7 @@ async fn instance_with(
 
 /// Registers `users` owners with phones and consent, each with `plants_each` plants named
 /// `P-<user>-<plant>`.
-async fn owners_with_plants(app: &TestApp, users: usize, plants_each: usize) {
+pub(crate) async fn owners_with_plants(app: &TestApp, users: usize, plants_each: usize) {
     for u in 0..users {
         let user = app
             .signed_up("demo", &format!("owner{u}@example.com"))
@@ -125,7 +122,7 @@ on_both_backends! {
         let app = spawn_app(backend).await;
         let demo = SmsChannel::over(&app.database, &[]).await;
 
-        let status = demo.sms.outbox.send(None, PhoneNumber::parse("+15551236666").unwrap(), SmsBody::parse("hi").unwrap()).await.unwrap();
+        let status = demo.sms.outbox.send(None, PhoneNumber::parse("+15551236666").unwrap(), SmsBody::parse("hi").unwrap(), domain::sms::SmsPurpose::Message).await.unwrap();
 
         assert_eq!(status.as_str(), "demo");
         assert_eq!(demo.count("SELECT COUNT(*) AS n FROM sms_log WHERE status = 'demo' AND from_number = 'demo' AND to_number = '+15551236666'").await, 1);
@@ -146,7 +143,10 @@ on_both_backends! {
         assert_eq!(requests.len(), 1);
         assert_eq!(form_field(&requests[0], "To"), "+15551000000");
         assert!(form_field(&requests[0], "Body").starts_with("P-00-00: "));
-        assert_eq!(form_field(&requests[0], "StatusCallback").replace("%2F", "/"), "https://plants.example.test/api/v2/webhooks/twilio/status");
+        let callback = form_field(&requests[0], "StatusCallback").replace("%2F", "/").replace("%3F", "?").replace("%3D", "=");
+        let entry = callback.strip_prefix("https://plants.example.test/api/v2/webhooks/twilio/status?sms_id=").expect("the callback names the entry");
+        assert!(Uuid::parse_str(entry).is_ok(), "{entry}");
+        assert_eq!(worker.count("SELECT COUNT(*) AS n FROM sms_log WHERE purpose = 'reminder'").await, 1);
 
         let paused = instance_with(&app, &twilio, &[("FEATURE_SMS_REMINDERS_ENABLED", "false")]).await;
         paused.clock.advance(TimeDelta::days(120));
@@ -166,7 +166,7 @@ on_both_backends! {
         let worker = instance(&app, &twilio).await;
         let to = PhoneNumber::parse("+15551239999").unwrap();
 
-        let status = worker.sms.outbox.send(None, to, SmsBody::parse("Water me").unwrap()).await.unwrap();
+        let status = worker.sms.outbox.send(None, to, SmsBody::parse("Water me").unwrap(), domain::sms::SmsPurpose::Message).await.unwrap();
         assert_eq!(status.as_str(), "failed");
 
         assert_eq!(worker.sms.outbox.retry_due().await.unwrap(), 0, "not due yet");
@@ -194,7 +194,7 @@ on_both_backends! {
             .await;
         let worker = instance(&app, &twilio).await;
 
-        worker.sms.outbox.send(None, PhoneNumber::parse("+15551238888").unwrap(), SmsBody::parse("hi").unwrap()).await.unwrap();
+        worker.sms.outbox.send(None, PhoneNumber::parse("+15551238888").unwrap(), SmsBody::parse("hi").unwrap(), domain::sms::SmsPurpose::Message).await.unwrap();
         worker.clock.advance(TimeDelta::days(1));
 
         assert_eq!(worker.sms.outbox.retry_due().await.unwrap(), 0);
@@ -215,7 +215,7 @@ on_both_backends! {
             .await;
         let worker = instance(&app, &twilio).await;
 
-        worker.sms.outbox.send(None, PhoneNumber::parse("+15551237777").unwrap(), SmsBody::parse("hi").unwrap()).await.unwrap();
+        worker.sms.outbox.send(None, PhoneNumber::parse("+15551237777").unwrap(), SmsBody::parse("hi").unwrap(), domain::sms::SmsPurpose::Message).await.unwrap();
         worker.clock.advance(TimeDelta::minutes(1));
         assert_eq!(worker.sms.outbox.retry_due().await.unwrap(), 1);
 

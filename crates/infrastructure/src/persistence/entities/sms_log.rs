@@ -24,6 +24,11 @@ pub(crate) struct Model {
     pub next_retry_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub purpose: String,
+    pub plant_id: Option<Uuid>,
+    pub lease_token: Option<Uuid>,
+    pub lease_until: Option<DateTimeUtc>,
+    pub attempted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,10 +8,15 @@ use chrono::{DateTime, Utc};
 use domain::{
     identity::{TenantId, UserId},
     phone::PhoneNumber,
+    sms::Recipient,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 
-use crate::persistence::{Database, entities::users, store_error::store_error};
+use crate::persistence::{
+    Database,
+    entities::users,
+    store_error::{corrupt, store_error},
+};
 
 /// Accounts found by their phone number.
 #[derive(Debug, Clone)]
@@ -48,6 +53,28 @@ impl SmsAccounts for SeaOrmSmsAccounts {
             });
         tracing::Span::current().record("found", account.is_some());
         Ok(account)
+    }
+
+    #[tracing::instrument(name = "db.users.recipient", skip_all)]
+    async fn recipient(&self, account: UserId) -> Result<Option<Recipient>, StoreError> {
+        users::Entity::find_by_id(account.as_uuid())
+            .one(self.db.connection())
+            .await
+            .map_err(store_error)?
+            .map(|row| {
+                Ok(Recipient {
+                    is_active: row.is_active,
+                    phone: row
+                        .phone
+                        .as_deref()
+                        .map(PhoneNumber::parse)
+                        .transpose()
+                        .map_err(corrupt)?,
+                    phone_verified: row.phone_verified,
+                    sms_opt_in: row.sms_opt_in,
+                })
+            })
+            .transpose()
     }
 
     #[tracing::instrument(name = "db.users.set_sms_opt_in", skip_all, fields(opt_in))]

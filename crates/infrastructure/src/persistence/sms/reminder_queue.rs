@@ -1,16 +1,11 @@
-use application::{
-    plants::Owner,
-    sms::ports::{DueReminder, ReminderQueue},
-    store::StoreError,
-};
+use application::{sms::ports::ReminderQueue, store::StoreError};
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
-    identity::{TenantId, UserId},
-    phone::PhoneNumber,
-    plants::{UserPlantId, next_watering},
+    plants::next_watering,
+    sms::{SmsPurpose, SmsStatus},
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait as _, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Set,
@@ -21,7 +16,7 @@ use uuid::Uuid;
 
 use crate::persistence::{
     Database,
-    entities::{catalog_plants, user_plants, users},
+    entities::{catalog_plants, sms_log, user_plants, users},
     store_error::{corrupt, store_error},
 };
 
@@ -55,7 +50,8 @@ impl ReminderQueue for SeaOrmReminderQueue {
         &self,
         now: DateTime<Utc>,
         limit: u64,
-    ) -> Result<Vec<DueReminder>, StoreError> {
+        from: &str,
+    ) -> Result<u64, StoreError> {
         let mut select = Query::select();
         select
             .column((user_plants::Entity, user_plants::Column::Id))
@@ -114,18 +110,11 @@ impl ReminderQueue for SeaOrmReminderQueue {
             .map_err(store_error)?;
         // One update per watering interval rather than one per plant.
         let mut by_interval: BTreeMap<u32, Vec<Uuid>> = BTreeMap::new();
-        let mut due = Vec::with_capacity(rows.len());
-        for row in rows {
+        let mut outbox = Vec::with_capacity(rows.len());
+        for row in &rows {
             let interval = u32::try_from(row.watering_interval_days).map_err(corrupt)?;
             by_interval.entry(interval).or_default().push(row.id);
-            due.push(DueReminder {
-                owner: Owner {
-                    tenant_id: TenantId::from_uuid(row.tenant_id),
-                    user_id: UserId::from_uuid(row.user_id),
-                },
-                phone: PhoneNumber::parse(&row.phone).map_err(corrupt)?,
-                plant_id: UserPlantId::from_uuid(row.id),
-            });
+            outbox.push(pending_reminder(row, from, now));
         }
         for (interval, ids) in by_interval {
             user_plants::Entity::update_many()
@@ -138,8 +127,45 @@ impl ReminderQueue for SeaOrmReminderQueue {
                 .await
                 .map_err(store_error)?;
         }
+        let claimed = u64::try_from(outbox.len()).map_err(corrupt)?;
+        if !outbox.is_empty() {
+            sms_log::Entity::insert_many(outbox)
+                .exec_without_returning(&transaction)
+                .await
+                .map_err(store_error)?;
+        }
         transaction.commit().await.map_err(store_error)?;
-        tracing::Span::current().record("claimed", due.len());
-        Ok(due)
+        tracing::Span::current().record("claimed", claimed);
+        Ok(claimed)
+    }
+}
+
+/// The outbox row of a claimed reminder: pending, held by nobody, its text written when sent
+/// (an empty body until then).
+fn pending_reminder(row: &DueRow, from: &str, now: DateTime<Utc>) -> sms_log::ActiveModel {
+    sms_log::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(Some(row.tenant_id)),
+        user_id: Set(Some(row.user_id)),
+        to_number: Set(row.phone.clone()),
+        from_number: Set(from.to_owned()),
+        body: Set(String::new()),
+        status: Set(SmsStatus::Pending.as_str().to_owned()),
+        provider_message_id: Set(None),
+        error_code: Set(None),
+        error_message: Set(None),
+        retry_count: Set(0),
+        last_retry_at: Set(None),
+        sent_at: Set(None),
+        delivered_at: Set(None),
+        failed_at: Set(None),
+        next_retry_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        purpose: Set(SmsPurpose::Reminder.as_str().to_owned()),
+        plant_id: Set(Some(row.id)),
+        lease_token: Set(None),
+        lease_until: Set(None),
+        attempted_at: Set(None),
     }
 }

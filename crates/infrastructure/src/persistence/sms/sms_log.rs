@@ -1,19 +1,24 @@
 use application::{
     admin::ports::{SmsLogEntry, SmsLogFilter, SmsLogQueries},
     paging::{Page, PageRequest},
-    sms::ports::{PendingSms, RetryableSms, SendOutcome, SentCounts, SmsLog, StatusChange},
+    plants::Owner,
+    sms::ports::{
+        Lease, LeasedSms, PendingSms, SendOutcome, SentCounts, SmsLog, StatusChange, UnsettledSms,
+    },
     store::StoreError,
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
-    identity::UserId,
+    identity::{TenantId, UserId},
     phone::{PhoneNumber, mask_phone},
+    plants::UserPlantId,
     sms::{RetrySchedule, SmsBody, SmsLogId, SmsStatus, verification::redact_verification_code},
 };
 use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait as _, QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::Expr,
+    ColumnTrait, Condition, ConnectionTrait as _, DbBackend, EntityTrait, PaginatorTrait as _,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait as _,
+    sea_query::{Expr, ExprTrait as _, LockBehavior, LockType, Order, Query},
 };
 
 use crate::persistence::{
@@ -36,6 +41,87 @@ impl SeaOrmSmsLog {
     }
 }
 
+/// The columns an outcome writes (a held row's hold ends with it).
+fn outcome_columns(outcome: &SendOutcome) -> sms_log::ActiveModel {
+    let mut row = match outcome {
+        SendOutcome::Accepted {
+            status,
+            provider_message_id,
+            at,
+        } => sms_log::ActiveModel {
+            status: Set(status.as_str().to_owned()),
+            provider_message_id: Set(provider_message_id.clone()),
+            error_code: Set(None),
+            error_message: Set(None),
+            sent_at: Set(Some(*at)),
+            // A lookup or report that settles an unknown send may already know its fate.
+            delivered_at: match status {
+                SmsStatus::Delivered => Set(Some(*at)),
+                _ => sea_orm::ActiveValue::NotSet,
+            },
+            next_retry_at: Set(None),
+            updated_at: Set(*at),
+            ..Default::default()
+        },
+        SendOutcome::Unknown { message, at } => sms_log::ActiveModel {
+            status: Set(SmsStatus::Unknown.as_str().to_owned()),
+            error_message: Set(Some(message.clone())),
+            updated_at: Set(*at),
+            ..Default::default()
+        },
+        SendOutcome::Failed {
+            code,
+            message,
+            at,
+            next_retry_at,
+        } => sms_log::ActiveModel {
+            status: Set(SmsStatus::Failed.as_str().to_owned()),
+            error_code: Set(code.clone()),
+            error_message: Set(Some(message.clone())),
+            failed_at: Set(Some(*at)),
+            next_retry_at: Set(*next_retry_at),
+            updated_at: Set(*at),
+            ..Default::default()
+        },
+    };
+    row.lease_token = Set(None);
+    row.lease_until = Set(None);
+    row
+}
+
+/// A pending row held by `lease`.
+fn held(id: SmsLogId, lease: Lease) -> Condition {
+    Condition::all()
+        .add(sms_log::Column::Id.eq(id.as_uuid()))
+        .add(sms_log::Column::Status.eq(SmsStatus::Pending.as_str()))
+        .add(sms_log::Column::LeaseToken.eq(lease.token))
+}
+
+fn leased_sms(row: sms_log::Model, lease: Lease) -> Result<LeasedSms, StoreError> {
+    Ok(LeasedSms {
+        id: SmsLogId::from_uuid(row.id),
+        owner: row
+            .tenant_id
+            .zip(row.user_id)
+            .map(|(tenant_id, user_id)| Owner {
+                tenant_id: TenantId::from_uuid(tenant_id),
+                user_id: UserId::from_uuid(user_id),
+            }),
+        to: PhoneNumber::parse(&row.to_number).map_err(corrupt)?,
+        purpose: row.purpose.parse().map_err(corrupt)?,
+        plant: row.plant_id.map(UserPlantId::from_uuid),
+        // A reminder's text is written when it is sent: empty until then.
+        body: Some(row.body)
+            .filter(|body| !body.is_empty())
+            .map(|body| SmsBody::parse(&body))
+            .transpose()
+            .map_err(corrupt)?,
+        attempted_at: row.attempted_at,
+        retry_count: u32::try_from(row.retry_count).map_err(corrupt)?,
+        lease,
+    })
+}
+
 #[async_trait]
 impl SmsLog for SeaOrmSmsLog {
     #[tracing::instrument(name = "db.sms_log.sent_since", skip_all)]
@@ -46,7 +132,18 @@ impl SmsLog for SeaOrmSmsLog {
         since: DateTime<Utc>,
     ) -> Result<SentCounts, StoreError> {
         let db = self.db.connection();
-        let sent = || sms_log::Entity::find().filter(sms_log::Column::SentAt.gte(since));
+        // An unknown outcome may be a text out: it counts.
+        let sent = || {
+            sms_log::Entity::find().filter(
+                Condition::any()
+                    .add(sms_log::Column::SentAt.gte(since))
+                    .add(
+                        Condition::all()
+                            .add(sms_log::Column::Status.eq(SmsStatus::Unknown.as_str()))
+                            .add(sms_log::Column::AttemptedAt.gte(since)),
+                    ),
+            )
+        };
         let to_account = match account {
             Some(account) => sent()
                 .filter(sms_log::Column::UserId.eq(account.as_uuid()))
@@ -89,6 +186,11 @@ impl SmsLog for SeaOrmSmsLog {
             next_retry_at: Set(None),
             created_at: Set(sms.created_at),
             updated_at: Set(sms.created_at),
+            purpose: Set(sms.purpose.as_str().to_owned()),
+            plant_id: Set(None),
+            lease_token: Set(Some(sms.lease.token)),
+            lease_until: Set(Some(sms.lease.until)),
+            attempted_at: Set(None),
         })
         .exec_without_returning(self.db.connection())
         .await
@@ -96,99 +198,205 @@ impl SmsLog for SeaOrmSmsLog {
         Ok(())
     }
 
-    #[tracing::instrument(name = "db.sms_log.record_outcome", skip_all)]
-    async fn record_outcome(&self, id: SmsLogId, outcome: &SendOutcome) -> Result<(), StoreError> {
-        let row = match outcome {
-            SendOutcome::Accepted {
-                status,
-                provider_message_id,
-                at,
-            } => sms_log::ActiveModel {
-                status: Set(status.as_str().to_owned()),
-                provider_message_id: Set(provider_message_id.clone()),
-                error_code: Set(None),
-                error_message: Set(None),
-                sent_at: Set(Some(*at)),
-                next_retry_at: Set(None),
-                updated_at: Set(*at),
-                ..Default::default()
-            },
-            SendOutcome::Failed {
-                code,
-                message,
-                at,
-                next_retry_at,
-            } => sms_log::ActiveModel {
-                status: Set(SmsStatus::Failed.as_str().to_owned()),
-                error_code: Set(code.clone()),
-                error_message: Set(Some(message.clone())),
-                failed_at: Set(Some(*at)),
-                next_retry_at: Set(*next_retry_at),
-                updated_at: Set(*at),
-                ..Default::default()
-            },
-        };
-        sms_log::Entity::update_many()
-            .set(row)
-            .filter(sms_log::Column::Id.eq(id.as_uuid()))
-            .exec(self.db.connection())
-            .await
-            .map_err(store_error)?;
-        Ok(())
-    }
-
-    #[tracing::instrument(name = "db.sms_log.due_for_retry", skip_all)]
-    async fn due_for_retry(
+    #[tracing::instrument(name = "db.sms_log.lease_pending", skip_all, fields(leased))]
+    async fn lease_pending(
         &self,
         now: DateTime<Utc>,
+        lease: Lease,
         limit: u64,
-    ) -> Result<Vec<RetryableSms>, StoreError> {
-        let max_retries = i32::try_from(RetrySchedule::MAX_RETRIES).map_err(corrupt)?;
-        sms_log::Entity::find()
-            .filter(sms_log::Column::Status.eq(SmsStatus::Failed.as_str()))
-            .filter(sms_log::Column::NextRetryAt.lte(now))
-            .filter(sms_log::Column::RetryCount.lt(max_retries))
-            .order_by_asc(sms_log::Column::NextRetryAt)
-            .limit(limit)
-            .all(self.db.connection())
+    ) -> Result<Vec<LeasedSms>, StoreError> {
+        let connection = self.db.connection();
+        let free = || {
+            Condition::all()
+                .add(sms_log::Column::Status.eq(SmsStatus::Pending.as_str()))
+                .add(
+                    Condition::any()
+                        .add(sms_log::Column::LeaseUntil.is_null())
+                        .add(sms_log::Column::LeaseUntil.lte(now)),
+                )
+        };
+        let mut candidates = Query::select();
+        candidates
+            .column(sms_log::Column::Id)
+            .from(sms_log::Entity)
+            .cond_where(free())
+            .order_by(sms_log::Column::CreatedAt, Order::Asc)
+            .order_by(sms_log::Column::Id, Order::Asc)
+            .limit(limit);
+        if connection.get_database_backend() == DbBackend::Postgres {
+            // Rows another worker is leasing right now are passed over, not waited for.
+            candidates.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        // Chosen first, then updated: PostgreSQL may run a locking subquery of an UPDATE once
+        // per row, and each run skips the rows the previous ones just took, so `IN (SELECT ...
+        // LIMIT n)` can take more than n. On SQLite the transaction's write lock serialises
+        // workers instead.
+        let transaction = connection.begin().await.map_err(store_error)?;
+        let chosen: Vec<uuid::Uuid> = transaction
+            .query_all(&candidates)
+            .await
+            .map_err(store_error)?
+            .iter()
+            .map(|row| row.try_get_by_index(0))
+            .collect::<Result<_, _>>()
+            .map_err(store_error)?;
+        if !chosen.is_empty() {
+            // The conditions are checked again: a row another worker took since is left alone.
+            sms_log::Entity::update_many()
+                .col_expr(sms_log::Column::LeaseToken, Expr::value(lease.token))
+                .col_expr(sms_log::Column::LeaseUntil, Expr::value(lease.until))
+                .filter(free())
+                .filter(sms_log::Column::Id.is_in(chosen))
+                .exec(&transaction)
+                .await
+                .map_err(store_error)?;
+        }
+        transaction.commit().await.map_err(store_error)?;
+        let leased = sms_log::Entity::find()
+            .filter(sms_log::Column::LeaseToken.eq(lease.token))
+            .filter(sms_log::Column::Status.eq(SmsStatus::Pending.as_str()))
+            .order_by_asc(sms_log::Column::CreatedAt)
+            .order_by_asc(sms_log::Column::Id)
+            .all(connection)
             .await
             .map_err(store_error)?
             .into_iter()
-            .map(|row| {
-                Ok(RetryableSms {
-                    id: SmsLogId::from_uuid(row.id),
-                    account: row.user_id.map(UserId::from_uuid),
-                    to: PhoneNumber::parse(&row.to_number).map_err(corrupt)?,
-                    body: SmsBody::parse(&row.body).map_err(corrupt)?,
-                    retry_count: u32::try_from(row.retry_count).map_err(corrupt)?,
-                })
-            })
-            .collect()
+            .map(|row| leased_sms(row, lease))
+            .collect::<Result<Vec<_>, _>>()?;
+        tracing::Span::current().record("leased", leased.len());
+        Ok(leased)
     }
 
-    #[tracing::instrument(name = "db.sms_log.claim_retry", skip_all)]
-    async fn claim_retry(
+    #[tracing::instrument(name = "db.sms_log.write_body", skip_all)]
+    async fn write_body(
         &self,
         id: SmsLogId,
-        retry_count: u32,
-        now: DateTime<Utc>,
+        lease: Lease,
+        body: &SmsBody,
     ) -> Result<bool, StoreError> {
-        let retry_count = i32::try_from(retry_count).map_err(corrupt)?;
+        let result = sms_log::Entity::update_many()
+            .col_expr(sms_log::Column::Body, Expr::value(body.as_str()))
+            .filter(held(id, lease))
+            .exec(self.db.connection())
+            .await
+            .map_err(store_error)?;
+        Ok(result.rows_affected == 1)
+    }
+
+    #[tracing::instrument(name = "db.sms_log.mark_attempt", skip_all)]
+    async fn mark_attempt(
+        &self,
+        id: SmsLogId,
+        lease: Lease,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = sms_log::Entity::update_many()
+            .col_expr(sms_log::Column::AttemptedAt, Expr::value(at))
+            .col_expr(sms_log::Column::UpdatedAt, Expr::value(at))
+            .filter(held(id, lease))
+            .exec(self.db.connection())
+            .await
+            .map_err(store_error)?;
+        Ok(result.rows_affected == 1)
+    }
+
+    #[tracing::instrument(name = "db.sms_log.record_outcome", skip_all)]
+    async fn record_outcome(
+        &self,
+        id: SmsLogId,
+        lease: Lease,
+        outcome: &SendOutcome,
+    ) -> Result<bool, StoreError> {
+        let result = sms_log::Entity::update_many()
+            .set(outcome_columns(outcome))
+            .filter(held(id, lease))
+            .exec(self.db.connection())
+            .await
+            .map_err(store_error)?;
+        Ok(result.rows_affected == 1)
+    }
+
+    #[tracing::instrument(name = "db.sms_log.requeue_due_retries", skip_all, fields(requeued))]
+    async fn requeue_due_retries(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let max_retries = i32::try_from(RetrySchedule::MAX_RETRIES).map_err(corrupt)?;
         let result = sms_log::Entity::update_many()
             .col_expr(
                 sms_log::Column::Status,
                 Expr::value(SmsStatus::Pending.as_str()),
             )
-            .col_expr(sms_log::Column::RetryCount, Expr::value(retry_count + 1))
+            .col_expr(
+                sms_log::Column::RetryCount,
+                Expr::col(sms_log::Column::RetryCount).add(1),
+            )
             .col_expr(sms_log::Column::LastRetryAt, Expr::value(now))
             .col_expr(
                 sms_log::Column::NextRetryAt,
                 Expr::value(Option::<DateTime<Utc>>::None),
             )
+            .col_expr(
+                sms_log::Column::LeaseToken,
+                Expr::value(Option::<uuid::Uuid>::None),
+            )
+            .col_expr(
+                sms_log::Column::LeaseUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(
+                sms_log::Column::AttemptedAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
             .col_expr(sms_log::Column::UpdatedAt, Expr::value(now))
-            .filter(sms_log::Column::Id.eq(id.as_uuid()))
             .filter(sms_log::Column::Status.eq(SmsStatus::Failed.as_str()))
-            .filter(sms_log::Column::RetryCount.eq(retry_count))
+            .filter(sms_log::Column::NextRetryAt.lte(now))
+            .filter(sms_log::Column::RetryCount.lt(max_retries))
+            .exec(self.db.connection())
+            .await
+            .map_err(store_error)?;
+        tracing::Span::current().record("requeued", result.rows_affected);
+        Ok(result.rows_affected)
+    }
+
+    #[tracing::instrument(name = "db.sms_log.unsettled", skip_all)]
+    async fn unsettled(
+        &self,
+        attempted_before: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<UnsettledSms>, StoreError> {
+        sms_log::Entity::find()
+            .filter(sms_log::Column::Status.eq(SmsStatus::Unknown.as_str()))
+            .filter(sms_log::Column::AttemptedAt.lt(attempted_before))
+            .filter(sms_log::Column::Body.ne(""))
+            .order_by_asc(sms_log::Column::AttemptedAt)
+            .limit(limit)
+            .all(self.db.connection())
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .filter_map(|row| {
+                let attempted_at = row.attempted_at?;
+                Some(Ok(UnsettledSms {
+                    id: SmsLogId::from_uuid(row.id),
+                    to: match PhoneNumber::parse(&row.to_number).map_err(corrupt) {
+                        Ok(to) => to,
+                        Err(error) => return Some(Err(error)),
+                    },
+                    body: match SmsBody::parse(&row.body).map_err(corrupt) {
+                        Ok(body) => body,
+                        Err(error) => return Some(Err(error)),
+                    },
+                    attempted_at,
+                    retry_count: u32::try_from(row.retry_count).unwrap_or(u32::MAX),
+                }))
+            })
+            .collect()
+    }
+
+    #[tracing::instrument(name = "db.sms_log.settle", skip_all)]
+    async fn settle(&self, id: SmsLogId, outcome: &SendOutcome) -> Result<bool, StoreError> {
+        let result = sms_log::Entity::update_many()
+            .set(outcome_columns(outcome))
+            .filter(sms_log::Column::Id.eq(id.as_uuid()))
+            .filter(sms_log::Column::Status.eq(SmsStatus::Unknown.as_str()))
             .exec(self.db.connection())
             .await
             .map_err(store_error)?;
