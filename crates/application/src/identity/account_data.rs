@@ -1,21 +1,78 @@
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
-use domain::{identity::User, secret::Secret};
+use domain::{
+    identity::{TenantId, User, UserId},
+    secret::Secret,
+};
 
 use super::{
-    Identity, Principal, ProfileError, ports::RefreshTokenRecord, profile::PasswordRefusal,
+    Identity, Principal, ProfileError,
+    ports::{ExportTable, RefreshTokenRecord, UserRepository},
+    profile::PasswordRefusal,
 };
 use crate::failure::{Failure, failed_from};
 
+/// How many rows one page of the export reads: memory per export stays this many rows.
+const EXPORT_PAGE_ROWS: u64 = 200;
+
 /// Everything the service holds about one user (GDPR Art. 15 and 20).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct AccountExport {
     /// The account.
     pub user: User,
     /// Their sessions (refresh tokens, as stored: hashes only).
     pub sessions: Vec<RefreshTokenRecord>,
-    /// Every other row about them, by table.
-    pub records: BTreeMap<String, Vec<serde_json::Value>>,
+    /// Every other row about them, table by table, read a page at a time.
+    pub records: AccountRecords,
+}
+
+/// The rows held about one user, read one page at a time: every table of [`ExportTable::ALL`]
+/// in order, each in one or more pages (an empty table as one empty page).
+pub struct AccountRecords {
+    users: Arc<dyn UserRepository>,
+    tenant: TenantId,
+    user: UserId,
+    table: usize,
+    after: Option<String>,
+}
+
+impl std::fmt::Debug for AccountRecords {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountRecords")
+            .field("table", &self.table)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AccountRecords {
+    /// The next page: its table, whether it is the table's first page, and its rows; `None`
+    /// after the last table.
+    ///
+    /// # Errors
+    /// [`Failure`] when the store fails.
+    pub async fn next_page(
+        &mut self,
+    ) -> Result<Option<(ExportTable, bool, Vec<serde_json::Value>)>, Failure> {
+        let Some(&table) = ExportTable::ALL.get(self.table) else {
+            return Ok(None);
+        };
+        let first = self.after.is_none();
+        let page = self
+            .users
+            .export_page(
+                self.tenant,
+                self.user,
+                table,
+                self.after.take(),
+                EXPORT_PAGE_ROWS,
+            )
+            .await?;
+        match page.next_after {
+            Some(after) => self.after = Some(after),
+            None => self.table += 1,
+        }
+        Ok(Some((table, first, page.rows)))
+    }
 }
 
 /// Why an account was not erased.
@@ -47,11 +104,13 @@ impl Identity {
     ) -> Result<AccountExport, ProfileError> {
         let user = self.profile(principal).await?;
         let sessions = self.ports.refresh_tokens.list_for_user(user.id).await?;
-        let records = self
-            .ports
-            .users
-            .export(principal.tenant_id, principal.user_id)
-            .await?;
+        let records = AccountRecords {
+            users: self.ports.users.clone(),
+            tenant: principal.tenant_id,
+            user: principal.user_id,
+            table: 0,
+            after: None,
+        };
         Ok(AccountExport {
             user,
             sessions,

@@ -11,7 +11,7 @@ mod register;
 mod service;
 mod session;
 
-pub use account_data::{AccountExport, EraseError};
+pub use account_data::{AccountExport, AccountRecords, EraseError};
 pub use authenticate::AuthenticateError;
 pub use login::{Credentials, LoginError};
 pub use principal::Principal;

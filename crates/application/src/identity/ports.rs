@@ -1,6 +1,6 @@
 //! The ports identity use cases reach the outside world through.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -206,15 +206,74 @@ pub trait UserRepository: Send + Sync {
     /// [`StoreError`] when the store fails; nothing is erased then.
     async fn erase(&self, tenant: TenantId, id: UserId) -> Result<bool, StoreError>;
 
-    /// Every row held about the user besides the account itself, by table name.
+    /// Up to `limit` rows of `table` about the user, in id order, after the row whose id is
+    /// `after`: one page of the export, so that its memory does not grow with the account.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
-    async fn export(
+    async fn export_page(
         &self,
         tenant: TenantId,
         id: UserId,
-    ) -> Result<BTreeMap<String, Vec<serde_json::Value>>, StoreError>;
+        table: ExportTable,
+        after: Option<String>,
+        limit: u64,
+    ) -> Result<ExportPage, StoreError>;
+}
+
+/// The tables an account export reads, in the order it writes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportTable {
+    /// The account's own row (with `last_login_at`, without the password hash).
+    Account,
+    /// Their plants.
+    UserPlants,
+    /// Their plants' conversations.
+    Messages,
+    /// The texts sent to them (verification codes masked).
+    SmsLog,
+    /// The texts received from them.
+    InboundSms,
+    /// The codes sent to verify their number (hashes only).
+    PhoneVerifications,
+    /// The administrators' audit entries about them.
+    AdminAuditLog,
+}
+
+impl ExportTable {
+    /// Every table, in export order.
+    pub const ALL: [Self; 7] = [
+        Self::Account,
+        Self::UserPlants,
+        Self::Messages,
+        Self::SmsLog,
+        Self::InboundSms,
+        Self::PhoneVerifications,
+        Self::AdminAuditLog,
+    ];
+
+    /// The table's name in the export.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Account => "account",
+            Self::UserPlants => "user_plants",
+            Self::Messages => "messages",
+            Self::SmsLog => "sms_log",
+            Self::InboundSms => "inbound_sms",
+            Self::PhoneVerifications => "phone_verifications",
+            Self::AdminAuditLog => "admin_audit_log",
+        }
+    }
+}
+
+/// One page of an exported table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportPage {
+    /// The rows, as JSON objects.
+    pub rows: Vec<serde_json::Value>,
+    /// The id of the last row, to read the next page after; `None` when this was the last.
+    pub next_after: Option<String>,
 }
 
 /// A stored refresh token: only the hash of the token is kept.

@@ -1,7 +1,5 @@
 //! Request and response bodies of the identity routes, and their parsing into commands.
 
-use std::collections::BTreeMap;
-
 use application::identity::{
     AccountExport, Credentials, ProfileChanges, Registration, Session, ports::RefreshTokenRecord,
 };
@@ -308,7 +306,8 @@ impl From<RefreshTokenRecord> for SessionDocument {
     }
 }
 
-/// GET /api/v2/me/export: everything held about the caller.
+/// GET /api/v2/me/export: everything held about the caller. Streamed: the head first, then
+/// `records` a page at a time.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ExportDocument {
     /// When the export was made.
@@ -317,18 +316,22 @@ pub struct ExportDocument {
     pub user: UserDocument,
     /// Their sessions.
     pub sessions: Vec<SessionDocument>,
-    /// Every other row about them, by table (plants, messages, SMS log).
+    /// Every other row about them, by table: `account` (with `last_login_at`), `user_plants`,
+    /// `messages`, `sms_log`, `inbound_sms`, `phone_verifications`, `admin_audit_log`.
     #[schema(value_type = Object)]
-    pub records: BTreeMap<String, Vec<serde_json::Value>>,
+    #[serde(skip)]
+    pub records: (),
 }
 
-impl From<AccountExport> for ExportDocument {
-    fn from(export: AccountExport) -> Self {
+impl ExportDocument {
+    /// The document's head (everything but `records`) for `export`.
+    #[must_use]
+    pub fn head(export: &AccountExport) -> Self {
         Self {
             exported_at: Utc::now(),
             user: UserDocument::from(&export.user),
-            sessions: export.sessions.into_iter().map(Into::into).collect(),
-            records: export.records,
+            sessions: export.sessions.iter().cloned().map(Into::into).collect(),
+            records: (),
         }
     }
 }

@@ -1,11 +1,12 @@
 //! `/api/v2/me`: the caller's own account, its export and its erasure.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, http::header::ContentType, web};
 use application::identity::ProfileChanges;
 use domain::secret::Secret;
 
 use super::{
     documents::{DeleteMeRequest, ExportDocument, UpdateMeRequest, UserDocument},
+    export_stream::export_body,
     extractors::Authenticated,
 };
 use crate::{
@@ -99,5 +100,8 @@ pub async fn export_me(
     Authenticated(principal): Authenticated,
 ) -> Result<HttpResponse, ApiError> {
     let export = state.identity.export_account(&principal).await?;
-    Ok(HttpResponse::Ok().json(ExportDocument::from(export)))
+    let head = ExportDocument::head(&export);
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .streaming(export_body(head, export.records)))
 }

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod documents;
+mod export_stream;
 pub mod extractors;
 pub mod me;
 pub mod phone;

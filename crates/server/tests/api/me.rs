@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{Backend, PASSWORD, on_both_backends, spawn_app};
+use crate::helpers::{ADMIN_KEY, Backend, PASSWORD, TestApp, on_both_backends, spawn_app};
 
 const NEW_PASSWORD: &str = "lavender fields in june";
 
@@ -92,6 +92,56 @@ on_both_backends! {
         assert!(!response.body.contains(&user.refresh_token));
     }
 
+    async fn the_export_holds_every_row_about_the_user_across_pages_and_nobody_elses(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let other = app.signed_up("demo", "bob@example.com").await;
+        let other_plant = app.add_plant(&other, "Snake Plant", "NotYours").await;
+        app.chat(&other, other_plant["id"].as_str().unwrap(), "hello").await;
+        let user = app.signed_up("demo", "ada@example.com").await;
+        let me = app.get_as(&user.access_token, "/api/v2/me").await.json();
+        let plant = app.add_plant(&user, "Snake Plant", "Fern").await;
+        let plant_id = plant["id"].as_str().unwrap();
+        assert_eq!(app.chat(&user, plant_id, "how are you?").await.status, 200);
+        insert_messages(&app, me["tenant_id"].as_str().unwrap(), plant_id, 450).await;
+        app.patch_json_as(&user.access_token, "/api/v2/me", &json!({"phone": "+447700900123"})).await;
+        let code = app.post_json_as(&user.access_token, "/api/v2/me/phone/verification", &json!({})).await;
+        assert_eq!(code.status, 202, "{}", code.body);
+        app.execute_sql(
+            "INSERT INTO inbound_sms (message_sid, user_id, reply, received_at) VALUES (?, ?, ?, ?)",
+            vec!["SM0001".into(), uuid::Uuid::parse_str(&user.id).unwrap().into(), "hi".into(), chrono::Utc::now().into()],
+        )
+        .await;
+        let audited = app
+            .admin(reqwest::Method::PATCH, Some(ADMIN_KEY), &format!("/api/v2/admin/users/{}", user.id), Some(&json!({"role": "admin"})))
+            .await;
+        assert_eq!(audited.status, 200, "{}", audited.body);
+        let token = app.login("demo", "ada@example.com", PASSWORD).await.json()["access_token"].as_str().unwrap().to_owned();
+
+        let response = app.get_as(&token, "/api/v2/me/export").await;
+
+        assert_eq!(response.status, 200, "{}", response.body);
+        let export = response.json();
+        let records = &export["records"];
+        let rows = |table: &str| records[table].as_array().unwrap_or_else(|| panic!("{table}")).clone();
+        let account = rows("account");
+        assert_eq!(account.len(), 1);
+        assert!(account[0]["last_login_at"].is_string(), "{}", account[0]);
+        assert!(account[0].get("password_hash").is_none());
+        assert_eq!(rows("user_plants").len(), 1);
+        let messages = rows("messages");
+        assert_eq!(messages.len(), 452, "the chat's two and 450 more, over three pages");
+        let ids: std::collections::BTreeSet<_> = messages.iter().map(|m| m["id"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(ids.len(), 452, "no row twice");
+        let sms = rows("sms_log");
+        assert_eq!(sms.len(), 1);
+        assert_eq!(sms[0]["body"], "Plant Texts code: ******");
+        assert_eq!(rows("inbound_sms").len(), 1);
+        assert_eq!(rows("phone_verifications").len(), 1);
+        let audit = rows("admin_audit_log");
+        assert!(!audit.is_empty() && audit.iter().all(|entry| entry["target"] == format!("user:{}", user.id)));
+        assert!(!response.body.contains("NotYours") && !response.body.contains(&other.id));
+    }
+
     async fn erasure_needs_the_password_then_removes_the_account_and_its_tokens(backend: Backend) {
         let app = spawn_app(backend).await;
         let user = app.signed_up("demo", "ada@example.com").await;
@@ -111,5 +161,30 @@ on_both_backends! {
         assert_eq!(app.login("demo", "ada@example.com", PASSWORD).await.status, 401);
         // The email is free again.
         assert_eq!(app.register("demo", "ada@example.com", PASSWORD).await.status, 201);
+    }
+}
+
+/// Writes `count` messages into the conversation with `plant_id`, fifty to a statement.
+async fn insert_messages(app: &TestApp, tenant_id: &str, plant_id: &str, count: usize) {
+    let tenant = uuid::Uuid::parse_str(tenant_id).unwrap();
+    let plant = uuid::Uuid::parse_str(plant_id).unwrap();
+    let mut left = count;
+    while left > 0 {
+        let batch = left.min(50);
+        let rows = vec!["(?, ?, ?, 'inbound', 'web', ?, NULL, ?)"; batch].join(", ");
+        let mut values: Vec<migration::sea_orm::Value> = Vec::new();
+        for n in 0..batch {
+            values.push(uuid::Uuid::now_v7().into());
+            values.push(tenant.into());
+            values.push(plant.into());
+            values.push(format!("message {} {}", left - n, "x".repeat(1000)).into());
+            values.push(chrono::Utc::now().into());
+        }
+        app.execute_sql(
+            &format!("INSERT INTO messages (id, tenant_id, user_plant_id, direction, channel, body, source, created_at) VALUES {rows}"),
+            values,
+        )
+        .await;
+        left -= batch;
     }
 }

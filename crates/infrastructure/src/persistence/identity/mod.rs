@@ -1,5 +1,6 @@
 //! Repositories of tenants, users and refresh tokens.
 
+mod export;
 mod refresh_tokens;
 mod tenants;
 mod users;

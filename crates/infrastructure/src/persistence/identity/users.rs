@@ -1,9 +1,7 @@
-use std::collections::BTreeMap;
-
 use std::sync::Arc;
 
 use application::{
-    identity::ports::{ProfileUpdate, SaveUserError, UserRepository},
+    identity::ports::{ExportPage, ExportTable, ProfileUpdate, SaveUserError, UserRepository},
     store::StoreError,
 };
 use async_trait::async_trait;
@@ -11,17 +9,16 @@ use chrono::{DateTime, Utc};
 use domain::{
     identity::{Email, FullName, PasswordHash, Role, TenantId, User, UserId},
     phone::PhoneNumber,
-    sms::verification::{UNVERIFIED_HOLD, redact_verification_code},
+    sms::verification::UNVERIFIED_HOLD,
 };
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter, Set, TransactionTrait,
     sea_query::{Expr, ExprTrait as _},
 };
 
 use crate::persistence::{
     Database,
-    entities::{messages, phone_verifications, sms_log, user_plants, users},
+    entities::{sms_log, users},
     executor::Executor,
     store_error::{corrupt, store_error, unique_violation},
 };
@@ -113,12 +110,6 @@ fn scoped(tenant: TenantId, id: UserId) -> Condition {
     Condition::all()
         .add(users::Column::TenantId.eq(tenant.as_uuid()))
         .add(users::Column::Id.eq(id.as_uuid()))
-}
-
-fn json_rows<T: serde::Serialize>(rows: &[T]) -> Result<Vec<serde_json::Value>, StoreError> {
-    rows.iter()
-        .map(|row| serde_json::to_value(row).map_err(corrupt))
-        .collect()
 }
 
 #[async_trait]
@@ -361,51 +352,15 @@ impl UserRepository for SeaOrmUserRepository {
         Ok(deleted == 1)
     }
 
-    #[tracing::instrument(name = "db.users.export", skip_all)]
-    async fn export(
+    #[tracing::instrument(name = "db.users.export_page", skip_all, fields(table = table.as_str()))]
+    async fn export_page(
         &self,
         tenant: TenantId,
         id: UserId,
-    ) -> Result<BTreeMap<String, Vec<serde_json::Value>>, StoreError> {
-        let conn = self.db.conn();
-        let db = &conn;
-        let plants = user_plants::Entity::find()
-            .filter(user_plants::Column::TenantId.eq(tenant.as_uuid()))
-            .filter(user_plants::Column::UserId.eq(id.as_uuid()))
-            .order_by_asc(user_plants::Column::Id)
-            .all(db)
-            .await
-            .map_err(store_error)?;
-        let plant_ids: Vec<_> = plants.iter().map(|p| p.id).collect();
-        let plant_messages = messages::Entity::find()
-            .filter(messages::Column::TenantId.eq(tenant.as_uuid()))
-            .filter(messages::Column::UserPlantId.is_in(plant_ids))
-            .order_by_asc(messages::Column::Id)
-            .all(db)
-            .await
-            .map_err(store_error)?;
-        let mut sms = sms_log::Entity::find()
-            .filter(sms_log::Column::TenantId.eq(tenant.as_uuid()))
-            .filter(sms_log::Column::UserId.eq(id.as_uuid()))
-            .order_by_asc(sms_log::Column::Id)
-            .all(db)
-            .await
-            .map_err(store_error)?;
-        // A code texted to a number proves its holder only if the account cannot read it here.
-        for row in &mut sms {
-            row.body = redact_verification_code(&row.body);
-        }
-        let verifications = phone_verifications::Entity::find()
-            .filter(phone_verifications::Column::UserId.eq(id.as_uuid()))
-            .order_by_asc(phone_verifications::Column::Id)
-            .all(db)
-            .await
-            .map_err(store_error)?;
-        Ok(BTreeMap::from([
-            ("phone_verifications".to_owned(), json_rows(&verifications)?),
-            ("user_plants".to_owned(), json_rows(&plants)?),
-            ("messages".to_owned(), json_rows(&plant_messages)?),
-            ("sms_log".to_owned(), json_rows(&sms)?),
-        ]))
+        table: ExportTable,
+        after: Option<String>,
+        limit: u64,
+    ) -> Result<ExportPage, StoreError> {
+        super::export::export_page(&self.db.conn(), tenant, id, table, after, limit).await
     }
 }
