@@ -42,6 +42,24 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        // Rows written before this release: their purpose from what they say (the previous
+        // release texted users only reminders and codes), and a row left `pending` by a crash
+        // may have reached Twilio — it is looked up, never resent blindly.
+        let db = manager.get_connection();
+        db.execute_unprepared(
+            "UPDATE sms_log SET purpose = 'verification' WHERE body LIKE 'Plant Texts code:%'",
+        )
+        .await?;
+        db.execute_unprepared(
+            "UPDATE sms_log SET purpose = 'reminder' \
+             WHERE purpose = 'message' AND user_id IS NOT NULL",
+        )
+        .await?;
+        db.execute_unprepared(
+            "UPDATE sms_log SET status = 'unknown', attempted_at = updated_at \
+             WHERE status = 'pending'",
+        )
+        .await?;
         // Pending rows whose lease ran out, and unknown outcomes due for a lookup.
         manager
             .create_index(

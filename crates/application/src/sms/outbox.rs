@@ -14,6 +14,7 @@ use domain::{
     sms::{
         RetrySchedule, SmsBody, SmsLogId, SmsPurpose, SmsStatus,
         outbox::{LOOKUP_AFTER, NOT_FOUND_AFTER, SEND_LEASE},
+        verification::CODE_LIFETIME,
     },
 };
 
@@ -50,6 +51,9 @@ pub const CAP_ERROR_CODE: &str = "cap";
 /// The error code of a text its recipient may no longer get (opted out, number changed or not
 /// verified, account gone) or that has nothing left to say (its plant is gone).
 pub const RECIPIENT_ERROR_CODE: &str = "recipient";
+
+/// The error code of a verification code whose retry came after the code's lifetime.
+pub const EXPIRED_ERROR_CODE: &str = "expired";
 
 /// The error code of a text the provider, asked after an unknown outcome, never took.
 pub const NOT_FOUND_ERROR_CODE: &str = "not_found";
@@ -166,6 +170,7 @@ impl SmsOutbox {
                 plant: None,
                 body: Some(body),
                 attempted_at: None,
+                created_at: now,
                 retry_count: 0,
                 lease,
             })
@@ -336,6 +341,7 @@ impl SmsOutbox {
         status: SmsStatus,
         error_code: Option<String>,
     ) -> Result<bool, SmsLogError> {
+        let mut settled = false;
         // A concurrent report may move the entry between the read and the write; read again.
         for _ in 0..3 {
             let Some((id, current)) = self
@@ -344,18 +350,23 @@ impl SmsOutbox {
                 .find_by_provider_id(provider_message_id)
                 .await?
             else {
-                let Some(entry) = entry else {
-                    return Ok(false);
-                };
-                let settled = SendOutcome::Accepted {
-                    status,
-                    provider_message_id: Some(provider_message_id.to_owned()),
-                    at: self.ports.clock.now(),
-                };
-                return Ok(self.ports.log.settle(entry, &settled).await?);
+                // An entry whose send had an unknown outcome learns its id first (as queued),
+                // then the report applies like any other, error code included.
+                if let Some(entry) = entry.filter(|_| !settled) {
+                    let learned = SendOutcome::Accepted {
+                        status: SmsStatus::Queued,
+                        provider_message_id: Some(provider_message_id.to_owned()),
+                        at: self.ports.clock.now(),
+                    };
+                    settled = self.ports.log.settle(entry, &learned).await?;
+                    if settled {
+                        continue;
+                    }
+                }
+                return Ok(false);
             };
             if !current.may_move_to(status) {
-                return Ok(false);
+                return Ok(settled);
             }
             let change = StatusChange {
                 from: current,
@@ -367,7 +378,7 @@ impl SmsOutbox {
                 return Ok(true);
             }
         }
-        Ok(false)
+        Ok(settled)
     }
 
     /// Whether one more text to `to` (and `account`) stays within the daily caps.
@@ -468,10 +479,20 @@ impl SmsOutbox {
                 return self.refuse(sms, RECIPIENT_ERROR_CODE, reason).await;
             }
         }
-        let body = match self.text_of(sms).await? {
-            Ok(body) => body,
-            Err(status) => return Ok(status),
-        };
+        if sms.purpose == SmsPurpose::Verification
+            && self.ports.clock.now() - sms.created_at > CODE_LIFETIME
+        {
+            // A retried code that would arrive dead only confuses its reader.
+            return self
+                .refuse(
+                    sms,
+                    EXPIRED_ERROR_CODE,
+                    "the code expired before it could be sent",
+                )
+                .await;
+        }
+        // Before the text is written: a reminder over the cap leaves no message in the plant's
+        // conversation.
         if !self
             .within_caps(sms.owner.map(|owner| owner.user_id), &sms.to)
             .await?
@@ -481,6 +502,10 @@ impl SmsOutbox {
                 .refuse(sms, CAP_ERROR_CODE, "the daily SMS cap is reached")
                 .await;
         }
+        let body = match self.text_of(sms).await? {
+            Ok(body) => body,
+            Err(status) => return Ok(status),
+        };
         if !self
             .ports
             .log

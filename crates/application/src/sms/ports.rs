@@ -109,6 +109,8 @@ pub struct LeasedSms {
     pub body: Option<SmsBody>,
     /// When a previous holder called the provider with it, if one did.
     pub attempted_at: Option<DateTime<Utc>>,
+    /// When it was queued.
+    pub created_at: DateTime<Utc>,
     /// Retries made so far.
     pub retry_count: u32,
     /// The hold.
@@ -245,8 +247,9 @@ pub trait SmsLog: Send + Sync {
     ) -> Result<bool, StoreError>;
 
     /// Notes, before the provider is called, that it is about to be (`attempted_at = at`), so
-    /// that whoever takes the entry over knows to look it up instead of sending it again;
-    /// `false` when the hold is lost (the caller must not send then).
+    /// that whoever takes the entry over knows to look it up instead of sending it again, and
+    /// renews the hold for the call; `false` when the hold is lost (the caller must not send
+    /// then).
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.

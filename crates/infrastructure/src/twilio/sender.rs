@@ -61,6 +61,12 @@ struct MessageList {
     messages: Vec<ListedMessage>,
 }
 
+/// How long Twilio may hold a message in its queue before dropping it: less than the time after
+/// which a send with an unknown outcome that a lookup cannot find is sent again
+/// ([`domain::sms::outbox::NOT_FOUND_AFTER`], 30 minutes), so that a message still queued at
+/// Twilio — not yet listed by `DateSent` — never goes out beside its second attempt.
+const VALIDITY_PERIOD_SECS: &str = "1200";
+
 /// How many messages one lookup reads: texts to one number in a day or two.
 const LOOKUP_PAGE_SIZE: &str = "100";
 
@@ -120,6 +126,7 @@ impl SmsSender for TwilioSmsSender {
             ("To", sms.to.as_str()),
             ("From", self.settings.from.as_str()),
             ("Body", sms.body.as_str()),
+            ("ValidityPeriod", VALIDITY_PERIOD_SECS),
         ];
         if let Some(callback) = &sms.status_callback {
             form.push(("StatusCallback", callback.as_str()));

@@ -87,6 +87,35 @@ on_both_backends! {
         assert_eq!(count(&db, "SELECT COUNT(*) FROM tenants WHERE slug = 'acme'").await, 1);
     }
 
+    async fn the_outbox_upgrade_looks_up_texts_left_pending_instead_of_resending_them(backend: Backend) {
+        let database = TestDatabase::empty(backend).await;
+        let db = connect(&database.url).await;
+        let total = Migrator::migrations().len();
+        Migrator::up(&db, Some(u32::try_from(total - 1).unwrap())).await.expect("all but the outbox");
+        for (body, status) in [("Plant Texts code: 123456", "pending"), ("hi", "queued")] {
+            let sql = "INSERT INTO sms_log (id, to_number, from_number, body, status, retry_count, created_at, updated_at) \
+                       VALUES (?, '+15551234567', 'demo', ?, ?, 0, ?, ?)";
+            let sql = if db.get_database_backend() == migration::sea_orm::DbBackend::Postgres {
+                ["$1", "$2", "$3", "$4", "$5"].iter().fold(sql.to_owned(), |sql, n| sql.replacen('?', n, 1))
+            } else {
+                sql.to_owned()
+            };
+            let now = chrono::Utc::now();
+            db.execute_raw(Statement::from_sql_and_values(
+                db.get_database_backend(),
+                sql,
+                [uuid::Uuid::now_v7().into(), body.into(), status.into(), now.into(), now.into()],
+            ))
+            .await
+            .expect("an SMS of the previous release");
+        }
+
+        Migrator::up(&db, None).await.expect("the outbox migration");
+
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM sms_log WHERE status = 'unknown' AND attempted_at IS NOT NULL AND purpose = 'verification'").await, 1);
+        assert_eq!(count(&db, "SELECT COUNT(*) FROM sms_log WHERE status = 'queued' AND attempted_at IS NULL AND purpose = 'message'").await, 1);
+    }
+
     async fn the_seed_is_complete_and_idempotent(backend: Backend) {
         let database = TestDatabase::empty(backend).await;
         let db = connect(&database.url).await;

@@ -468,7 +468,8 @@ on_both_backends! {
         let report = [
             ("AccountSid", ACCOUNT_SID),
             ("MessageSid", sid.as_str()),
-            ("MessageStatus", "delivered"),
+            ("MessageStatus", "undelivered"),
+            ("ErrorCode", "30007"),
             ("To", "+15551000000"),
         ];
 
@@ -478,8 +479,26 @@ on_both_backends! {
         assert_eq!(refused.status, 403);
         assert_eq!(app.post_signed(path, &report).await.status, 204);
 
-        assert_eq!(worker.entry(&sid).await, ("delivered".to_owned(), true, false));
+        assert_eq!(worker.entry(&sid).await, ("undelivered".to_owned(), false, true));
+        assert_eq!(count(&worker, "error_code = '30007'").await, 1, "the report's error code kept");
         assert_eq!(twilio.sent(), 1);
+    }
+
+    async fn a_verification_code_is_not_retried_once_it_has_expired(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let server = MockServer::start().await;
+        Mock::given(path_regex("/Messages.json$")).respond_with(ResponseTemplate::new(503)).mount(&server).await;
+        let worker = instance(&app, &server).await;
+        let to = domain::phone::PhoneNumber::parse("+15551234567").unwrap();
+        let code = domain::sms::SmsBody::parse("Plant Texts code: 123456").unwrap();
+
+        let status = worker.sms.outbox.send(None, to, code, domain::sms::SmsPurpose::Verification).await.unwrap();
+        assert_eq!(status, domain::sms::SmsStatus::Failed);
+        worker.clock.advance(TimeDelta::minutes(11));
+        assert_eq!(worker.sms.outbox.retry_due().await.unwrap(), 1);
+
+        assert_eq!(server.received_requests().await.unwrap().len(), 1, "not sent again");
+        assert_eq!(count(&worker, "status = 'failed' AND error_code = 'expired'").await, 1);
     }
 
     async fn a_stopping_outbox_ends_after_its_current_text_and_leaves_the_rest_for_later(backend: Backend) {

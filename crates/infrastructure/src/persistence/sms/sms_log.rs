@@ -13,7 +13,10 @@ use domain::{
     identity::{TenantId, UserId},
     phone::{PhoneNumber, mask_phone},
     plants::UserPlantId,
-    sms::{RetrySchedule, SmsBody, SmsLogId, SmsStatus, verification::redact_verification_code},
+    sms::{
+        RetrySchedule, SmsBody, SmsLogId, SmsStatus, outbox::SEND_LEASE,
+        verification::redact_verification_code,
+    },
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait as _, DbBackend, EntityTrait, PaginatorTrait as _,
@@ -117,6 +120,7 @@ fn leased_sms(row: sms_log::Model, lease: Lease) -> Result<LeasedSms, StoreError
             .transpose()
             .map_err(corrupt)?,
         attempted_at: row.attempted_at,
+        created_at: row.created_at,
         retry_count: u32::try_from(row.retry_count).map_err(corrupt)?,
         lease,
     })
@@ -132,18 +136,22 @@ impl SmsLog for SeaOrmSmsLog {
         since: DateTime<Utc>,
     ) -> Result<SentCounts, StoreError> {
         let db = self.db.connection();
-        // An unknown outcome may be a text out: it counts.
-        let sent = || {
-            sms_log::Entity::find().filter(
-                Condition::any()
-                    .add(sms_log::Column::SentAt.gte(since))
-                    .add(
-                        Condition::all()
-                            .add(sms_log::Column::Status.eq(SmsStatus::Unknown.as_str()))
-                            .add(sms_log::Column::AttemptedAt.gte(since)),
-                    ),
-            )
-        };
+        // A text being sent, or whose outcome is unknown, may be out: it counts.
+        let sent =
+            || {
+                sms_log::Entity::find().filter(
+                    Condition::any()
+                        .add(sms_log::Column::SentAt.gte(since))
+                        .add(
+                            Condition::all()
+                                .add(sms_log::Column::Status.is_in([
+                                    SmsStatus::Unknown.as_str(),
+                                    SmsStatus::Pending.as_str(),
+                                ]))
+                                .add(sms_log::Column::AttemptedAt.gte(since)),
+                        ),
+                )
+            };
         let to_account = match account {
             Some(account) => sent()
                 .filter(sms_log::Column::UserId.eq(account.as_uuid()))
@@ -290,8 +298,10 @@ impl SmsLog for SeaOrmSmsLog {
         lease: Lease,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        // The hold is renewed for the call, so a slow batch does not lose the row mid-send.
         let result = sms_log::Entity::update_many()
             .col_expr(sms_log::Column::AttemptedAt, Expr::value(at))
+            .col_expr(sms_log::Column::LeaseUntil, Expr::value(at + SEND_LEASE))
             .col_expr(sms_log::Column::UpdatedAt, Expr::value(at))
             .filter(held(id, lease))
             .exec(self.db.connection())
