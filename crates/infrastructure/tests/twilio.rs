@@ -14,7 +14,7 @@ use plant_texts_infrastructure::twilio::{DemoSmsSender, TwilioSettings, TwilioSm
 use serde_json::json;
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
-    matchers::{header, method, path},
+    matchers::{header, method, path, query_param},
 };
 
 const SID: &str = "AC00000000000000000000000000000001";
@@ -71,7 +71,7 @@ async fn a_message_is_posted_as_a_form_with_basic_auth_and_its_sid_returned() {
     assert_eq!(
         String::from_utf8(request.body.clone()).unwrap(),
         "To=%2B14155552671&From=%2B15005550006&Body=Water+me%2C+please+%26+thank+you\
-         &StatusCallback=https%3A%2F%2Fplants.example%2Fapi%2Fv2%2Fwebhooks%2Ftwilio%2Fstatus"
+         &ValidityPeriod=1200&StatusCallback=https%3A%2F%2Fplants.example%2Fapi%2Fv2%2Fwebhooks%2Ftwilio%2Fstatus"
     );
 }
 
@@ -141,4 +141,44 @@ async fn demo_mode_sends_nothing_and_reports_demo() {
 fn the_auth_token_never_shows_in_debug_output() {
     let sender = sender_at("http://127.0.0.1:9");
     assert!(!format!("{sender:?}").contains(TOKEN));
+}
+
+#[tokio::test]
+async fn a_success_whose_answer_cannot_be_read_is_unknown_not_failed() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(MESSAGES))
+        .respond_with(ResponseTemplate::new(201).set_body_string("<html>proxy page</html>"))
+        .mount(&server)
+        .await;
+
+    let error = sender(&server).send(&sms()).await.unwrap_err();
+
+    assert!(matches!(error, SendSmsError::Unknown(_)), "{error:?}");
+}
+
+#[tokio::test]
+async fn a_lookup_asks_for_the_number_and_day_and_keeps_only_the_same_text() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(MESSAGES))
+        .and(query_param("To", "+14155552671"))
+        .and(query_param("From", "+15005550006"))
+        .and(query_param("DateSent>", "2026-11-30"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"messages": [
+            {"sid": "SM2", "to": "+14155552671", "body": "Something else", "status": "sent"},
+            {"sid": "SM1", "to": "+14155552671", "body": "Water me, please & thank you", "status": "delivered"},
+        ]})))
+        .mount(&server)
+        .await;
+    let attempted_at = "2026-11-30T23:59:00Z".parse().unwrap();
+
+    let found = sender(&server)
+        .find_sent(&sms().to, &sms().body, attempted_at)
+        .await
+        .unwrap();
+
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].provider_message_id.as_deref(), Some("SM1"));
+    assert_eq!(found[0].status, SmsStatus::Delivered);
 }

@@ -237,29 +237,48 @@ impl SmsLog for SeaOrmSmsLog {
         }
         // Chosen first, then updated: PostgreSQL may run a locking subquery of an UPDATE once
         // per row, and each run skips the rows the previous ones just took, so `IN (SELECT ...
-        // LIMIT n)` can take more than n. On SQLite the transaction's write lock serialises
-        // workers instead.
-        let transaction = connection.begin().await.map_err(store_error)?;
-        let chosen: Vec<uuid::Uuid> = transaction
-            .query_all(&candidates)
-            .await
-            .map_err(store_error)?
-            .iter()
-            .map(|row| row.try_get_by_index(0))
-            .collect::<Result<_, _>>()
-            .map_err(store_error)?;
-        if !chosen.is_empty() {
-            // The conditions are checked again: a row another worker took since is left alone.
+        // LIMIT n)` could take more than n. The update checks the conditions again, so of two
+        // workers that chose one row only the first takes it; on PostgreSQL the choice is made
+        // under the rows' locks (in one transaction), on SQLite — where a read that turns into a
+        // write inside a transaction can deadlock — each statement is atomic by itself.
+        let lease_chosen = |chosen: Vec<uuid::Uuid>| {
             sms_log::Entity::update_many()
                 .col_expr(sms_log::Column::LeaseToken, Expr::value(lease.token))
                 .col_expr(sms_log::Column::LeaseUntil, Expr::value(lease.until))
                 .filter(free())
                 .filter(sms_log::Column::Id.is_in(chosen))
-                .exec(&transaction)
+        };
+        let ids = |rows: Vec<sea_orm::QueryResult>| {
+            rows.iter()
+                .map(|row| row.try_get_by_index::<uuid::Uuid>(0))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(store_error)
+        };
+        if connection.get_database_backend() == DbBackend::Postgres {
+            let transaction = connection.begin().await.map_err(store_error)?;
+            let chosen = ids(transaction
+                .query_all(&candidates)
                 .await
-                .map_err(store_error)?;
+                .map_err(store_error)?)?;
+            if !chosen.is_empty() {
+                lease_chosen(chosen)
+                    .exec(&transaction)
+                    .await
+                    .map_err(store_error)?;
+            }
+            transaction.commit().await.map_err(store_error)?;
+        } else {
+            let chosen = ids(connection
+                .query_all(&candidates)
+                .await
+                .map_err(store_error)?)?;
+            if !chosen.is_empty() {
+                lease_chosen(chosen)
+                    .exec(connection)
+                    .await
+                    .map_err(store_error)?;
+            }
         }
-        transaction.commit().await.map_err(store_error)?;
         let leased = sms_log::Entity::find()
             .filter(sms_log::Column::LeaseToken.eq(lease.token))
             .filter(sms_log::Column::Status.eq(SmsStatus::Pending.as_str()))
