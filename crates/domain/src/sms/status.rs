@@ -55,6 +55,21 @@ impl SmsStatus {
         next.rank() > self.rank()
     }
 
+    /// Our status for a message status the provider reports (Twilio's names, in its delivery
+    /// reports and its Messages list); statuses that say nothing of an outgoing message's fate
+    /// (`receiving`, `received`) are none.
+    #[must_use]
+    pub fn from_provider(name: &str) -> Option<Self> {
+        match name {
+            "accepted" | "scheduled" | "queued" | "sending" => Some(Self::Queued),
+            "sent" => Some(Self::Sent),
+            "delivered" | "read" => Some(Self::Delivered),
+            "undelivered" => Some(Self::Undelivered),
+            "failed" | "canceled" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+
     /// Whether nothing can happen to the message any more.
     #[must_use]
     pub const fn is_final(self) -> bool {
@@ -81,6 +96,17 @@ mod tests {
         assert!(!Delivered.may_move_to(Failed));
         assert!(!Sent.may_move_to(Sent));
         assert!(Delivered.is_final() && !Sent.is_final());
+    }
+
+    #[test]
+    fn provider_statuses_map_to_ours() {
+        assert_eq!(SmsStatus::from_provider("sending"), Some(SmsStatus::Queued));
+        assert_eq!(SmsStatus::from_provider("read"), Some(SmsStatus::Delivered));
+        assert_eq!(
+            SmsStatus::from_provider("canceled"),
+            Some(SmsStatus::Failed)
+        );
+        assert_eq!(SmsStatus::from_provider("received"), None);
     }
 
     #[test]

@@ -129,7 +129,7 @@ pub async fn delivery_status(
     let message_sid = param(&params, "MessageSid").or_else(|| param(&params, "SmsSid"));
     let status = param(&params, "MessageStatus")
         .or_else(|| param(&params, "SmsStatus"))
-        .and_then(status_of);
+        .and_then(SmsStatus::from_provider);
     if let (Some(message_sid), Some(status)) = (message_sid, status) {
         let error_code = param(&params, "ErrorCode").map(str::to_owned);
         // Our callback address names the entry, so a report settles a send whose answer was
@@ -200,16 +200,4 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .iter()
         .find(|(key, _)| key == name)
         .map(|(_, value)| value.as_str())
-}
-
-/// Twilio's message statuses in ours; statuses that say nothing about delivery are ignored.
-fn status_of(twilio_status: &str) -> Option<SmsStatus> {
-    match twilio_status {
-        "accepted" | "scheduled" | "queued" | "sending" => Some(SmsStatus::Queued),
-        "sent" => Some(SmsStatus::Sent),
-        "delivered" | "read" => Some(SmsStatus::Delivered),
-        "undelivered" => Some(SmsStatus::Undelivered),
-        "failed" | "canceled" => Some(SmsStatus::Failed),
-        _ => None,
-    }
 }

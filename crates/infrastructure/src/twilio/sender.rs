@@ -70,19 +70,6 @@ const VALIDITY_PERIOD_SECS: &str = "1200";
 /// How many messages one lookup reads: texts to one number in a day or two.
 const LOOKUP_PAGE_SIZE: &str = "100";
 
-/// Our status for a status Twilio reports; statuses that say nothing of the message's fate
-/// (`receiving`, `received`) are none.
-fn status_of(twilio_status: Option<&str>) -> Option<SmsStatus> {
-    match twilio_status? {
-        "accepted" | "scheduled" | "queued" | "sending" => Some(SmsStatus::Queued),
-        "sent" => Some(SmsStatus::Sent),
-        "delivered" | "read" => Some(SmsStatus::Delivered),
-        "undelivered" => Some(SmsStatus::Undelivered),
-        "failed" | "canceled" => Some(SmsStatus::Failed),
-        _ => None,
-    }
-}
-
 /// Twilio's error document.
 #[derive(Debug, Default, Deserialize)]
 struct TwilioErrorBody {
@@ -226,7 +213,7 @@ impl SmsSender for TwilioSmsSender {
             })
             .filter_map(|message| {
                 Some(SentSms {
-                    status: status_of(message.status.as_deref())?,
+                    status: SmsStatus::from_provider(message.status.as_deref()?)?,
                     provider_message_id: Some(message.sid),
                 })
             })

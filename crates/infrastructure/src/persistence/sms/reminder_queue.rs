@@ -3,10 +3,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use domain::{
-    plants::next_watering,
-    sms::{SmsPurpose, SmsStatus},
-};
+use domain::{plants::next_watering, sms::SmsPurpose};
 use sea_orm::{
     ColumnTrait, ConnectionTrait as _, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Set,
     TransactionTrait as _,
@@ -14,6 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::sms_log::{NewRow, pending_row};
 use crate::persistence::{
     Database,
     entities::{catalog_plants, sms_log, user_plants, users},
@@ -143,29 +141,15 @@ impl ReminderQueue for SeaOrmReminderQueue {
 /// The outbox row of a claimed reminder: pending, held by nobody, its text written when sent
 /// (an empty body until then).
 fn pending_reminder(row: &DueRow, from: &str, now: DateTime<Utc>) -> sms_log::ActiveModel {
-    sms_log::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        tenant_id: Set(Some(row.tenant_id)),
-        user_id: Set(Some(row.user_id)),
-        to_number: Set(row.phone.clone()),
-        from_number: Set(from.to_owned()),
-        body: Set(String::new()),
-        status: Set(SmsStatus::Pending.as_str().to_owned()),
-        provider_message_id: Set(None),
-        error_code: Set(None),
-        error_message: Set(None),
-        retry_count: Set(0),
-        last_retry_at: Set(None),
-        sent_at: Set(None),
-        delivered_at: Set(None),
-        failed_at: Set(None),
-        next_retry_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        purpose: Set(SmsPurpose::Reminder.as_str().to_owned()),
-        plant_id: Set(Some(row.id)),
-        lease_token: Set(None),
-        lease_until: Set(None),
-        attempted_at: Set(None),
-    }
+    pending_row(NewRow {
+        id: Uuid::now_v7(),
+        account: Some((row.tenant_id, row.user_id)),
+        to: &row.phone,
+        from,
+        body: "",
+        purpose: SmsPurpose::Reminder,
+        plant: Some(row.id),
+        lease: None,
+        at: now,
+    })
 }

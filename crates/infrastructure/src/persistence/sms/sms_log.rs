@@ -14,7 +14,7 @@ use domain::{
     phone::{PhoneNumber, mask_phone},
     plants::UserPlantId,
     sms::{
-        RetrySchedule, SmsBody, SmsLogId, SmsStatus, outbox::SEND_LEASE,
+        RetrySchedule, SmsBody, SmsLogId, SmsPurpose, SmsStatus, outbox::SEND_LEASE,
         verification::redact_verification_code,
     },
 };
@@ -41,6 +41,51 @@ impl SeaOrmSmsLog {
     #[must_use]
     pub const fn new(db: Database) -> Self {
         Self { db }
+    }
+}
+
+/// What a new pending row holds.
+pub(super) struct NewRow<'a> {
+    pub(super) id: uuid::Uuid,
+    /// Tenant and user, when the recipient is a user.
+    pub(super) account: Option<(uuid::Uuid, uuid::Uuid)>,
+    pub(super) to: &'a str,
+    pub(super) from: &'a str,
+    /// Empty for a reminder whose text is written when it is sent.
+    pub(super) body: &'a str,
+    pub(super) purpose: SmsPurpose,
+    pub(super) plant: Option<uuid::Uuid>,
+    /// The hold of a caller that sends it at once; `None` leaves it to the workers.
+    pub(super) lease: Option<Lease>,
+    pub(super) at: DateTime<Utc>,
+}
+
+/// A new `pending` outbox row.
+pub(super) fn pending_row(row: NewRow<'_>) -> sms_log::ActiveModel {
+    sms_log::ActiveModel {
+        id: Set(row.id),
+        tenant_id: Set(row.account.map(|(tenant, _)| tenant)),
+        user_id: Set(row.account.map(|(_, user)| user)),
+        to_number: Set(row.to.to_owned()),
+        from_number: Set(row.from.to_owned()),
+        body: Set(row.body.to_owned()),
+        status: Set(SmsStatus::Pending.as_str().to_owned()),
+        provider_message_id: Set(None),
+        error_code: Set(None),
+        error_message: Set(None),
+        retry_count: Set(0),
+        last_retry_at: Set(None),
+        sent_at: Set(None),
+        delivered_at: Set(None),
+        failed_at: Set(None),
+        next_retry_at: Set(None),
+        created_at: Set(row.at),
+        updated_at: Set(row.at),
+        purpose: Set(row.purpose.as_str().to_owned()),
+        plant_id: Set(row.plant),
+        lease_token: Set(row.lease.map(|lease| lease.token)),
+        lease_until: Set(row.lease.map(|lease| lease.until)),
+        attempted_at: Set(None),
     }
 }
 
@@ -175,31 +220,19 @@ impl SmsLog for SeaOrmSmsLog {
 
     #[tracing::instrument(name = "db.sms_log.record_pending", skip_all)]
     async fn record_pending(&self, sms: &PendingSms) -> Result<(), StoreError> {
-        sms_log::Entity::insert(sms_log::ActiveModel {
-            id: Set(sms.id.as_uuid()),
-            tenant_id: Set(sms.owner.map(|owner| owner.tenant_id.as_uuid())),
-            user_id: Set(sms.owner.map(|owner| owner.user_id.as_uuid())),
-            to_number: Set(sms.to.as_str().to_owned()),
-            from_number: Set(sms.from.clone()),
-            body: Set(sms.body.as_str().to_owned()),
-            status: Set(SmsStatus::Pending.as_str().to_owned()),
-            provider_message_id: Set(None),
-            error_code: Set(None),
-            error_message: Set(None),
-            retry_count: Set(0),
-            last_retry_at: Set(None),
-            sent_at: Set(None),
-            delivered_at: Set(None),
-            failed_at: Set(None),
-            next_retry_at: Set(None),
-            created_at: Set(sms.created_at),
-            updated_at: Set(sms.created_at),
-            purpose: Set(sms.purpose.as_str().to_owned()),
-            plant_id: Set(None),
-            lease_token: Set(Some(sms.lease.token)),
-            lease_until: Set(Some(sms.lease.until)),
-            attempted_at: Set(None),
-        })
+        sms_log::Entity::insert(pending_row(NewRow {
+            id: sms.id.as_uuid(),
+            account: sms
+                .owner
+                .map(|owner| (owner.tenant_id.as_uuid(), owner.user_id.as_uuid())),
+            to: sms.to.as_str(),
+            from: &sms.from,
+            body: sms.body.as_str(),
+            purpose: sms.purpose,
+            plant: None,
+            lease: Some(sms.lease),
+            at: sms.created_at,
+        }))
         .exec_without_returning(self.db.connection())
         .await
         .map_err(store_error)?;
