@@ -138,13 +138,28 @@ impl Catalog {
         Ok(CatalogEntry { plant, companions })
     }
 
-    /// Every personality, by key.
+    /// One page of the personalities, in id order.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
     #[tracing::instrument(name = "catalog.personalities", skip_all)]
-    pub async fn personalities(&self) -> Result<Vec<Personality>, StoreError> {
-        Ok(self.snapshot().await?.personalities.clone())
+    pub async fn personalities(&self, page: PageRequest) -> Result<Page<Personality>, StoreError> {
+        let snapshot = self.snapshot().await?;
+        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+        let mut items: Vec<&Personality> = snapshot
+            .personalities
+            .iter()
+            .filter(|personality| {
+                page.after
+                    .is_none_or(|after| personality.id.as_uuid() > after)
+            })
+            .collect();
+        items.sort_by_key(|personality| personality.id.as_uuid());
+        items.truncate(limit.saturating_add(1));
+        let items = items.into_iter().cloned().collect();
+        Ok(Page::from_overfetched(items, page.limit, |personality| {
+            personality.id.as_uuid()
+        }))
     }
 
     /// The personality with this key, if any.

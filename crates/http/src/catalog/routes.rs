@@ -1,6 +1,7 @@
 //! Handlers of the public catalog routes. They take no token and ignore `Authorization`.
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use application::paging::PageRequest;
 use domain::catalog::CatalogPlantId;
 use uuid::Uuid;
 
@@ -11,7 +12,7 @@ use super::{
 use crate::{
     ApiState,
     errors::{ApiError, Problem},
-    paging::PageDocument,
+    paging::{PageDocument, PageQuery},
 };
 
 /// Browse and search the plant catalog.
@@ -68,24 +69,24 @@ pub async fn get_catalog_plant(
     get,
     path = "/api/v2/personalities",
     tag = "catalog",
+    params(PageQuery),
     responses(
-        (status = 200, description = "Every personality (one page); `ETag` and `Cache-Control: public, max-age=300`", body = PageDocument<PersonalityDocument>),
+        (status = 200, description = "One page of personalities, in id order; `ETag` and `Cache-Control: public, max-age=300`", body = PageDocument<PersonalityDocument>),
         (status = 304, description = "`If-None-Match` names the current ETag"),
+        (status = 422, description = "Bad `limit` or `cursor` (ERR_VALIDATION_001)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn list_personalities(
     req: HttpRequest,
     state: web::Data<ApiState>,
+    query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let personalities = state.catalog.personalities().await?;
+    let page = PageRequest::try_from(query.into_inner())?;
+    let personalities = state.catalog.personalities(page).await?;
     cacheable_json(
         &req,
-        &PageDocument {
-            items: personalities
-                .iter()
-                .map(PersonalityDocument::from)
-                .collect(),
-            next_cursor: None,
-        },
+        &PageDocument::of(personalities, |personality| {
+            PersonalityDocument::from(&personality)
+        }),
     )
 }

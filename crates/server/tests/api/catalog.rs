@@ -165,6 +165,38 @@ on_both_backends! {
         }
     }
 
+    async fn personalities_are_paged_like_every_list(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let everyone = app.get("/api/v2/personalities?limit=100").await.json();
+        let all: Vec<String> = everyone["items"].as_array().unwrap().iter().map(|p| p["key"].as_str().unwrap().to_owned()).collect();
+        assert!(all.len() > 2, "{all:?}");
+        assert!(everyone["next_cursor"].is_null());
+
+        let mut paged = Vec::new();
+        let mut path = "/api/v2/personalities?limit=2".to_owned();
+        loop {
+            let page = app.get(&path).await.json();
+            let items = page["items"].as_array().unwrap();
+            assert!(items.len() <= 2);
+            paged.extend(items.iter().map(|p| p["key"].as_str().unwrap().to_owned()));
+            match page["next_cursor"].as_str() {
+                Some(cursor) => path = format!("/api/v2/personalities?limit=2&cursor={cursor}"),
+                None => break,
+            }
+        }
+        assert_eq!(paged, all, "every personality once, in one order");
+
+        for (query, field) in [("limit=0", "limit"), ("limit=101", "limit"), ("limit=abc", "limit"), ("cursor=not-a-cursor", "cursor")] {
+            let response = app.get(&format!("/api/v2/personalities?{query}")).await;
+            assert_eq!(response.status, 422, "{query}: {}", response.body);
+            let body = response.json();
+            assert_eq!(body["code"], "ERR_VALIDATION_001");
+            if query != "limit=abc" {
+                assert_eq!(body["errors"][0]["field"], field, "{query}");
+            }
+        }
+    }
+
     async fn a_change_to_the_stored_catalog_is_served_at_once_with_a_new_etag(backend: Backend) {
         let app = spawn_app(backend).await;
         catalog_changes_are_served(&app, backend).await;
