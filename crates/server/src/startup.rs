@@ -289,7 +289,29 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let workers = Workers::start(self.reminders, self.outbox, self.retention, self.stop);
+        self.run(shutdown, true).await
+    }
+
+    /// Serves like [`Self::run_until_stopped`] without the background workers: for tests that
+    /// drive the workers' use cases themselves, on a clock of their own, and must not have this
+    /// instance take their rows.
+    ///
+    /// # Errors
+    /// The server's I/O error.
+    pub async fn serve_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        self.run(shutdown, false).await
+    }
+
+    async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+        with_workers: bool,
+    ) -> std::io::Result<()> {
+        let workers = with_workers
+            .then(|| Workers::start(self.reminders, self.outbox, self.retention, self.stop));
         let handle = self.server.handle();
         let lifecycle = self.lifecycle.clone();
         tokio::spawn(async move {
@@ -299,7 +321,9 @@ impl Application {
             handle.stop(true).await;
         });
         let served = self.server.await;
-        workers.stop().await;
+        if let Some(workers) = workers {
+            workers.stop().await;
+        }
         served?;
         if let Err(error) = self.database.close().await {
             tracing::warn!(%error, "database pool did not close cleanly");
