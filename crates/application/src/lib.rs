@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod chat;
 pub mod failure;
 pub mod flags;
+pub mod gardens;
 pub mod idempotency;
 pub mod identity;
 pub mod ops;

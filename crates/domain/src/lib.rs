@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod chat;
+pub mod gardens;
 pub mod identity;
 mod ids;
 pub mod ops;

@@ -11,6 +11,7 @@ mod app;
 pub mod catalog;
 pub mod errors;
 mod fields;
+pub mod gardens;
 mod hex;
 pub mod identity;
 pub mod middleware;

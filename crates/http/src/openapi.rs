@@ -11,7 +11,9 @@ use utoipa::{
 
 use actix_web::http::Method;
 
-use crate::{admin, catalog, errors, identity, ops, plants, route_table::ROUTES, webhooks};
+use crate::{
+    admin, catalog, errors, gardens, identity, ops, plants, route_table::ROUTES, webhooks,
+};
 
 /// The whole API description served at `/api/v2/openapi.json`.
 #[derive(Debug, OpenApi)]
@@ -46,6 +48,10 @@ use crate::{admin, catalog, errors, identity, ops, plants, route_table::ROUTES, 
         admin::users::update_user,
         admin::audit_log::audit_log,
         admin::sms_log::sms_log,
+        admin::feature_flags::get_flags,
+        admin::feature_flags::update_flags,
+        admin::feature_flags::reload_flags,
+        admin::compliance_audit::compliance_audit,
         catalog::routes::list_catalog,
         catalog::routes::get_catalog_plant,
         catalog::routes::list_personalities,
@@ -57,6 +63,19 @@ use crate::{admin, catalog, errors, identity, ops, plants, route_table::ROUTES, 
         plants::routes::water_plant,
         plants::chat::chat,
         plants::chat::messages,
+        gardens::routes::list_gardens,
+        gardens::routes::create_garden,
+        gardens::routes::get_garden,
+        gardens::routes::update_garden,
+        gardens::routes::delete_garden,
+        gardens::routes::analyse_garden,
+        gardens::routes::garden_layout,
+        gardens::plantings::list_plantings,
+        gardens::plantings::create_planting,
+        gardens::plantings::update_planting,
+        gardens::plantings::delete_planting,
+        gardens::plantings::create_event,
+        gardens::compliance::tenant_audit,
         webhooks::twilio::inbound_sms,
         webhooks::twilio::delivery_status,
     ),
@@ -74,6 +93,7 @@ use crate::{admin, catalog, errors, identity, ops, plants, route_table::ROUTES, 
         (name = "me", description = "The caller's own account, its export and erasure (GDPR)"),
         (name = "catalog", description = "The public plant catalog and personalities (no token; cacheable)"),
         (name = "plants", description = "The caller's plants and conversations with them"),
+        (name = "gardens", description = "The caller's gardens: plantings on a grid, their events, companion-planting analysis and the compliance audit"),
         (name = "webhooks", description = "Called by Twilio, signed with X-Twilio-Signature: inbound texts and delivery reports"),
         (name = "admin", description = "Platform administration (X-Admin-API-Key); every call is audited"),
     ),

@@ -18,7 +18,7 @@ use actix_web::{
 };
 use domain::ratelimit::Policy;
 
-use crate::{admin, app::resource, catalog, identity, ops, plants, webhooks};
+use crate::{admin, app::resource, catalog, gardens, identity, ops, plants, webhooks};
 
 /// Who may call a route, as its handler enforces it and the OpenAPI document declares it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,6 +223,34 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Method::GET, "/api/v2/admin/sms-log", AdminKey, API, |r| {
         r.to(admin::sms_log::sms_log)
     }),
+    route(
+        Method::GET,
+        "/api/v2/admin/feature-flags",
+        AdminKey,
+        API,
+        |r| r.to(admin::feature_flags::get_flags),
+    ),
+    route(
+        Method::PATCH,
+        "/api/v2/admin/feature-flags",
+        AdminKey,
+        API,
+        |r| r.to(admin::feature_flags::update_flags),
+    ),
+    route(
+        Method::POST,
+        "/api/v2/admin/feature-flags/reload",
+        AdminKey,
+        API,
+        |r| r.to(admin::feature_flags::reload_flags),
+    ),
+    route(
+        Method::GET,
+        "/api/v2/admin/compliance-audit",
+        AdminKey,
+        API,
+        |r| r.to(admin::compliance_audit::compliance_audit),
+    ),
     // catalog
     route(Method::GET, "/api/v2/catalog", Anyone, API, |r| {
         r.to(catalog::routes::list_catalog)
@@ -273,6 +301,70 @@ pub static ROUTES: &[RouteSpec] = &[
         Bearer,
         API,
         |r| r.to(plants::chat::messages),
+    ),
+    // gardens
+    route(Method::GET, "/api/v2/gardens", Bearer, API, |r| {
+        r.to(gardens::routes::list_gardens)
+    }),
+    idempotent(route(Method::POST, "/api/v2/gardens", Bearer, API, |r| {
+        r.to(gardens::routes::create_garden)
+    })),
+    route(Method::GET, "/api/v2/gardens/{id}", Bearer, API, |r| {
+        r.to(gardens::routes::get_garden)
+    }),
+    route(Method::PATCH, "/api/v2/gardens/{id}", Bearer, API, |r| {
+        r.to(gardens::routes::update_garden)
+    }),
+    route(Method::DELETE, "/api/v2/gardens/{id}", Bearer, API, |r| {
+        r.to(gardens::routes::delete_garden)
+    }),
+    route(
+        Method::GET,
+        "/api/v2/gardens/{id}/plantings",
+        Bearer,
+        API,
+        |r| r.to(gardens::plantings::list_plantings),
+    ),
+    idempotent(route(
+        Method::POST,
+        "/api/v2/gardens/{id}/plantings",
+        Bearer,
+        API,
+        |r| r.to(gardens::plantings::create_planting),
+    )),
+    route(
+        Method::GET,
+        "/api/v2/gardens/{id}/analysis",
+        Bearer,
+        API,
+        |r| r.to(gardens::routes::analyse_garden),
+    ),
+    route(
+        Method::GET,
+        "/api/v2/gardens/{id}/layout",
+        Bearer,
+        API,
+        |r| r.to(gardens::routes::garden_layout),
+    ),
+    route(Method::PATCH, "/api/v2/plantings/{id}", Bearer, API, |r| {
+        r.to(gardens::plantings::update_planting)
+    }),
+    route(Method::DELETE, "/api/v2/plantings/{id}", Bearer, API, |r| {
+        r.to(gardens::plantings::delete_planting)
+    }),
+    idempotent(route(
+        Method::POST,
+        "/api/v2/plantings/{id}/events",
+        Bearer,
+        API,
+        |r| r.to(gardens::plantings::create_event),
+    )),
+    route(
+        Method::GET,
+        "/api/v2/compliance/audit",
+        Bearer,
+        API,
+        |r| r.to(gardens::compliance::tenant_audit),
     ),
     // webhooks
     route(

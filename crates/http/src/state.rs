@@ -8,6 +8,7 @@ use application::{
     admin::Administration,
     catalog::Catalog,
     chat::Conversations,
+    gardens::Gardens,
     idempotency::Idempotency,
     identity::Identity,
     ops::CheckHealth,
@@ -83,6 +84,8 @@ pub struct ApiState {
     pub catalog: Catalog,
     /// The caller's plants.
     pub plants: Plants,
+    /// The caller's gardens.
+    pub gardens: Gardens,
     /// Conversations with plants.
     pub conversations: Conversations,
     /// Twilio's webhooks.

@@ -34,15 +34,15 @@ impl InMemoryFlags {
         }
     }
 
-    /// Switches `flag` on or off.
-    pub fn set(&self, flag: Flag, enabled: bool) {
-        self.cell(flag).store(enabled, Ordering::Relaxed);
-    }
 }
 
 impl FeatureFlags for InMemoryFlags {
     fn is_enabled(&self, flag: Flag) -> bool {
         self.cell(flag).load(Ordering::Relaxed)
+    }
+
+    fn set(&self, flag: Flag, enabled: bool) {
+        self.cell(flag).store(enabled, Ordering::Relaxed);
     }
 }
 

@@ -25,9 +25,12 @@ use domain::{
     identity::{Email, FullName, Password, TenantSlug},
     secret::Secret,
 };
-use infrastructure::persistence::Database;
+use infrastructure::{flags::InMemoryFlags, persistence::Database};
 use migration::{Migrator, MigratorTrait, seed};
-use plant_texts_server::{config::Settings, startup::identity_use_cases};
+use plant_texts_server::{
+    config::Settings,
+    startup::{identity_use_cases, switchboard},
+};
 
 const EMAIL: &str = "gardener@example.com";
 const PASSWORD: &str = "a long benchmark passphrase";
@@ -45,7 +48,8 @@ async fn identity() -> Identity {
     let database = Database::connect(&settings.database).await.unwrap();
     Migrator::up(database.connection(), None).await.unwrap();
     seed::run(database.connection()).await.unwrap();
-    let (identity, _) = identity_use_cases(&database, &settings).unwrap();
+    let flags = switchboard(&database, std::sync::Arc::new(InMemoryFlags::new(|_| true)));
+    let (identity, _) = identity_use_cases(&database, &settings, flags).unwrap();
     let email = Email::parse(EMAIL).unwrap();
     let tenant = TenantSlug::parse("demo").unwrap();
     identity

@@ -7,7 +7,8 @@ use application::{
     admin::{Administration, AdministrationPorts},
     catalog::{Catalog, ports::CatalogCache},
     chat::{ChatModel, ConversationPorts, Conversations},
-    flags::{FeatureFlags, Flag},
+    flags::{FeatureFlags, Flag, FlagValues, Switchboard},
+    gardens::{GardenPorts, Gardens},
     idempotency::Idempotency,
     identity::{Identity, IdentityPorts, ports::HasherError},
     ops::{CheckHealth, EnsureSchema, HealthProbe, Retention, SchemaCheckError, StaticProbe},
@@ -30,8 +31,9 @@ use infrastructure::{
     openai::{OpenAiChatModel, OpenAiError, OpenAiSettings},
     persistence::{
         Database, DatabaseProbe, MigrationsProbe, PersistenceError, SeaOrmAuditLog,
-        SeaOrmCatalogRepository, SeaOrmIdempotencyStore, SeaOrmRetentionStore,
+        SeaOrmCatalogRepository, SeaOrmFlagStore, SeaOrmIdempotencyStore, SeaOrmRetentionStore,
         SeaOrmSchemaMigrator, SeaOrmUnitOfWork,
+        gardens::{SeaOrmComplianceAudit, SeaOrmGardenRepository, SeaOrmPlantingRepository},
         identity::{SeaOrmRefreshTokenRepository, SeaOrmTenantRepository, SeaOrmUserRepository},
         plants::{SeaOrmMessageRepository, SeaOrmUserPlantRepository},
         sms::{
@@ -62,6 +64,10 @@ const TWILIO_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long one health probe may take before it counts as down.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How often an instance re-reads the stored feature flags: a change made through another
+/// instance applies here within this period (SPEC §4: within 5 s).
+pub const FLAG_REFRESH_INTERVAL: Duration = Duration::from_secs(2);
+
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -74,6 +80,9 @@ pub enum StartupError {
     /// The reference data could not be seeded.
     #[error("the reference data could not be seeded")]
     Seed(#[source] migration::DbErr),
+    /// The stored feature flags could not be initialised or read.
+    #[error("the feature flags could not be read")]
+    Flags(#[source] application::store::StoreError),
     /// The password hasher rejected its parameters.
     #[error(transparent)]
     Hasher(#[from] HasherError),
@@ -106,6 +115,7 @@ pub struct Application {
     reminders: Reminders,
     outbox: SmsOutbox,
     retention: Retention,
+    switchboard: Switchboard,
     stop: StopSignal,
 }
 
@@ -159,12 +169,14 @@ impl Application {
             Some(redis) => Arc::new(RedisCatalogCache::new(redis.clone(), "plant-texts:")),
             None => Arc::new(InProcessCatalogCache::new()),
         };
-        let flags = Arc::new(InMemoryFlags::new(|flag| match flag {
-            Flag::RuleEngine => settings.flags.rule_engine,
-            Flag::ComplianceEnforcement => settings.flags.compliance_enforcement,
-            Flag::AiChat => settings.flags.ai_chat,
-            Flag::SmsReminders => settings.flags.sms_reminders,
-        }));
+        let initial_flags = initial_flags(settings);
+        let flags = Arc::new(InMemoryFlags::new(|flag| initial_flags[&flag]));
+        let switchboard = switchboard(&database, flags.clone());
+        let stored_flags = switchboard
+            .start(&initial_flags)
+            .await
+            .map_err(StartupError::Flags)?;
+        tracing::info!(?stored_flags, "feature flags");
         let openai_mode = if settings.openai.api_key.is_some() && settings.flags.ai_chat {
             CheckStatus::Live
         } else {
@@ -186,9 +198,10 @@ impl Application {
             PROBE_TIMEOUT,
         );
 
-        let (identity, admin) = identity_use_cases(&database, settings)?;
+        let (identity, admin) = identity_use_cases(&database, settings, switchboard.clone())?;
         let (catalog, plants, conversations) =
             plant_use_cases(&database, settings, catalog_cache, flags.clone())?;
+        let gardens = garden_use_cases(&database, catalog.clone(), flags.clone());
         let sms = sms_use_cases(
             &database,
             settings,
@@ -208,6 +221,7 @@ impl Application {
             admin,
             catalog,
             plants,
+            gardens,
             conversations,
             sms: sms.webhooks,
             phone_verification: sms.phone_verification,
@@ -268,6 +282,7 @@ impl Application {
             reminders: sms.reminders,
             outbox: sms.outbox,
             retention,
+            switchboard,
             stop: sms.stop,
         })
     }
@@ -310,8 +325,11 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
         with_workers: bool,
     ) -> std::io::Result<()> {
-        let workers = with_workers
-            .then(|| Workers::start(self.reminders, self.outbox, self.retention, self.stop));
+        // The flags follow the store in every mode: tests with two instances rely on it.
+        let flag_refresh = tokio::spawn(refresh_flags(self.switchboard, self.stop.clone()));
+        let workers = with_workers.then(|| {
+            Workers::start(self.reminders, self.outbox, self.retention, self.stop.clone())
+        });
         let handle = self.server.handle();
         let lifecycle = self.lifecycle.clone();
         tokio::spawn(async move {
@@ -324,6 +342,8 @@ impl Application {
         if let Some(workers) = workers {
             workers.stop().await;
         }
+        self.stop.raise();
+        flag_refresh.abort();
         served?;
         if let Err(error) = self.database.close().await {
             tracing::warn!(%error, "database pool did not close cleanly");
@@ -340,6 +360,7 @@ impl Application {
 pub fn identity_use_cases(
     database: &Database,
     settings: &Settings,
+    flags: Switchboard,
 ) -> Result<(Identity, Administration), StartupError> {
     let tenants = Arc::new(SeaOrmTenantRepository::new(database.clone()));
     let users = Arc::new(SeaOrmUserRepository::new(database.clone()));
@@ -376,6 +397,8 @@ pub fn identity_use_cases(
         sms_log: Arc::new(SeaOrmSmsLog::new(database.clone())),
         tenants,
         users,
+        flags,
+        compliance: Arc::new(SeaOrmComplianceAudit::new(database.clone())),
         unit_of_work,
         clock,
         ids,
@@ -431,6 +454,65 @@ pub fn plant_use_cases(
         ids,
     });
     Ok((catalog, plants, conversations))
+}
+
+/// The initial value of every feature flag, from FEATURE_*: stored on first start, then the
+/// stored values rule.
+#[must_use]
+pub fn initial_flags(settings: &Settings) -> FlagValues {
+    Flag::ALL
+        .into_iter()
+        .map(|flag| {
+            let enabled = match flag {
+                Flag::RuleEngine => settings.flags.rule_engine,
+                Flag::ComplianceEnforcement => settings.flags.compliance_enforcement,
+                Flag::AiChat => settings.flags.ai_chat,
+                Flag::SmsReminders => settings.flags.sms_reminders,
+            };
+            (flag, enabled)
+        })
+        .collect()
+}
+
+/// The feature flags `flags` of this instance, kept in step with those stored in `database`.
+#[must_use]
+pub fn switchboard(database: &Database, flags: Arc<dyn FeatureFlags>) -> Switchboard {
+    Switchboard::new(
+        Arc::new(SeaOrmFlagStore::new(database.clone())),
+        flags,
+        Arc::new(SystemClock),
+    )
+}
+
+/// Re-reads the stored flags every [`FLAG_REFRESH_INTERVAL`] until `stop` is raised; a failed
+/// read keeps the values in memory.
+async fn refresh_flags(switchboard: Switchboard, stop: StopSignal) {
+    let mut ticks = tokio::time::interval(FLAG_REFRESH_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    while !stop.is_raised() {
+        ticks.tick().await;
+        if let Err(error) = switchboard.reload().await {
+            tracing::warn!(%error, "feature flags could not be refreshed; keeping the current values");
+        }
+    }
+}
+
+/// The garden use cases over the database, the catalog and the feature flags.
+#[must_use]
+pub fn garden_use_cases(
+    database: &Database,
+    catalog: Catalog,
+    flags: Arc<dyn FeatureFlags>,
+) -> Gardens {
+    Gardens::new(GardenPorts {
+        gardens: Arc::new(SeaOrmGardenRepository::new(database.clone())),
+        plantings: Arc::new(SeaOrmPlantingRepository::new(database.clone())),
+        compliance: Arc::new(SeaOrmComplianceAudit::new(database.clone())),
+        catalog,
+        flags,
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(UuidV7Ids),
+    })
 }
 
 /// The SMS provider: Twilio when its credentials are configured, else demo mode.

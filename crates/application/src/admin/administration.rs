@@ -8,6 +8,8 @@ use super::ports::{
 };
 use crate::{
     failure::{Failure, failed_from},
+    flags::{FlagValues, Switchboard},
+    gardens::{ComplianceEntry, ports::ComplianceAudit},
     identity::ports::{SaveTenantError, TenantRepository, UserRepository},
     paging::{Page, PageRequest},
     store::StoreError,
@@ -28,6 +30,10 @@ pub struct AdministrationPorts {
     pub tenants: Arc<dyn TenantRepository>,
     /// Users of every tenant.
     pub users: Arc<dyn UserRepository>,
+    /// The feature flags, stored and in memory.
+    pub flags: Switchboard,
+    /// The compliance audit, read only.
+    pub compliance: Arc<dyn ComplianceAudit>,
     /// Transactions for changes that must hold together (deactivation, its revocation and
     /// its audit entry).
     pub unit_of_work: Arc<dyn UnitOfWork>,
@@ -396,4 +402,103 @@ impl Administration {
         .await?;
         Ok(entries)
     }
+
+    /// Every feature flag's value in this instance. Reading them is audited.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the audit log cannot be written.
+    #[tracing::instrument(name = "admin.feature_flags", skip_all)]
+    pub async fn feature_flags(&self, actor: &AdminActor) -> Result<FlagValues, StoreError> {
+        self.audit(&actor.fingerprint, "feature_flags.list", None, None, None, SUCCESS)
+            .await?;
+        Ok(self.ports.flags.current())
+    }
+
+    /// Switches the flags `changes` names, for every instance: this one at once, the others
+    /// at their next refresh. The change is audited with the values before and after.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails; nothing is then changed.
+    #[tracing::instrument(name = "admin.change_feature_flags", skip_all)]
+    pub async fn change_feature_flags(
+        &self,
+        actor: &AdminActor,
+        changes: &FlagValues,
+    ) -> Result<FlagValues, StoreError> {
+        let result = self.ports.flags.change(changes).await;
+        let (old, new, outcome) = match &result {
+            Ok((before, after)) => (
+                Some(flag_document(before.iter().filter(|(flag, _)| changes.contains_key(*flag)))),
+                Some(flag_document(after.iter().filter(|(flag, _)| changes.contains_key(*flag)))),
+                SUCCESS,
+            ),
+            Err(_) => (None, Some(flag_document(changes.iter())), FAILED),
+        };
+        self.audit(
+            &actor.fingerprint,
+            "feature_flags.update",
+            Some("feature_flags".to_owned()),
+            old,
+            new,
+            outcome,
+        )
+        .await?;
+        result.map(|(_, after)| after)
+    }
+
+    /// Re-reads the stored flags into this instance. Audited.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails; the values in memory are then kept.
+    #[tracing::instrument(name = "admin.reload_feature_flags", skip_all)]
+    pub async fn reload_feature_flags(&self, actor: &AdminActor) -> Result<FlagValues, StoreError> {
+        let before = self.ports.flags.current();
+        let result = self.ports.flags.reload().await;
+        let outcome = if result.is_ok() { SUCCESS } else { FAILED };
+        let after = result.as_ref().ok().map(|after| flag_document(after.iter()));
+        self.audit(
+            &actor.fingerprint,
+            "feature_flags.reload",
+            Some("feature_flags".to_owned()),
+            Some(flag_document(before.iter())),
+            after,
+            outcome,
+        )
+        .await?;
+        result
+    }
+
+    /// Every tenant's compliance audit, newest first. Reading it is audited.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    #[tracing::instrument(name = "admin.compliance_audit", skip_all)]
+    pub async fn compliance_audit(
+        &self,
+        actor: &AdminActor,
+        page: PageRequest,
+    ) -> Result<Page<ComplianceEntry>, StoreError> {
+        let entries = self.ports.compliance.list(None, page).await?;
+        self.audit(
+            &actor.fingerprint,
+            "compliance_audit.list",
+            None,
+            None,
+            None,
+            SUCCESS,
+        )
+        .await?;
+        Ok(entries)
+    }
+}
+
+/// Flags as the audit log stores them: `{"rule_engine": true, ...}`.
+fn flag_document<'a>(
+    values: impl Iterator<Item = (&'a crate::flags::Flag, &'a bool)>,
+) -> serde_json::Value {
+    serde_json::Value::Object(
+        values
+            .map(|(flag, enabled)| (flag.as_str().to_owned(), serde_json::Value::Bool(*enabled)))
+            .collect(),
+    )
 }

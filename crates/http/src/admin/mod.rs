@@ -1,6 +1,8 @@
 //! Platform administration routes under `/api/v2/admin`, guarded by `X-Admin-API-Key`.
 
 pub mod audit_log;
+pub mod compliance_audit;
+pub mod feature_flags;
 pub mod sms_log;
 mod sms_log_query;
 pub mod tenants;

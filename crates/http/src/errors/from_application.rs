@@ -5,6 +5,7 @@ use application::{
     catalog::CatalogEntryError,
     chat::ChatError,
     failure::Failure,
+    gardens::{CreatePlantingError, GardenError, PlantingError, UpdatePlantingError},
     identity::{
         EraseError, LoginError, ProfileError, RefreshError, RegisterError, UpdateProfileError,
     },
@@ -217,5 +218,62 @@ impl From<ConfirmPhoneError> for ApiError {
 impl From<SmsLogError> for ApiError {
     fn from(error: SmsLogError) -> Self {
         error.0.into()
+    }
+}
+
+impl From<GardenError> for ApiError {
+    fn from(error: GardenError) -> Self {
+        match error {
+            GardenError::NotFound => Refusal::ResourceNotFound.into(),
+            GardenError::Failed(failure) => failure.into(),
+        }
+    }
+}
+
+/// The problem of a cell off a `width` × `length` grid, on both coordinates.
+fn outside_grid(width: u32, length: u32) -> ApiError {
+    ApiError::Validation(vec![
+        super::FieldError {
+            field: "x".to_owned(),
+            message: format!("the cell must lie on the grid: 0 <= x < {width}"),
+        },
+        super::FieldError {
+            field: "y".to_owned(),
+            message: format!("the cell must lie on the grid: 0 <= y < {length}"),
+        },
+    ])
+}
+
+impl From<CreatePlantingError> for ApiError {
+    fn from(error: CreatePlantingError) -> Self {
+        match error {
+            CreatePlantingError::GardenNotFound => Refusal::ResourceNotFound.into(),
+            CreatePlantingError::UnknownCatalogPlant => {
+                Self::invalid_field("catalog_plant_id", "no catalog plant has this id")
+            }
+            CreatePlantingError::OutsideGrid { width, length } => outside_grid(width, length),
+            CreatePlantingError::Restricted { .. } => Refusal::RestrictedCrop.into(),
+            CreatePlantingError::Failed(failure) => failure.into(),
+        }
+    }
+}
+
+impl From<UpdatePlantingError> for ApiError {
+    fn from(error: UpdatePlantingError) -> Self {
+        match error {
+            UpdatePlantingError::NotFound => Refusal::ResourceNotFound.into(),
+            UpdatePlantingError::StatusMove(_) => Refusal::PlantingStatusMove.into(),
+            UpdatePlantingError::OutsideGrid { width, length } => outside_grid(width, length),
+            UpdatePlantingError::Failed(failure) => failure.into(),
+        }
+    }
+}
+
+impl From<PlantingError> for ApiError {
+    fn from(error: PlantingError) -> Self {
+        match error {
+            PlantingError::NotFound => Refusal::ResourceNotFound.into(),
+            PlantingError::Failed(failure) => failure.into(),
+        }
     }
 }

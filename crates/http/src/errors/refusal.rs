@@ -64,6 +64,13 @@ pub enum Refusal {
     /// The tenant slug exists (409).
     #[error("a tenant with this slug exists")]
     TenantSlugTaken,
+    /// A planting of a restricted crop while compliance enforcement is on (422); the attempt
+    /// is audited.
+    #[error("planting this crop is restricted; the attempt has been recorded")]
+    RestrictedCrop,
+    /// A planting status move its life does not allow (422).
+    #[error("a planting moves planned -> active -> harvested or removed, or planned -> removed")]
+    PlantingStatusMove,
 }
 
 impl Refusal {
@@ -109,6 +116,16 @@ impl Refusal {
                 StatusCode::CONFLICT,
                 "ERR_IDEMPOTENCY_002",
                 "idempotency-in-progress",
+            ),
+            Self::RestrictedCrop => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "ERR_COMPLIANCE_001",
+                "restricted-crop",
+            ),
+            Self::PlantingStatusMove => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "ERR_PLANTING_001",
+                "planting-status",
             ),
             Self::InvalidWebhookSignature => (
                 StatusCode::FORBIDDEN,

@@ -11,6 +11,8 @@ use application::{
     admin::{Administration, AdministrationPorts},
     catalog::Catalog,
     chat::{ConversationPorts, Conversations},
+    flags::{FeatureFlags, Switchboard},
+    gardens::{GardenPorts, Gardens},
     idempotency::Idempotency,
     identity::{Identity, IdentityPorts},
     ops::{CheckHealth, StaticProbe},
@@ -29,8 +31,9 @@ use infrastructure::{
     cache::InProcessCatalogCache,
     flags::InMemoryFlags,
     persistence::{
-        Database, DatabaseSettings, SeaOrmAuditLog, SeaOrmCatalogRepository,
+        Database, DatabaseSettings, SeaOrmAuditLog, SeaOrmCatalogRepository, SeaOrmFlagStore,
         SeaOrmIdempotencyStore, SeaOrmUnitOfWork,
+        gardens::{SeaOrmComplianceAudit, SeaOrmGardenRepository, SeaOrmPlantingRepository},
         identity::{SeaOrmRefreshTokenRepository, SeaOrmTenantRepository, SeaOrmUserRepository},
         plants::{SeaOrmMessageRepository, SeaOrmUserPlantRepository},
         sms::{SeaOrmInboundSmsLog, SeaOrmSmsAccounts, SeaOrmSmsLog, SeaOrmVerificationCodes},
@@ -109,12 +112,22 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Ids),
     });
+    let flags: Arc<dyn FeatureFlags> = Arc::new(InMemoryFlags::new(|_| true));
+    let gardens = Gardens::new(GardenPorts {
+        gardens: Arc::new(SeaOrmGardenRepository::new(database.clone())),
+        plantings: Arc::new(SeaOrmPlantingRepository::new(database.clone())),
+        compliance: Arc::new(SeaOrmComplianceAudit::new(database.clone())),
+        catalog: catalog.clone(),
+        flags: flags.clone(),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(UuidV7Ids),
+    });
     let conversations = Conversations::new(ConversationPorts {
         plants: user_plants.clone(),
         messages: Arc::new(SeaOrmMessageRepository::new(database.clone())),
         catalog: catalog.clone(),
         model: None,
-        flags: Arc::new(InMemoryFlags::new(|_| true)),
+        flags: flags.clone(),
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Ids),
     });
@@ -157,6 +170,12 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
         sms_log: Arc::new(SeaOrmSmsLog::new(database.clone())),
         tenants,
         users,
+        flags: Switchboard::new(
+            Arc::new(SeaOrmFlagStore::new(database.clone())),
+            flags,
+            Arc::new(SystemClock),
+        ),
+        compliance: Arc::new(SeaOrmComplianceAudit::new(database.clone())),
         unit_of_work,
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Ids),
@@ -173,6 +192,7 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
         admin,
         catalog,
         plants,
+        gardens,
         conversations,
         sms,
         phone_verification,
