@@ -223,6 +223,16 @@ impl TestDatabase {
         }
     }
 
+    /// Another handle on the same database, for a second application instance; dropping it
+    /// leaves the database alone.
+    pub fn shared(&self) -> Self {
+        Self {
+            url: self.url.clone(),
+            postgres_name: None,
+            _sqlite_keeper: None,
+        }
+    }
+
     /// Runs SQL on the PostgreSQL server as the administrator (not inside this database).
     pub async fn admin_sql(sql: &str) {
         let admin = admin_connection().await;
@@ -512,6 +522,17 @@ impl TestApp {
 impl TestApp {
     /// Runs one statement on the app's database, `?` placeholders written as `$n` on PostgreSQL.
     pub async fn execute_sql(&self, sql: &str, values: Vec<migration::sea_orm::Value>) {
+        if let Err(error) = self.try_execute_sql(sql, values).await {
+            panic!("{sql}: {error}");
+        }
+    }
+
+    /// Runs one statement like [`Self::execute_sql`], answering the database's refusal.
+    pub async fn try_execute_sql(
+        &self,
+        sql: &str,
+        values: Vec<migration::sea_orm::Value>,
+    ) -> Result<u64, String> {
         let db = connect(&self.database.url).await;
         let sql = match db.get_database_backend() {
             migration::sea_orm::DbBackend::Postgres => {
@@ -526,14 +547,17 @@ impl TestApp {
             }
             _ => sql.to_owned(),
         };
-        db.execute_raw(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            &sql,
-            values,
-        ))
-        .await
-        .unwrap_or_else(|error| panic!("{sql}: {error}"));
+        let result = db
+            .execute_raw(Statement::from_sql_and_values(
+                db.get_database_backend(),
+                &sql,
+                values,
+            ))
+            .await
+            .map(|done| done.rows_affected())
+            .map_err(|error| error.to_string());
         db.close().await.expect("connection closes");
+        result
     }
 
     /// Marks the account's phone verified in the database, standing in for the code round trip

@@ -18,6 +18,7 @@ mod binary;
 mod catalog;
 mod chat;
 mod errors;
+mod gardens;
 mod hardening;
 mod health;
 mod idempotency;
