@@ -6,6 +6,7 @@
 
 mod catalog;
 mod personalities;
+pub mod synthetic;
 
 use std::collections::HashMap;
 

@@ -51,13 +51,68 @@ async fn dispatch(args: &[String]) -> TaskResult {
             Migrator::up(&db, None).await?;
             print_seed(&db).await
         }
+        Some("seed") if args.get(1).map(String::as_str) == Some("--synthetic") => {
+            seed_synthetic(&connect(false).await?, &args[2..]).await
+        }
         Some("seed") => print_seed(&connect(false).await?).await,
         Some("sql") => print_pending_sql().await,
         _ => Err(
-            "usage: cargo xtask db <migrate | rollback [N] | status | fresh | reset | seed | sql>"
+            "usage: cargo xtask db <migrate | rollback [N] | status | fresh | reset | seed \
+             [--synthetic [--users N --gardens N --plantings N --events N --seed S]] | sql>"
                 .into(),
         ),
     }
+}
+
+/// `db seed --synthetic [--users N --gardens N --plantings N --events N --seed S]`: the
+/// reference data, then a reproducible synthetic data set, with a progress line per table.
+async fn seed_synthetic(db: &DatabaseConnection, args: &[String]) -> TaskResult {
+    let mut size = seed::synthetic::SyntheticSize::default();
+    let mut pairs = args.chunks(2);
+    while let Some(pair) = pairs.next() {
+        let [flag, value] = pair else {
+            return Err(format!("{} needs a value", pair[0]).into());
+        };
+        let value: u64 = value
+            .parse()
+            .map_err(|_| format!("{flag} needs a whole number, not `{value}`"))?;
+        match flag.as_str() {
+            "--users" => size.users = value.max(1),
+            "--gardens" => size.gardens = value,
+            "--plantings" => size.plantings = value,
+            "--events" => size.events = value,
+            "--seed" => size.seed = value,
+            other => return Err(format!("unknown option {other}").into()),
+        }
+    }
+    seed::run(db).await?;
+    let started = std::time::Instant::now();
+    let mut last_table = String::new();
+    seed::synthetic::run(db, size, |table, done, total| {
+        if table != last_table && !last_table.is_empty() {
+            eprintln!();
+        }
+        last_table = table.to_owned();
+        let width = 30;
+        let filled = usize::try_from(done * width / total.max(1)).unwrap_or(0);
+        eprint!(
+            "\r{table:<16} [{}{}] {done}/{total}",
+            "#".repeat(filled),
+            " ".repeat(usize::try_from(width).unwrap_or(0) - filled)
+        );
+    })
+    .await?;
+    eprintln!();
+    println!(
+        "seeded {} users, {} gardens, {} plantings, {} events (seed {}) in {:.1} s",
+        size.users,
+        size.gardens,
+        size.plantings,
+        size.events,
+        size.seed,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 async fn print_status(db: &DatabaseConnection) -> TaskResult {

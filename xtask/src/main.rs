@@ -8,6 +8,9 @@
 //! cargo xtask db fresh                drop every table, then migrate
 //! cargo xtask db reset                revert every migration, then migrate and seed
 //! cargo xtask db seed                 insert missing reference data (idempotent)
+//! cargo xtask db seed --synthetic      add a reproducible synthetic data set (100 users, 1,000
+//!                                      gardens, 10,000 plantings and events by default; options
+//!                                      --users --gardens --plantings --events --seed)
 //! cargo xtask db sql                  print the SQL of pending migrations without applying it
 //! cargo xtask test [ARGS]             the whole suite on SQLite, PostgreSQL and Redis
 //! cargo xtask bench                 benchmarks (login cost with production argon2 parameters)
