@@ -77,8 +77,10 @@ pub async fn get_flags(
     Ok(HttpResponse::Ok().json(flag_map(&values)))
 }
 
-/// Switch flags for every instance without a restart: this instance applies the change at
-/// once, the others within 5 seconds. Audited with the values before and after.
+/// Switch feature flags for every instance, without a restart.
+///
+/// This instance applies the change at once, the others within 5 seconds. Audited with the
+/// values before and after.
 #[utoipa::path(
     patch,
     path = "/api/v2/admin/feature-flags",

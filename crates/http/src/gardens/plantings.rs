@@ -54,8 +54,10 @@ pub async fn list_plantings(
     })))
 }
 
-/// Place a catalog plant on a cell. A restricted crop is recorded in the compliance audit and
-/// flags the caller; it is refused while compliance enforcement is on.
+/// Place a catalog plant on a cell of the garden.
+///
+/// A restricted crop is recorded in the compliance audit and flags the caller; it is refused
+/// while compliance enforcement is on.
 #[utoipa::path(
     post,
     path = "/api/v2/gardens/{id}/plantings",
@@ -93,8 +95,10 @@ pub async fn create_planting(
         .json(PlantingDocument::from(&planting)))
 }
 
-/// Move a planting along its life (planned -> active -> harvested | removed, planned ->
-/// removed), to another cell, or record the day it was planted.
+/// Move a planting along its life or to another cell.
+///
+/// Status moves: planned -> active -> harvested | removed, planned -> removed. The day it was
+/// planted may be recorded too.
 #[utoipa::path(
     patch,
     path = "/api/v2/plantings/{id}",
@@ -155,8 +159,9 @@ pub async fn delete_planting(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Record something that happened to a planting: sown, watered, fertilized, pruned,
-/// harvested or a note.
+/// Record something that happened to a planting.
+///
+/// Sown, watered, fertilized, pruned, harvested, or a note.
 #[utoipa::path(
     post,
     path = "/api/v2/plantings/{id}/events",

@@ -93,8 +93,9 @@ pub async fn get_garden(
     Ok(HttpResponse::Ok().json(GardenDocument::from(&garden)))
 }
 
-/// Rename or resize a garden. It may shrink: plantings left outside are reported
-/// `out_of_grid` by the analysis.
+/// Rename or resize a garden.
+///
+/// A garden may shrink: plantings left outside are reported `out_of_grid` by the analysis.
 #[utoipa::path(
     patch,
     path = "/api/v2/gardens/{id}",
@@ -152,8 +153,10 @@ pub async fn delete_garden(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The rule engine's findings: companion neighbours, shared cells, plantings off the grid and
-/// restricted crops, over planned and active plantings.
+/// The rule engine's findings on a garden.
+///
+/// Companion neighbours, shared cells, plantings off the grid and restricted crops, over
+/// planned and active plantings.
 #[utoipa::path(
     get,
     path = "/api/v2/gardens/{id}/analysis",
