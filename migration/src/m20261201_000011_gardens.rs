@@ -76,7 +76,11 @@ enum FeatureFlags {
     UpdatedAt,
 }
 
-fn cascade(name: &str, from: (impl IntoIden, impl IntoIden), to: (impl IntoIden, impl IntoIden)) -> ForeignKeyCreateStatement {
+fn cascade(
+    name: &str,
+    from: (impl IntoIden, impl IntoIden),
+    to: (impl IntoIden, impl IntoIden),
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .name(name)
         .from(from.0, from.1)
@@ -254,7 +258,10 @@ impl MigrationTrait for Migration {
             _ => SQLITE_IMMUTABLE_AUDIT,
         };
         for statement in statements {
-            manager.get_connection().execute_unprepared(statement).await?;
+            manager
+                .get_connection()
+                .execute_unprepared(statement)
+                .await?;
         }
 
         manager

@@ -68,8 +68,7 @@ async fn dispatch(args: &[String]) -> TaskResult {
 /// reference data, then a reproducible synthetic data set, with a progress line per table.
 async fn seed_synthetic(db: &DatabaseConnection, args: &[String]) -> TaskResult {
     let mut size = seed::synthetic::SyntheticSize::default();
-    let mut pairs = args.chunks(2);
-    while let Some(pair) = pairs.next() {
+    for pair in args.chunks(2) {
         let [flag, value] = pair else {
             return Err(format!("{} needs a value", pair[0]).into());
         };

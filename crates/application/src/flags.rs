@@ -79,8 +79,11 @@ pub trait FlagStore: Send + Sync {
     ///
     /// # Errors
     /// [`StoreError`] when the store fails; nothing is then changed.
-    async fn save(&self, changes: &FlagValues, now: DateTime<Utc>)
-    -> Result<FlagValues, StoreError>;
+    async fn save(
+        &self,
+        changes: &FlagValues,
+        now: DateTime<Utc>,
+    ) -> Result<FlagValues, StoreError>;
 }
 
 /// The flags of this instance kept in step with the store: what is stored is applied here, and
@@ -101,7 +104,11 @@ impl std::fmt::Debug for Switchboard {
 impl Switchboard {
     /// The switchboard of `flags` over `store`.
     #[must_use]
-    pub fn new(store: Arc<dyn FlagStore>, flags: Arc<dyn FeatureFlags>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        store: Arc<dyn FlagStore>,
+        flags: Arc<dyn FeatureFlags>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             store,
             flags,
@@ -146,7 +153,10 @@ impl Switchboard {
     ///
     /// # Errors
     /// [`StoreError`] when the store fails; nothing is then changed.
-    pub async fn change(&self, changes: &FlagValues) -> Result<(FlagValues, FlagValues), StoreError> {
+    pub async fn change(
+        &self,
+        changes: &FlagValues,
+    ) -> Result<(FlagValues, FlagValues), StoreError> {
         let before = self.current();
         if changes.is_empty() {
             return Ok((before.clone(), before));

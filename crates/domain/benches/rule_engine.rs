@@ -2,7 +2,11 @@
 //!
 //! `cargo xtask bench` runs it; the plantings are spread over a 200 × 200 grid by a fixed
 //! pseudo-random sequence, with the seeded catalog's kind of companion relationships.
-#![expect(missing_docs, reason = "criterion's macros generate undocumented items")]
+#![expect(
+    missing_docs,
+    reason = "criterion's macros generate undocumented items"
+)]
+#![expect(clippy::expect_used, reason = "set-up of a benchmark fails loudly")]
 
 use std::hint::black_box;
 
@@ -93,12 +97,16 @@ fn analyse_gardens(c: &mut Criterion) {
     let mut group = c.benchmark_group("rule_engine_200x200");
     for size in [100_u64, 1_000, 10_000] {
         let plantings = garden(size);
-        group.bench_with_input(BenchmarkId::from_parameter(size), &plantings, |b, plantings| {
-            b.iter(|| {
-                let layout = GardenLayout::new(200, 200, black_box(plantings));
-                black_box(layout.all_findings(&book))
-            });
-        });
+        group.bench_with_input(
+            BenchmarkId::from_parameter(size),
+            &plantings,
+            |b, plantings| {
+                b.iter(|| {
+                    let layout = GardenLayout::new(200, 200, black_box(plantings));
+                    black_box(layout.all_findings(&book))
+                });
+            },
+        );
     }
     group.finish();
 }

@@ -359,13 +359,9 @@ pub static ROUTES: &[RouteSpec] = &[
         API,
         |r| r.to(gardens::plantings::create_event),
     )),
-    route(
-        Method::GET,
-        "/api/v2/compliance/audit",
-        Bearer,
-        API,
-        |r| r.to(gardens::compliance::tenant_audit),
-    ),
+    route(Method::GET, "/api/v2/compliance/audit", Bearer, API, |r| {
+        r.to(gardens::compliance::tenant_audit)
+    }),
     // webhooks
     route(
         Method::POST,

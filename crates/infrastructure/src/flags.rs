@@ -33,7 +33,6 @@ impl InMemoryFlags {
             Flag::SmsReminders => &self.sms_reminders,
         }
     }
-
 }
 
 impl FeatureFlags for InMemoryFlags {

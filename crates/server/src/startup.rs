@@ -328,7 +328,12 @@ impl Application {
         // The flags follow the store in every mode: tests with two instances rely on it.
         let flag_refresh = tokio::spawn(refresh_flags(self.switchboard, self.stop.clone()));
         let workers = with_workers.then(|| {
-            Workers::start(self.reminders, self.outbox, self.retention, self.stop.clone())
+            Workers::start(
+                self.reminders,
+                self.outbox,
+                self.retention,
+                self.stop.clone(),
+            )
         });
         let handle = self.server.handle();
         let lifecycle = self.lifecycle.clone();

@@ -71,8 +71,11 @@ impl Generator {
     /// A UUID v7 for the `n`th row of a table: time-ordered like real ids, and reproducible.
     fn id(&mut self, base_ms: u64, n: u64) -> Uuid {
         let random = (u128::from(self.next()) << 64) | u128::from(self.next());
-        uuid::Builder::from_unix_timestamp_millis(base_ms + n, &random.to_le_bytes()[..10].try_into().unwrap_or([0; 10]))
-            .into_uuid()
+        uuid::Builder::from_unix_timestamp_millis(
+            base_ms + n,
+            &random.to_le_bytes()[..10].try_into().unwrap_or([0; 10]),
+        )
+        .into_uuid()
     }
 }
 
@@ -130,8 +133,10 @@ where
     // 2026-01-01T00:00:00Z: every timestamp derives from it, so a run is reproducible.
     let base_ms: u64 = 1_767_225_600_000;
     let at = |offset_ms: u64| {
-        chrono::DateTime::from_timestamp_millis(<i64 as TryFrom<u64>>::try_from(base_ms + offset_ms).unwrap_or(0))
-            .unwrap_or_default()
+        chrono::DateTime::from_timestamp_millis(
+            <i64 as TryFrom<u64>>::try_from(base_ms + offset_ms).unwrap_or(0),
+        )
+        .unwrap_or_default()
     };
     let txn = db.begin().await?;
     let existing = txn
@@ -202,7 +207,13 @@ where
         })
         .collect();
     let user_columns = [
-        "id", "tenant_id", "email", "full_name", "password_hash", "role", "created_at",
+        "id",
+        "tenant_id",
+        "email",
+        "full_name",
+        "password_hash",
+        "role",
+        "created_at",
         "updated_at",
     ];
     insert_batched(&txn, "users", &user_columns, rows, &mut progress).await?;
@@ -233,7 +244,14 @@ where
         })
         .collect();
     let garden_columns = [
-        "id", "tenant_id", "user_id", "name", "width", "length", "created_at", "updated_at",
+        "id",
+        "tenant_id",
+        "user_id",
+        "name",
+        "width",
+        "length",
+        "created_at",
+        "updated_at",
     ];
     if !gardens.is_empty() {
         insert_batched(&txn, "gardens", &garden_columns, rows, &mut progress).await?;
@@ -242,7 +260,11 @@ where
     // (id, owner)
     let mut plantings: Vec<(Uuid, Uuid)> = Vec::new();
     let mut rows = Vec::new();
-    for n in 0..if gardens.is_empty() { 0 } else { size.plantings } {
+    for n in 0..if gardens.is_empty() {
+        0
+    } else {
+        size.plantings
+    } {
         let (garden, owner, width, length) = gardens[index(generator.below(size.gardens))];
         let status = match generator.below(20) {
             0..=11 => "active",
@@ -257,8 +279,12 @@ where
             owner.into(),
             garden.into(),
             species[index(generator.below(species.len() as u64))].into(),
-            <i32 as TryFrom<u64>>::try_from(generator.below(width)).unwrap_or(0).into(),
-            <i32 as TryFrom<u64>>::try_from(generator.below(length)).unwrap_or(0).into(),
+            <i32 as TryFrom<u64>>::try_from(generator.below(width))
+                .unwrap_or(0)
+                .into(),
+            <i32 as TryFrom<u64>>::try_from(generator.below(length))
+                .unwrap_or(0)
+                .into(),
             status.into(),
             at(n).into(),
             at(n).into(),
@@ -266,14 +292,29 @@ where
         plantings.push((id, owner));
     }
     let planting_columns = [
-        "id", "tenant_id", "user_id", "garden_id", "catalog_plant_id", "x", "y", "status",
-        "created_at", "updated_at",
+        "id",
+        "tenant_id",
+        "user_id",
+        "garden_id",
+        "catalog_plant_id",
+        "x",
+        "y",
+        "status",
+        "created_at",
+        "updated_at",
     ];
     if !rows.is_empty() {
         insert_batched(&txn, "plantings", &planting_columns, rows, &mut progress).await?;
     }
 
-    const KINDS: [&str; 6] = ["sown", "watered", "fertilized", "pruned", "harvested", "note"];
+    const KINDS: [&str; 6] = [
+        "sown",
+        "watered",
+        "fertilized",
+        "pruned",
+        "harvested",
+        "note",
+    ];
     let mut rows = Vec::new();
     for n in 0..if plantings.is_empty() { 0 } else { size.events } {
         let (planting, owner) = plantings[index(generator.below(plantings.len() as u64))];
@@ -288,7 +329,13 @@ where
         ]);
     }
     let event_columns = [
-        "id", "tenant_id", "user_id", "planting_id", "kind", "occurred_at", "created_at",
+        "id",
+        "tenant_id",
+        "user_id",
+        "planting_id",
+        "kind",
+        "occurred_at",
+        "created_at",
     ];
     if !rows.is_empty() {
         insert_batched(&txn, "planting_events", &event_columns, rows, &mut progress).await?;
@@ -309,7 +356,10 @@ mod tests {
         };
         assert_eq!(ids(7), ids(7));
         assert_ne!(ids(7), ids(8));
-        assert!(ids(7).windows(2).all(|pair| pair[0] < pair[1]), "time-ordered");
+        assert!(
+            ids(7).windows(2).all(|pair| pair[0] < pair[1]),
+            "time-ordered"
+        );
         assert_eq!(ids(7)[0].get_version_num(), 7);
     }
 }

@@ -409,8 +409,15 @@ impl Administration {
     /// [`StoreError`] when the audit log cannot be written.
     #[tracing::instrument(name = "admin.feature_flags", skip_all)]
     pub async fn feature_flags(&self, actor: &AdminActor) -> Result<FlagValues, StoreError> {
-        self.audit(&actor.fingerprint, "feature_flags.list", None, None, None, SUCCESS)
-            .await?;
+        self.audit(
+            &actor.fingerprint,
+            "feature_flags.list",
+            None,
+            None,
+            None,
+            SUCCESS,
+        )
+        .await?;
         Ok(self.ports.flags.current())
     }
 
@@ -428,8 +435,14 @@ impl Administration {
         let result = self.ports.flags.change(changes).await;
         let (old, new, outcome) = match &result {
             Ok((before, after)) => (
-                Some(flag_document(before.iter().filter(|(flag, _)| changes.contains_key(*flag)))),
-                Some(flag_document(after.iter().filter(|(flag, _)| changes.contains_key(*flag)))),
+                Some(flag_document(
+                    before
+                        .iter()
+                        .filter(|(flag, _)| changes.contains_key(*flag)),
+                )),
+                Some(flag_document(
+                    after.iter().filter(|(flag, _)| changes.contains_key(*flag)),
+                )),
                 SUCCESS,
             ),
             Err(_) => (None, Some(flag_document(changes.iter())), FAILED),
@@ -455,7 +468,10 @@ impl Administration {
         let before = self.ports.flags.current();
         let result = self.ports.flags.reload().await;
         let outcome = if result.is_ok() { SUCCESS } else { FAILED };
-        let after = result.as_ref().ok().map(|after| flag_document(after.iter()));
+        let after = result
+            .as_ref()
+            .ok()
+            .map(|after| flag_document(after.iter()));
         self.audit(
             &actor.fingerprint,
             "feature_flags.reload",

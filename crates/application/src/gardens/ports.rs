@@ -83,8 +83,7 @@ pub trait PlantingRepository: Send + Sync {
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
-    async fn occupying(&self, owner: Owner, garden: GardenId)
-    -> Result<Vec<Planting>, StoreError>;
+    async fn occupying(&self, owner: Owner, garden: GardenId) -> Result<Vec<Planting>, StoreError>;
 
     /// Saves the status, cell, planting day and `updated_at` of `planting`, provided its stored
     /// status is still `expected` — so two racing moves cannot together make one the life of a

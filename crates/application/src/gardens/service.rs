@@ -14,8 +14,7 @@ use domain::{
 use super::{
     analysis::{GardenAnalysis, LayoutCell, LayoutView, RULE_ENGINE_OFF},
     ports::{
-        ComplianceAudit, ComplianceDecision, ComplianceEntry, GardenRepository,
-        PlantingRepository,
+        ComplianceAudit, ComplianceDecision, ComplianceEntry, GardenRepository, PlantingRepository,
     },
 };
 use crate::{

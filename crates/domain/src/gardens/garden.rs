@@ -122,7 +122,10 @@ mod tests {
 
     #[test]
     fn names_are_trimmed_and_bounded() {
-        assert_eq!(GardenName::parse("  Back yard ").unwrap().as_str(), "Back yard");
+        assert_eq!(
+            GardenName::parse("  Back yard ").unwrap().as_str(),
+            "Back yard"
+        );
         assert!(GardenName::parse(&"a".repeat(100)).is_ok());
         assert_eq!(GardenName::parse(&"a".repeat(101)), Err(InvalidGardenName));
         assert_eq!(GardenName::parse(" \t "), Err(InvalidGardenName));

@@ -126,14 +126,19 @@ impl SpeciesBook {
             book.companions.entry(link.plant).or_default().push(entry);
             if link.plant != link.companion {
                 let mirrored = (link.plant, link.kind, link.reason.clone());
-                book.companions.entry(link.companion).or_default().push(mirrored);
+                book.companions
+                    .entry(link.companion)
+                    .or_default()
+                    .push(mirrored);
             }
         }
         book
     }
 
     fn name(&self, id: CatalogPlantId) -> &str {
-        self.names.get(&id).map_or("an unknown plant", String::as_str)
+        self.names
+            .get(&id)
+            .map_or("an unknown plant", String::as_str)
     }
 
     /// The relationship of two species, if any.

@@ -403,7 +403,11 @@ pub struct AnalysisDocument {
 impl From<&GardenAnalysis> for AnalysisDocument {
     fn from(analysis: &GardenAnalysis) -> Self {
         Self {
-            findings: analysis.findings.iter().map(FindingDocument::from).collect(),
+            findings: analysis
+                .findings
+                .iter()
+                .map(FindingDocument::from)
+                .collect(),
             note: analysis.note.map(str::to_owned),
         }
     }

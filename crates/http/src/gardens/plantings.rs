@@ -49,9 +49,11 @@ pub async fn list_plantings(
             page,
         )
         .await?;
-    Ok(HttpResponse::Ok().json(PageDocument::of(plantings, |planting| {
-        PlantingDocument::from(&planting)
-    })))
+    Ok(
+        HttpResponse::Ok().json(PageDocument::of(plantings, |planting| {
+            PlantingDocument::from(&planting)
+        })),
+    )
 }
 
 /// Place a catalog plant on a cell of the garden.
@@ -194,7 +196,10 @@ pub async fn create_event(
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,
-            format!("/api/v2/plantings/{}/events/{}", event.planting_id, event.id),
+            format!(
+                "/api/v2/plantings/{}/events/{}",
+                event.planting_id, event.id
+            ),
         ))
         .json(EventDocument::from(&event)))
 }

@@ -88,7 +88,10 @@ pub async fn get_garden(
 ) -> Result<HttpResponse, ApiError> {
     let garden = state
         .gardens
-        .get(Owner::from(&principal), GardenId::from_uuid(id.into_inner()))
+        .get(
+            Owner::from(&principal),
+            GardenId::from_uuid(id.into_inner()),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(GardenDocument::from(&garden)))
 }
@@ -148,7 +151,10 @@ pub async fn delete_garden(
 ) -> Result<HttpResponse, ApiError> {
     state
         .gardens
-        .delete(Owner::from(&principal), GardenId::from_uuid(id.into_inner()))
+        .delete(
+            Owner::from(&principal),
+            GardenId::from_uuid(id.into_inner()),
+        )
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -176,7 +182,10 @@ pub async fn analyse_garden(
 ) -> Result<HttpResponse, ApiError> {
     let analysis = state
         .gardens
-        .analyse(Owner::from(&principal), GardenId::from_uuid(id.into_inner()))
+        .analyse(
+            Owner::from(&principal),
+            GardenId::from_uuid(id.into_inner()),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(AnalysisDocument::from(&analysis)))
 }
@@ -201,7 +210,10 @@ pub async fn garden_layout(
 ) -> Result<HttpResponse, ApiError> {
     let layout = state
         .gardens
-        .layout(Owner::from(&principal), GardenId::from_uuid(id.into_inner()))
+        .layout(
+            Owner::from(&principal),
+            GardenId::from_uuid(id.into_inner()),
+        )
         .await?;
     Ok(HttpResponse::Ok().json(LayoutDocument::from(&layout)))
 }

@@ -141,10 +141,7 @@ fn plantings_sharing_a_cell_give_shared_cell_only() {
         planting(2, 2, 2, 2, Planned),
         planting(3, 0, 2, 2, Active),
     ];
-    assert_eq!(
-        run(Rule::SharedCell, 4, 4, &plantings),
-        vec![vec![1, 2, 3]]
-    );
+    assert_eq!(run(Rule::SharedCell, 4, 4, &plantings), vec![vec![1, 2, 3]]);
     assert!(run(Rule::AntagonisticNeighbours, 4, 4, &plantings).is_empty());
 }
 
@@ -185,7 +182,10 @@ fn plantings_outside_the_grid_are_nobodys_neighbours_and_share_no_cell() {
     // The garden shrank to 2 × 2: (2, 1) is outside.
     assert!(run(Rule::AntagonisticNeighbours, 2, 2, &plantings).is_empty());
     assert!(run(Rule::SharedCell, 2, 2, &plantings).is_empty());
-    assert_eq!(run(Rule::OutOfGrid, 2, 2, &plantings), vec![vec![2], vec![3]]);
+    assert_eq!(
+        run(Rule::OutOfGrid, 2, 2, &plantings),
+        vec![vec![2], vec![3]]
+    );
 }
 
 #[test]
@@ -195,7 +195,8 @@ fn restricted_crops_are_reported_inside_and_outside_the_grid() {
         planting(2, 3, 7, 7, Active),
         planting(3, 0, 1, 0, Active),
     ];
-    let findings = GardenLayout::new(2, 2, &plantings).findings(Rule::RestrictedCrop, &kitchen_book());
+    let findings =
+        GardenLayout::new(2, 2, &plantings).findings(Rule::RestrictedCrop, &kitchen_book());
     assert_eq!(ids(&findings), vec![vec![1], vec![2]]);
     assert!(findings.iter().all(|f| f.severity == Severity::Error));
     assert!(findings[0].message.contains("invasive"));
@@ -226,7 +227,11 @@ fn rows_hold_the_first_planting_of_each_cell() {
 
 #[test]
 fn an_empty_garden_has_no_findings() {
-    assert!(GardenLayout::new(1, 1, &[]).all_findings(&kitchen_book()).is_empty());
+    assert!(
+        GardenLayout::new(1, 1, &[])
+            .all_findings(&kitchen_book())
+            .is_empty()
+    );
 }
 
 /// The all-pairs reference the spatial index must agree with.
@@ -242,9 +247,12 @@ fn reference(width: u32, length: u32, plantings: &[Planting], book: &SpeciesBook
             if !inside(one) || !inside(other) {
                 continue;
             }
-            let near = one.cell.x.abs_diff(other.cell.x) <= 1 && one.cell.y.abs_diff(other.cell.y) <= 1;
-            if near && one.cell != other.cell
-                && let Some((kind, reason)) = book.relationship(one.catalog_plant_id, other.catalog_plant_id)
+            let near =
+                one.cell.x.abs_diff(other.cell.x) <= 1 && one.cell.y.abs_diff(other.cell.y) <= 1;
+            if near
+                && one.cell != other.cell
+                && let Some((kind, reason)) =
+                    book.relationship(one.catalog_plant_id, other.catalog_plant_id)
             {
                 findings.push(neighbour_finding(kind, one, other, reason, book));
             }
@@ -265,7 +273,11 @@ fn reference(width: u32, length: u32, plantings: &[Planting], book: &SpeciesBook
             findings.push(Finding::new(Rule::OutOfGrid, String::new(), vec![p.id]));
         }
         if book.restriction(p.catalog_plant_id).is_some() {
-            findings.push(Finding::new(Rule::RestrictedCrop, String::new(), vec![p.id]));
+            findings.push(Finding::new(
+                Rule::RestrictedCrop,
+                String::new(),
+                vec![p.id],
+            ));
         }
     }
     findings
@@ -291,10 +303,8 @@ fn random_garden() -> impl Strategy<Value = (u32, u32, Vec<Planting>, SpeciesBoo
             0..length + 3,
             prop::sample::select(PlantingStatus::ALL.to_vec()),
         );
-        let links = prop::collection::vec(
-            (0..species_count, 0..species_count, any::<bool>()),
-            0..6,
-        );
+        let links =
+            prop::collection::vec((0..species_count, 0..species_count, any::<bool>()), 0..6);
         let restricted = prop::collection::vec(any::<bool>(), species_count as usize);
         (
             Just(width),
@@ -325,7 +335,11 @@ fn random_garden() -> impl Strategy<Value = (u32, u32, Vec<Planting>, SpeciesBoo
                         new
                     })
                     .map(|(a, b, good)| {
-                        let kind = if good { CompanionKind::Beneficial } else { CompanionKind::Antagonistic };
+                        let kind = if good {
+                            CompanionKind::Beneficial
+                        } else {
+                            CompanionKind::Antagonistic
+                        };
                         link(a, b, kind)
                     })
                     .collect();

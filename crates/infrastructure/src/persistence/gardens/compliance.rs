@@ -1,8 +1,5 @@
 use application::{
-    gardens::{
-        ComplianceDecision, ComplianceEntry,
-        ports::ComplianceAudit,
-    },
+    gardens::{ComplianceDecision, ComplianceEntry, ports::ComplianceAudit},
     paging::{Page, PageRequest},
     store::StoreError,
 };
@@ -102,7 +99,8 @@ impl ComplianceAudit for SeaOrmComplianceAudit {
         tenant: Option<TenantId>,
         page: PageRequest,
     ) -> Result<Page<ComplianceEntry>, StoreError> {
-        let mut query = compliance_audit::Entity::find().order_by_desc(compliance_audit::Column::Id);
+        let mut query =
+            compliance_audit::Entity::find().order_by_desc(compliance_audit::Column::Id);
         if let Some(tenant) = tenant {
             query = query.filter(compliance_audit::Column::TenantId.eq(tenant.as_uuid()));
         }
@@ -117,6 +115,8 @@ impl ComplianceAudit for SeaOrmComplianceAudit {
             .into_iter()
             .map(entry_of)
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Page::from_overfetched(entries, page.limit, |entry| entry.id))
+        Ok(Page::from_overfetched(entries, page.limit, |entry| {
+            entry.id
+        }))
     }
 }

@@ -1,9 +1,9 @@
 //! Gardens, plantings, planting events and the compliance audit.
 
 mod compliance;
-mod gardens;
+mod garden_repository;
 mod plantings;
 
 pub use compliance::SeaOrmComplianceAudit;
-pub use gardens::SeaOrmGardenRepository;
+pub use garden_repository::SeaOrmGardenRepository;
 pub use plantings::SeaOrmPlantingRepository;

@@ -100,7 +100,12 @@ pub(super) async fn insert_planting(
 fn parent_gone_is_false<T>(result: Result<T, DbErr>) -> Result<bool, StoreError> {
     match result {
         Ok(_) => Ok(true),
-        Err(error) if matches!(error.sql_err(), Some(SqlErr::ForeignKeyConstraintViolation(_))) => {
+        Err(error)
+            if matches!(
+                error.sql_err(),
+                Some(SqlErr::ForeignKeyConstraintViolation(_))
+            ) =>
+        {
             Ok(false)
         }
         Err(error) => Err(store_error(error)),
@@ -156,11 +161,7 @@ impl PlantingRepository for SeaOrmPlantingRepository {
     }
 
     #[tracing::instrument(name = "db.plantings.occupying", skip_all, fields(plantings))]
-    async fn occupying(
-        &self,
-        owner: Owner,
-        garden: GardenId,
-    ) -> Result<Vec<Planting>, StoreError> {
+    async fn occupying(&self, owner: Owner, garden: GardenId) -> Result<Vec<Planting>, StoreError> {
         let occupying = PlantingStatus::ALL
             .into_iter()
             .filter(|status| status.occupies_cell())
@@ -186,8 +187,14 @@ impl PlantingRepository for SeaOrmPlantingRepository {
     ) -> Result<bool, StoreError> {
         let result = plantings::Entity::update_many()
             .col_expr(plantings::Column::Status, planting.status.as_str().into())
-            .col_expr(plantings::Column::X, stored_coordinate(planting.cell.x).into())
-            .col_expr(plantings::Column::Y, stored_coordinate(planting.cell.y).into())
+            .col_expr(
+                plantings::Column::X,
+                stored_coordinate(planting.cell.x).into(),
+            )
+            .col_expr(
+                plantings::Column::Y,
+                stored_coordinate(planting.cell.y).into(),
+            )
             .col_expr(plantings::Column::PlantedOn, planting.planted_on.into())
             .col_expr(plantings::Column::UpdatedAt, planting.updated_at.into())
             .filter(plantings::Column::Id.eq(planting.id.as_uuid()))

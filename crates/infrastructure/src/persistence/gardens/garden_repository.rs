@@ -9,7 +9,7 @@ use domain::{
     gardens::{Garden, GardenId, GardenName, GridSide},
     identity::{TenantId, UserId},
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Select};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set};
 
 use crate::persistence::{
     Database,
