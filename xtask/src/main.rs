@@ -13,7 +13,8 @@
 //!                                      --users --gardens --plantings --events --seed)
 //! cargo xtask db sql                  print the SQL of pending migrations without applying it
 //! cargo xtask test [ARGS]             the whole suite on SQLite, PostgreSQL and Redis
-//! cargo xtask bench                 benchmarks (login cost with production argon2 parameters)
+//! cargo xtask bench [login|rule_engine]  benchmarks: login cost with production argon2
+//!                                      parameters, the garden rule engine (default: both)
 //! cargo xtask ci                      fmt check, clippy -D warnings, tests, coverage
 //! ```
 #![forbid(unsafe_code)]
@@ -24,6 +25,27 @@ mod test;
 
 use std::process::{Command, ExitCode};
 
+/// The criterion benchmarks, by name: (package, bench target).
+const BENCHES: [(&str, &str); 2] = [
+    ("plant-texts-server", "login"),
+    ("plant-texts-domain", "rule_engine"),
+];
+
+/// `cargo xtask bench [name]`: one benchmark, or every one.
+fn bench(only: Option<&str>) -> TaskResult {
+    let chosen: Vec<_> = BENCHES
+        .iter()
+        .filter(|(_, name)| only.is_none_or(|only| only == *name))
+        .collect();
+    if chosen.is_empty() {
+        return Err(format!("no benchmark named {}", only.unwrap_or_default()).into());
+    }
+    for (package, name) in chosen {
+        run(cargo().args(["bench", "--package", package, "--bench", name]))?;
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match args.first().map(String::as_str) {
@@ -31,13 +53,7 @@ fn main() -> ExitCode {
         Some("db") => db::main(&args[1..]),
         Some("test") => test::test(&args[1..]),
         Some("ci") => test::ci(),
-        Some("bench") => run(cargo().args([
-            "bench",
-            "--package",
-            "plant-texts-server",
-            "--bench",
-            "login",
-        ])),
+        Some("bench") => bench(args.get(1).map(String::as_str)),
         _ => {
             eprintln!(
                 "usage: cargo xtask <dev | db <migrate|rollback [N]|status|fresh|reset|seed|sql> | test [cargo test args] | bench | ci>"

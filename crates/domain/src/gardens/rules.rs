@@ -263,25 +263,19 @@ impl<'a> GardenLayout<'a> {
         // first in row-major order: its right, lower-left, lower and lower-right neighbours.
         const FORWARD: [(i64, i64); 4] = [(1, 0), (-1, 1), (0, 1), (1, 1)];
         let mut findings = Vec::new();
-        for y in 0..self.length {
-            for x in 0..self.width {
-                let here = self.at(Cell { x, y });
-                if here.is_empty() {
+        for (cell, here) in self.occupied_cells() {
+            for (dx, dy) in FORWARD {
+                let (nx, ny) = (i64::from(cell.x) + dx, i64::from(cell.y) + dy);
+                let (Ok(nx), Ok(ny)) = (u32::try_from(nx), u32::try_from(ny)) else {
                     continue;
-                }
-                for (dx, dy) in FORWARD {
-                    let (nx, ny) = (i64::from(x) + dx, i64::from(y) + dy);
-                    let (Ok(nx), Ok(ny)) = (u32::try_from(nx), u32::try_from(ny)) else {
-                        continue;
-                    };
-                    for one in here {
-                        for other in self.at(Cell { x: nx, y: ny }) {
-                            if let Some((found, reason)) =
-                                book.relationship(one.catalog_plant_id, other.catalog_plant_id)
-                                && found == kind
-                            {
-                                findings.push(neighbour_finding(kind, one, other, reason, book));
-                            }
+                };
+                for one in here {
+                    for other in self.at(Cell { x: nx, y: ny }) {
+                        if let Some((found, reason)) =
+                            book.relationship(one.catalog_plant_id, other.catalog_plant_id)
+                            && found == kind
+                        {
+                            findings.push(neighbour_finding(kind, one, other, reason, book));
                         }
                     }
                 }
@@ -290,23 +284,28 @@ impl<'a> GardenLayout<'a> {
         findings
     }
 
+    /// Each cell holding plantings, with them, in row-major order: the rules walk the plantings,
+    /// not the grid, so a large, sparse garden costs no more than its plantings.
+    fn occupied_cells(&self) -> impl Iterator<Item = (Cell, &[&'a Planting])> {
+        self.by_cell
+            .chunk_by(|one, other| one.cell == other.cell)
+            .map(|plantings| (plantings[0].cell, plantings))
+    }
+
     fn shared_cells(&self) -> Vec<Finding> {
-        (0..self.width as usize * self.length as usize)
-            .filter_map(|key| {
-                let plantings = &self.by_cell[self.range(key)];
-                (plantings.len() > 1).then(|| {
-                    let cell = plantings[0].cell;
-                    Finding::new(
-                        Rule::SharedCell,
-                        format!(
-                            "{} plantings share cell ({}, {})",
-                            plantings.len(),
-                            cell.x,
-                            cell.y
-                        ),
-                        plantings.iter().map(|planting| planting.id).collect(),
-                    )
-                })
+        self.occupied_cells()
+            .filter(|(_, plantings)| plantings.len() > 1)
+            .map(|(cell, plantings)| {
+                Finding::new(
+                    Rule::SharedCell,
+                    format!(
+                        "{} plantings share cell ({}, {})",
+                        plantings.len(),
+                        cell.x,
+                        cell.y
+                    ),
+                    plantings.iter().map(|planting| planting.id).collect(),
+                )
             })
             .collect()
     }
