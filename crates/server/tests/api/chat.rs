@@ -155,6 +155,23 @@ on_both_backends! {
         assert_eq!(app.chat(&user, &id, "hello").await.json()["source"], "fallback");
     }
 
+    async fn switching_the_ai_flag_through_the_admin_api_takes_effect_on_the_next_message(backend: Backend) {
+        let server = openai_mock().await;
+        let app = app_with_model(backend, &server, &[]).await;
+        let user = app.signed_up("demo", "switched@example.com").await;
+        let id = plant(&app, &user).await;
+        let switch = |enabled: bool| {
+            app.admin(reqwest::Method::PATCH, Some(crate::helpers::ADMIN_KEY), "/api/v2/admin/feature-flags", Some(&json!({"ai_chat": enabled})))
+        };
+
+        assert_eq!(app.chat(&user, &id, "hello").await.json()["source"], "ai");
+        assert_eq!(switch(false).await.status, 200);
+        assert_eq!(app.chat(&user, &id, "hello").await.json()["source"], "fallback");
+        assert_eq!(sent_bodies(&server).await.len(), 1, "the model was not called while off");
+        assert_eq!(switch(true).await.status, 200);
+        assert_eq!(app.chat(&user, &id, "hello").await.json()["source"], "ai");
+    }
+
     async fn the_history_pages_newest_first(backend: Backend) {
         let app = spawn_app(backend).await;
         let user = app.signed_up("demo", "historian@example.com").await;

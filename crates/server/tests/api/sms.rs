@@ -416,6 +416,8 @@ async fn in_demo_mode_every_webhook_is_refused() {
 /// on a clock the test moves.
 pub struct SmsChannel {
     pub sms: SmsUseCases,
+    /// This instance's flags, following the stored ones on `reload`.
+    pub flags: application::flags::Switchboard,
     pub clock: Arc<TestClock>,
     pub database: Database,
 }
@@ -447,6 +449,7 @@ impl SmsChannel {
         )
         .unwrap();
         let clock = TestClock::new();
+        let switchboard = plant_texts_server::startup::switchboard(&database, flags.clone());
         let sms = sms_use_cases(
             &database,
             &settings,
@@ -457,6 +460,7 @@ impl SmsChannel {
         );
         Self {
             sms,
+            flags: switchboard,
             clock,
             database,
         }

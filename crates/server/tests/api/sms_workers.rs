@@ -11,7 +11,7 @@ use uuid::Uuid;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers::method};
 
 use crate::{
-    helpers::{Backend, TestApp, on_both_backends, spawn_app},
+    helpers::{ADMIN_KEY, Backend, TestApp, on_both_backends, spawn_app},
     sms::{SmsChannel, twilio_overrides},
 };
 
@@ -153,6 +153,27 @@ on_both_backends! {
         assert_eq!(paused.sms.reminders.send_due().await.unwrap(), 0);
         assert_eq!(twilio.received_requests().await.unwrap().len(), 1);
         worker.clock.advance(TimeDelta::days(60));
+        assert_eq!(worker.sms.reminders.send_due().await.unwrap(), 1, "due all along");
+    }
+
+    async fn reminders_pause_and_resume_when_the_flag_is_switched_through_the_admin_api(backend: Backend) {
+        let app = spawn_app(backend).await;
+        owners_with_plants(&app, 1, 1).await;
+        let twilio = accepting_twilio().await;
+        let worker = instance(&app, &twilio).await;
+        worker.clock.advance(TimeDelta::days(60));
+        let switch = |enabled: bool| {
+            app.admin(reqwest::Method::PATCH, Some(ADMIN_KEY), "/api/v2/admin/feature-flags", Some(&json!({"sms_reminders": enabled})))
+        };
+
+        assert_eq!(switch(false).await.status, 200);
+        // The worker's instance applies the stored flags at its next refresh.
+        worker.flags.reload().await.unwrap();
+        assert_eq!(worker.sms.reminders.send_due().await.unwrap(), 0);
+        assert!(twilio.received_requests().await.unwrap().is_empty());
+
+        assert_eq!(switch(true).await.status, 200);
+        worker.flags.reload().await.unwrap();
         assert_eq!(worker.sms.reminders.send_due().await.unwrap(), 1, "due all along");
     }
 
