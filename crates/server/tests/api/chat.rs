@@ -160,15 +160,12 @@ on_both_backends! {
         let app = app_with_model(backend, &server, &[]).await;
         let user = app.signed_up("demo", "switched@example.com").await;
         let id = plant(&app, &user).await;
-        let switch = |enabled: bool| {
-            app.admin(reqwest::Method::PATCH, Some(crate::helpers::ADMIN_KEY), "/api/v2/admin/feature-flags", Some(&json!({"ai_chat": enabled})))
-        };
 
         assert_eq!(app.chat(&user, &id, "hello").await.json()["source"], "ai");
-        assert_eq!(switch(false).await.status, 200);
+        assert_eq!(app.set_feature_flags(&json!({"ai_chat": false})).await.status, 200);
         assert_eq!(app.chat(&user, &id, "hello").await.json()["source"], "fallback");
         assert_eq!(sent_bodies(&server).await.len(), 1, "the model was not called while off");
-        assert_eq!(switch(true).await.status, 200);
+        assert_eq!(app.set_feature_flags(&json!({"ai_chat": true})).await.status, 200);
         assert_eq!(app.chat(&user, &id, "hello").await.json()["source"], "ai");
     }
 

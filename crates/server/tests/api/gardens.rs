@@ -57,16 +57,6 @@ async fn planting(
     created.json()["id"].as_str().unwrap().to_owned()
 }
 
-async fn set_flags(app: &TestApp, flags: &Value) -> TestResponse {
-    app.admin(
-        Method::PATCH,
-        Some(ADMIN_KEY),
-        "/api/v2/admin/feature-flags",
-        Some(flags),
-    )
-    .await
-}
-
 fn fields(response: &TestResponse) -> Vec<String> {
     response.json()["errors"]
         .as_array()
@@ -288,7 +278,7 @@ on_both_backends! {
         expected.sort();
         assert_eq!(found, expected);
 
-        let off = set_flags(&app, &json!({"rule_engine": false})).await;
+        let off = app.set_feature_flags(&json!({"rule_engine": false})).await;
         assert_eq!(off.status, 200, "{}", off.body);
         let quiet = app.get_as(&user.access_token, &format!("/api/v2/gardens/{id}/analysis")).await.json();
         assert_eq!(quiet["findings"], json!([]));
@@ -328,7 +318,7 @@ on_both_backends! {
         let listed = app.get_as(&user.access_token, &format!("/api/v2/gardens/{id}/plantings")).await.json();
         assert_eq!(listed["items"], json!([]));
 
-        let switched = set_flags(&app, &json!({"compliance_enforcement": false})).await;
+        let switched = app.set_feature_flags(&json!({"compliance_enforcement": false})).await;
         assert_eq!(switched.status, 200, "{}", switched.body);
         assert_eq!(switched.json(), json!({"rule_engine": true, "compliance_enforcement": false, "ai_chat": true, "sms_reminders": true}));
         let allowed = plant(&app, &user, &id, "Kudzu", 1, 1).await;
@@ -450,13 +440,13 @@ on_both_backends! {
         let read = app.admin(Method::GET, Some(ADMIN_KEY), "/api/v2/admin/feature-flags", None).await;
         assert_eq!(read.status, 200, "{}", read.body);
         assert_eq!(read.json(), json!({"rule_engine": true, "compliance_enforcement": true, "ai_chat": false, "sms_reminders": true}));
-        let unchanged = set_flags(&app, &json!({})).await;
+        let unchanged = app.set_feature_flags(&json!({})).await;
         assert_eq!(unchanged.json(), read.json());
         for bad in [json!({"warp_drive": true}), json!({"ai_chat": null}), json!({"ai_chat": "yes"})] {
-            let refused = set_flags(&app, &bad).await;
+            let refused = app.set_feature_flags(&bad).await;
             assert_eq!(refused.status, 422, "{bad}: {}", refused.body);
         }
-        let not_a_map = set_flags(&app, &json!([true])).await;
+        let not_a_map = app.set_feature_flags(&json!([true])).await;
         assert_eq!(not_a_map.status, 422);
 
         // A change written straight to the store is picked up by a reload.
@@ -481,7 +471,8 @@ async fn a_flag_changed_on_one_instance_is_applied_by_another_within_five_second
 
     let changed_at = Instant::now();
     assert_eq!(
-        set_flags(&first, &json!({"compliance_enforcement": false}))
+        first
+            .set_feature_flags(&json!({"compliance_enforcement": false}))
             .await
             .status,
         200

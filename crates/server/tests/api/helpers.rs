@@ -438,6 +438,17 @@ impl TestApp {
         .await
     }
 
+    /// PATCH /api/v2/admin/feature-flags with `flags`.
+    pub async fn set_feature_flags(&self, flags: &Value) -> TestResponse {
+        self.admin(
+            reqwest::Method::PATCH,
+            Some(ADMIN_KEY),
+            "/api/v2/admin/feature-flags",
+            Some(flags),
+        )
+        .await
+    }
+
     /// Creates a tenant through the admin API.
     pub async fn create_tenant(&self, slug: &str, signup_open: bool) -> Value {
         let response = self

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use wiremock::{Mock, MockServer, Request, ResponseTemplate, matchers::method};
 
 use crate::{
-    helpers::{ADMIN_KEY, Backend, TestApp, on_both_backends, spawn_app},
+    helpers::{Backend, TestApp, on_both_backends, spawn_app},
     sms::{SmsChannel, twilio_overrides},
 };
 
@@ -162,17 +162,14 @@ on_both_backends! {
         let twilio = accepting_twilio().await;
         let worker = instance(&app, &twilio).await;
         worker.clock.advance(TimeDelta::days(60));
-        let switch = |enabled: bool| {
-            app.admin(reqwest::Method::PATCH, Some(ADMIN_KEY), "/api/v2/admin/feature-flags", Some(&json!({"sms_reminders": enabled})))
-        };
 
-        assert_eq!(switch(false).await.status, 200);
+        assert_eq!(app.set_feature_flags(&json!({"sms_reminders": false})).await.status, 200);
         // The worker's instance applies the stored flags at its next refresh.
         worker.flags.reload().await.unwrap();
         assert_eq!(worker.sms.reminders.send_due().await.unwrap(), 0);
         assert!(twilio.received_requests().await.unwrap().is_empty());
 
-        assert_eq!(switch(true).await.status, 200);
+        assert_eq!(app.set_feature_flags(&json!({"sms_reminders": true})).await.status, 200);
         worker.flags.reload().await.unwrap();
         assert_eq!(worker.sms.reminders.send_due().await.unwrap(), 1, "due all along");
     }
