@@ -238,11 +238,19 @@ pub enum ExportTable {
     PhoneVerifications,
     /// The administrators' audit entries about them.
     AdminAuditLog,
+    /// Their gardens.
+    Gardens,
+    /// The plantings of their gardens.
+    Plantings,
+    /// What happened to their plantings.
+    PlantingEvents,
+    /// Their attempts to plant restricted crops (kept after erasure: the audit is immutable).
+    ComplianceAudit,
 }
 
 impl ExportTable {
     /// Every table, in export order.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 11] = [
         Self::Account,
         Self::UserPlants,
         Self::Messages,
@@ -250,6 +258,10 @@ impl ExportTable {
         Self::InboundSms,
         Self::PhoneVerifications,
         Self::AdminAuditLog,
+        Self::Gardens,
+        Self::Plantings,
+        Self::PlantingEvents,
+        Self::ComplianceAudit,
     ];
 
     /// The table's name in the export.
@@ -263,6 +275,10 @@ impl ExportTable {
             Self::InboundSms => "inbound_sms",
             Self::PhoneVerifications => "phone_verifications",
             Self::AdminAuditLog => "admin_audit_log",
+            Self::Gardens => "gardens",
+            Self::Plantings => "plantings",
+            Self::PlantingEvents => "planting_events",
+            Self::ComplianceAudit => "compliance_audit",
         }
     }
 }

@@ -116,6 +116,13 @@ on_both_backends! {
             .await;
         assert_eq!(audited.status, 200, "{}", audited.body);
         let token = app.login("demo", "ada@example.com", PASSWORD).await.json()["access_token"].as_str().unwrap().to_owned();
+        let garden = app.post_json_as(&token, "/api/v2/gardens", &json!({"name": "Plot", "width": 3, "length": 3})).await.json();
+        let plantings = format!("/api/v2/gardens/{}/plantings", garden["id"].as_str().unwrap());
+        let tomato = app.post_json_as(&token, &plantings, &json!({"catalog_plant_id": app.catalog_id("Tomato").await, "x": 0, "y": 0})).await.json();
+        let event = app.post_json_as(&token, &format!("/api/v2/plantings/{}/events", tomato["id"].as_str().unwrap()), &json!({"kind": "watered"})).await;
+        assert_eq!(event.status, 201, "{}", event.body);
+        let kudzu = app.post_json_as(&token, &plantings, &json!({"catalog_plant_id": app.catalog_id("Kudzu").await, "x": 1, "y": 1})).await;
+        assert_eq!(kudzu.status, 422, "refused, and audited");
 
         let response = app.get_as(&token, "/api/v2/me/export").await;
 
@@ -139,6 +146,10 @@ on_both_backends! {
         assert_eq!(rows("phone_verifications").len(), 1);
         let audit = rows("admin_audit_log");
         assert!(!audit.is_empty() && audit.iter().all(|entry| entry["target"] == format!("user:{}", user.id)));
+        assert_eq!(rows("gardens")[0]["id"], garden["id"]);
+        assert_eq!(rows("plantings")[0]["id"], tomato["id"]);
+        assert_eq!(rows("planting_events").len(), 1);
+        assert_eq!(rows("compliance_audit")[0]["decision"], "blocked");
         assert!(!response.body.contains("NotYours") && !response.body.contains(&other.id));
     }
 
@@ -151,10 +162,23 @@ on_both_backends! {
         assert_eq!(wrong.status, 403);
         assert_eq!(wrong.json()["code"], "ERR_AUTH_004");
 
+        let garden = app.post_json_as(&user.access_token, "/api/v2/gardens", &json!({"name": "Plot", "width": 2, "length": 2})).await.json();
+        let tomato = app
+            .post_json_as(&user.access_token, &format!("/api/v2/gardens/{}/plantings", garden["id"].as_str().unwrap()), &json!({"catalog_plant_id": app.catalog_id("Tomato").await, "x": 0, "y": 0}))
+            .await
+            .json();
+        let watered = app.post_json_as(&user.access_token, &format!("/api/v2/plantings/{}/events", tomato["id"].as_str().unwrap()), &json!({"kind": "watered"})).await;
+        assert_eq!(watered.status, 201);
+
         let erased = app
             .delete_json_as(&user.access_token, "/api/v2/me", &json!({"password": PASSWORD}))
             .await;
         assert_eq!(erased.status, 204, "{}", erased.body);
+        let user_id: uuid::Uuid = user.id.parse().unwrap();
+        for table in ["gardens", "plantings", "planting_events"] {
+            let left = app.try_execute_sql(&format!("UPDATE {table} SET tenant_id = tenant_id WHERE user_id = ?"), vec![user_id.into()]).await;
+            assert_eq!(left, Ok(0), "{table} keeps rows of the erased account");
+        }
         assert_eq!(app.get_as(&user.access_token, "/api/v2/me").await.status, 401);
         let refresh = app.refresh(&user.refresh_token).await;
         assert_eq!(refresh.status, 401);

@@ -17,7 +17,8 @@ use uuid::Uuid;
 
 use crate::persistence::{
     entities::{
-        admin_audit_log, inbound_sms, messages, phone_verifications, sms_log, user_plants, users,
+        admin_audit_log, compliance_audit, gardens, inbound_sms, messages, phone_verifications,
+        planting_events, plantings, sms_log, user_plants, users,
     },
     store_error::{corrupt, store_error},
 };
@@ -131,6 +132,57 @@ pub(super) async fn export_page<C: ConnectionTrait>(
                 db,
                 query,
                 admin_audit_log::Column::Id,
+                after_id()?,
+                limit,
+                |row| row.id.to_string(),
+            )
+            .await
+        }
+        ExportTable::Gardens => {
+            let query = gardens::Entity::find()
+                .filter(gardens::Column::TenantId.eq(tenant))
+                .filter(gardens::Column::UserId.eq(user));
+            page(db, query, gardens::Column::Id, after_id()?, limit, |row| {
+                row.id.to_string()
+            })
+            .await
+        }
+        ExportTable::Plantings => {
+            let query = plantings::Entity::find()
+                .filter(plantings::Column::TenantId.eq(tenant))
+                .filter(plantings::Column::UserId.eq(user));
+            page(
+                db,
+                query,
+                plantings::Column::Id,
+                after_id()?,
+                limit,
+                |row| row.id.to_string(),
+            )
+            .await
+        }
+        ExportTable::PlantingEvents => {
+            let query = planting_events::Entity::find()
+                .filter(planting_events::Column::TenantId.eq(tenant))
+                .filter(planting_events::Column::UserId.eq(user));
+            page(
+                db,
+                query,
+                planting_events::Column::Id,
+                after_id()?,
+                limit,
+                |row| row.id.to_string(),
+            )
+            .await
+        }
+        ExportTable::ComplianceAudit => {
+            let query = compliance_audit::Entity::find()
+                .filter(compliance_audit::Column::TenantId.eq(tenant))
+                .filter(compliance_audit::Column::UserId.eq(user));
+            page(
+                db,
+                query,
+                compliance_audit::Column::Id,
                 after_id()?,
                 limit,
                 |row| row.id.to_string(),
