@@ -2,7 +2,11 @@
 //! change or delete once written; and the feature flags, stored so that every instance reads
 //! the same values and an operator can switch them without a restart.
 
-use sea_orm_migration::{prelude::*, schema::*, sea_orm::DatabaseBackend};
+use sea_orm_migration::{
+    prelude::*,
+    schema::*,
+    sea_orm::{DatabaseBackend, Statement},
+};
 
 use crate::{
     m20261122_000001_create_identity::{Tenants, Users},
@@ -96,6 +100,8 @@ const POSTGRES_IMMUTABLE_AUDIT: &[&str] = &[
      $$ LANGUAGE plpgsql",
     "CREATE TRIGGER compliance_audit_no_update BEFORE UPDATE OR DELETE ON compliance_audit \
      FOR EACH ROW EXECUTE FUNCTION compliance_audit_immutable()",
+    "CREATE TRIGGER compliance_audit_no_truncate BEFORE TRUNCATE ON compliance_audit \
+     FOR EACH STATEMENT EXECUTE FUNCTION compliance_audit_immutable()",
 ];
 const SQLITE_IMMUTABLE_AUDIT: &[&str] = &[
     "CREATE TRIGGER compliance_audit_no_update BEFORE UPDATE ON compliance_audit \
@@ -130,6 +136,16 @@ impl MigrationTrait for Migration {
                         (Gardens::Table, Gardens::UserId),
                         (Users::Table, Users::Id),
                     ))
+                    .to_owned(),
+            )
+            .await?;
+        // Erasing an account deletes its gardens by this column (ON DELETE CASCADE).
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_gardens_user")
+                    .table(Gardens::Table)
+                    .col(Gardens::UserId)
                     .to_owned(),
             )
             .await?;
@@ -278,6 +294,23 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        // Rolling back must not become a way to destroy the audit trail.
+        let entries = manager
+            .get_connection()
+            .query_one_raw(Statement::from_string(
+                manager.get_database_backend(),
+                "SELECT COUNT(*) AS entries FROM compliance_audit",
+            ))
+            .await?
+            .map(|row| row.try_get::<i64>("", "entries"))
+            .transpose()?
+            .unwrap_or(0);
+        if entries > 0 {
+            return Err(DbErr::Migration(format!(
+                "compliance_audit holds {entries} entries, which are kept by law; export and \
+                 archive them, then drop the table by hand before rolling back"
+            )));
+        }
         manager
             .drop_table(Table::drop().table(FeatureFlags::Table).to_owned())
             .await?;

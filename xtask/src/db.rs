@@ -67,6 +67,15 @@ async fn dispatch(args: &[String]) -> TaskResult {
 /// `db seed --synthetic [--users N --gardens N --plantings N --events N --seed S]`: the
 /// reference data, then a reproducible synthetic data set, with a progress line per table.
 async fn seed_synthetic(db: &DatabaseConnection, args: &[String]) -> TaskResult {
+    // Synthetic accounts share a published password: never in a deployed environment.
+    if let Ok(environment) = std::env::var("APP_ENV")
+        && matches!(environment.as_str(), "staging" | "production")
+    {
+        return Err(format!(
+            "refusing synthetic data with APP_ENV={environment}: its accounts share a published password"
+        )
+        .into());
+    }
     let mut size = seed::synthetic::SyntheticSize::default();
     for pair in args.chunks(2) {
         let [flag, value] = pair else {

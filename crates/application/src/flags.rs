@@ -88,11 +88,16 @@ pub trait FlagStore: Send + Sync {
 
 /// The flags of this instance kept in step with the store: what is stored is applied here, and
 /// a change made here is stored first, then applied at once.
+///
+/// Reloads and changes of one instance take turns: a periodic reload that read the store just
+/// before a change was saved would otherwise apply its stale values after the change, undoing
+/// it here until the next reload.
 #[derive(Clone)]
 pub struct Switchboard {
     store: Arc<dyn FlagStore>,
     flags: Arc<dyn FeatureFlags>,
     clock: Arc<dyn Clock>,
+    turn: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Switchboard {
@@ -113,6 +118,7 @@ impl Switchboard {
             store,
             flags,
             clock,
+            turn: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
@@ -139,6 +145,7 @@ impl Switchboard {
     /// # Errors
     /// [`StoreError`] when the store fails; the values in memory are then kept.
     pub async fn reload(&self) -> Result<FlagValues, StoreError> {
+        let _turn = self.turn.lock().await;
         let stored = self.store.load().await?;
         for (flag, enabled) in &stored {
             if self.flags.is_enabled(*flag) != *enabled {
@@ -149,7 +156,8 @@ impl Switchboard {
         Ok(self.current())
     }
 
-    /// Stores `changes` and applies them here at once; answers the values before and after.
+    /// Stores `changes` and applies them here at once; answers the stored values the changes
+    /// replaced, and every flag's value after.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails; nothing is then changed.
@@ -157,14 +165,14 @@ impl Switchboard {
         &self,
         changes: &FlagValues,
     ) -> Result<(FlagValues, FlagValues), StoreError> {
-        let before = self.current();
+        let _turn = self.turn.lock().await;
         if changes.is_empty() {
-            return Ok((before.clone(), before));
+            return Ok((FlagValues::new(), self.current()));
         }
-        self.store.save(changes, self.clock.now()).await?;
+        let replaced = self.store.save(changes, self.clock.now()).await?;
         for (flag, enabled) in changes {
             self.flags.set(*flag, *enabled);
         }
-        Ok((before, self.current()))
+        Ok((replaced, self.current()))
     }
 }

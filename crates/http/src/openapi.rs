@@ -72,6 +72,8 @@ use crate::{
         gardens::routes::garden_layout,
         gardens::plantings::list_plantings,
         gardens::plantings::create_planting,
+        gardens::plantings::get_planting,
+        gardens::plantings::list_events,
         gardens::plantings::update_planting,
         gardens::plantings::delete_planting,
         gardens::plantings::create_event,

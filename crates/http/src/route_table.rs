@@ -346,12 +346,22 @@ pub static ROUTES: &[RouteSpec] = &[
         API,
         |r| r.to(gardens::routes::garden_layout),
     ),
+    route(Method::GET, "/api/v2/plantings/{id}", Bearer, API, |r| {
+        r.to(gardens::plantings::get_planting)
+    }),
     route(Method::PATCH, "/api/v2/plantings/{id}", Bearer, API, |r| {
         r.to(gardens::plantings::update_planting)
     }),
     route(Method::DELETE, "/api/v2/plantings/{id}", Bearer, API, |r| {
         r.to(gardens::plantings::delete_planting)
     }),
+    route(
+        Method::GET,
+        "/api/v2/plantings/{id}/events",
+        Bearer,
+        API,
+        |r| r.to(gardens::plantings::list_events),
+    ),
     idempotent(route(
         Method::POST,
         "/api/v2/plantings/{id}/events",

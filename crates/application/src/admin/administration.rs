@@ -434,12 +434,8 @@ impl Administration {
     ) -> Result<FlagValues, StoreError> {
         let result = self.ports.flags.change(changes).await;
         let (old, new, outcome) = match &result {
-            Ok((before, after)) => (
-                Some(flag_document(
-                    before
-                        .iter()
-                        .filter(|(flag, _)| changes.contains_key(*flag)),
-                )),
+            Ok((replaced, after)) => (
+                Some(flag_document(replaced.iter())),
                 Some(flag_document(
                     after.iter().filter(|(flag, _)| changes.contains_key(*flag)),
                 )),

@@ -8,6 +8,7 @@ mod service;
 pub use analysis::{GardenAnalysis, LayoutCell, LayoutView, RULE_ENGINE_OFF};
 pub use ports::{ComplianceDecision, ComplianceEntry};
 pub use service::{
-    CreatePlantingError, GardenChanges, GardenError, GardenPorts, Gardens, NewEvent, NewGarden,
-    NewPlanting, PlantingChanges, PlantingError, UpdatePlantingError,
+    CreatePlantingError, GardenChanges, GardenError, GardenPorts, Gardens,
+    MAX_PLANTINGS_PER_GARDEN, NewEvent, NewGarden, NewPlanting, PlantingChanges, PlantingError,
+    UpdatePlantingError,
 };

@@ -15,6 +15,29 @@ use crate::{
     store::StoreError,
 };
 
+/// Which columns of a garden one change writes: only those a request named, so that two
+/// changes of different fields never undo each other.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GardenColumns {
+    /// The name.
+    pub name: bool,
+    /// The width.
+    pub width: bool,
+    /// The length.
+    pub length: bool,
+}
+
+/// Which columns of a planting one change writes (see [`GardenColumns`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlantingColumns {
+    /// The status.
+    pub status: bool,
+    /// The cell (x and y).
+    pub cell: bool,
+    /// The planting day.
+    pub planted_on: bool,
+}
+
 /// Users' gardens, always scoped by tenant and owner.
 #[async_trait]
 pub trait GardenRepository: Send + Sync {
@@ -36,12 +59,18 @@ pub trait GardenRepository: Send + Sync {
     /// [`StoreError`] when the store fails.
     async fn list(&self, owner: Owner, page: PageRequest) -> Result<Page<Garden>, StoreError>;
 
-    /// Saves the name, size and `updated_at` of `garden`. `false` when the owner has no such
-    /// garden (any more).
+    /// Saves the columns of `garden` that `changed` names, and `updated_at`. `false` when the
+    /// owner has no such garden (any more).
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
-    async fn update(&self, garden: &Garden) -> Result<bool, StoreError>;
+    async fn update(&self, garden: &Garden, changed: GardenColumns) -> Result<bool, StoreError>;
+
+    /// How many planned and active plantings the owner's garden holds.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn count_occupying(&self, owner: Owner, id: GardenId) -> Result<u64, StoreError>;
 
     /// Deletes the owner's garden with its plantings and their events. `false` when there was
     /// none.
@@ -85,9 +114,9 @@ pub trait PlantingRepository: Send + Sync {
     /// [`StoreError`] when the store fails.
     async fn occupying(&self, owner: Owner, garden: GardenId) -> Result<Vec<Planting>, StoreError>;
 
-    /// Saves the status, cell, planting day and `updated_at` of `planting`, provided its stored
-    /// status is still `expected` — so two racing moves cannot together make one the life of a
-    /// planting forbids. `false` when the planting is gone or its status moved meanwhile.
+    /// Saves the columns of `planting` that `changed` names, and `updated_at`, provided its
+    /// stored status is still `expected` — so two racing moves cannot together make one the life
+    /// of a planting forbids. `false` when the planting is gone or its status moved meanwhile.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.
@@ -95,6 +124,7 @@ pub trait PlantingRepository: Send + Sync {
         &self,
         planting: &Planting,
         expected: PlantingStatus,
+        changed: PlantingColumns,
     ) -> Result<bool, StoreError>;
 
     /// Deletes the owner's planting and its events. `false` when there was none.
@@ -102,6 +132,17 @@ pub trait PlantingRepository: Send + Sync {
     /// # Errors
     /// [`StoreError`] when the store fails.
     async fn delete(&self, owner: Owner, id: PlantingId) -> Result<bool, StoreError>;
+
+    /// The events of the owner's planting, in id (recording) order.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn events(
+        &self,
+        owner: Owner,
+        planting: PlantingId,
+        page: PageRequest,
+    ) -> Result<Page<PlantingEvent>, StoreError>;
 
     /// Stores an event. `false` when its planting is gone (deleted meanwhile).
     ///

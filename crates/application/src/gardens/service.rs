@@ -14,7 +14,8 @@ use domain::{
 use super::{
     analysis::{GardenAnalysis, LayoutCell, LayoutView, RULE_ENGINE_OFF},
     ports::{
-        ComplianceAudit, ComplianceDecision, ComplianceEntry, GardenRepository, PlantingRepository,
+        ComplianceAudit, ComplianceDecision, ComplianceEntry, GardenColumns, GardenRepository,
+        PlantingColumns, PlantingRepository,
     },
 };
 use crate::{
@@ -138,6 +139,9 @@ pub enum CreatePlantingError {
         /// The grid's length.
         length: u32,
     },
+    /// The garden holds [`MAX_PLANTINGS_PER_GARDEN`] planned and active plantings already.
+    #[error("the garden holds {MAX_PLANTINGS_PER_GARDEN} planned and active plantings already")]
+    GardenFull,
     /// The species is restricted and compliance enforcement is on; the attempt is audited and
     /// the user flagged.
     #[error("planting this species is restricted: {reason}")]
@@ -182,6 +186,19 @@ pub enum PlantingError {
     #[error(transparent)]
     Failed(#[from] Failure),
 }
+
+/// How often a planting move is judged again when racing moves keep changing its status.
+const MOVE_ATTEMPTS: usize = 3;
+
+/// A planting whose status kept changing under a move (more than [`MOVE_ATTEMPTS`] racing
+/// moves).
+#[derive(Debug, thiserror::Error)]
+#[error("the planting's status kept changing under the move")]
+struct ContendedPlanting;
+
+/// Most planned and active plantings one garden may hold: the size the rule engine is measured
+/// at (docs/capacity-planning.md), so that an analysis stays within its budget.
+pub const MAX_PLANTINGS_PER_GARDEN: u64 = 10_000;
 
 failed_from!(
     GardenError,
@@ -269,6 +286,11 @@ impl Gardens {
         changes: GardenChanges,
     ) -> Result<Garden, GardenError> {
         let mut garden = self.owned_garden(owner, id).await?;
+        let changed = GardenColumns {
+            name: changes.name.is_some(),
+            width: changes.width.is_some(),
+            length: changes.length.is_some(),
+        };
         if let Some(name) = changes.name {
             garden.name = name;
         }
@@ -279,7 +301,7 @@ impl Gardens {
             garden.length = length;
         }
         garden.updated_at = self.ports.clock.now();
-        if !self.ports.gardens.update(&garden).await? {
+        if !self.ports.gardens.update(&garden, changed).await? {
             return Err(GardenError::NotFound);
         }
         Ok(garden)
@@ -324,6 +346,11 @@ impl Gardens {
                 width: garden.width.get(),
                 length: garden.length.get(),
             });
+        }
+        // Counted, not locked: racing creates may pass the cap by their number, which only
+        // matters to someone flooding one garden.
+        if self.ports.gardens.count_occupying(owner, garden_id).await? >= MAX_PLANTINGS_PER_GARDEN {
+            return Err(CreatePlantingError::GardenFull);
         }
         let catalog = self.ports.catalog.snapshot().await?;
         let species = catalog
@@ -371,7 +398,7 @@ impl Gardens {
         }
         tracing::warn!(
             decision = entry.decision.as_str(),
-            "restricted crop planted; user flagged"
+            "restricted crop attempted; audited and user flagged"
         );
         if enforced {
             Err(CreatePlantingError::Restricted { reason })
@@ -413,17 +440,18 @@ impl Gardens {
         id: PlantingId,
         changes: PlantingChanges,
     ) -> Result<Planting, UpdatePlantingError> {
-        let mut planting = self
-            .ports
-            .plantings
-            .find(owner, id)
-            .await?
-            .ok_or(UpdatePlantingError::NotFound)?;
-        let expected = planting.status;
-        if let Some(status) = changes.status {
-            planting.move_to(status)?;
-        }
+        let changed = PlantingColumns {
+            status: changes.status.is_some(),
+            cell: changes.cell.is_some(),
+            planted_on: changes.planted_on.is_some(),
+        };
         if let Some(cell) = changes.cell {
+            let planting = self
+                .ports
+                .plantings
+                .find(owner, id)
+                .await?
+                .ok_or(UpdatePlantingError::NotFound)?;
             let garden = self
                 .ports
                 .gardens
@@ -436,23 +464,67 @@ impl Gardens {
                     length: garden.length.get(),
                 });
             }
-            planting.cell = cell;
         }
-        if let Some(planted_on) = changes.planted_on {
-            planting.planted_on = Some(planted_on);
+        // A racing move may change the status between the read and the write: the move is
+        // judged again against what is then stored, a few times at most.
+        for _ in 0..MOVE_ATTEMPTS {
+            let mut planting = self
+                .ports
+                .plantings
+                .find(owner, id)
+                .await?
+                .ok_or(UpdatePlantingError::NotFound)?;
+            let expected = planting.status;
+            if let Some(status) = changes.status {
+                planting.move_to(status)?;
+            }
+            if let Some(cell) = changes.cell {
+                planting.cell = cell;
+            }
+            if let Some(planted_on) = changes.planted_on {
+                planting.planted_on = Some(planted_on);
+            }
+            planting.updated_at = self.ports.clock.now();
+            if self
+                .ports
+                .plantings
+                .update(&planting, expected, changed)
+                .await?
+            {
+                return Ok(planting);
+            }
         }
-        planting.updated_at = self.ports.clock.now();
-        if self.ports.plantings.update(&planting, expected).await? {
-            return Ok(planting);
-        }
-        // Gone, or moved by a racing request: judge the move again against what is stored.
-        match self.ports.plantings.find(owner, id).await? {
-            None => Err(UpdatePlantingError::NotFound),
-            Some(stored) => Err(UpdatePlantingError::StatusMove(RefusedStatusMove {
-                from: stored.status,
-                to: changes.status.unwrap_or(stored.status),
-            })),
-        }
+        Err(UpdatePlantingError::Failed(Failure::unexpected(
+            ContendedPlanting,
+        )))
+    }
+
+    /// One of the caller's plantings.
+    ///
+    /// # Errors
+    /// [`PlantingError::NotFound`] when the caller has no such planting.
+    #[tracing::instrument(name = "gardens.get_planting", skip_all, fields(planting_id = %id))]
+    pub async fn planting(&self, owner: Owner, id: PlantingId) -> Result<Planting, PlantingError> {
+        self.ports
+            .plantings
+            .find(owner, id)
+            .await?
+            .ok_or(PlantingError::NotFound)
+    }
+
+    /// The events of one of the caller's plantings, in the order they were recorded.
+    ///
+    /// # Errors
+    /// [`PlantingError::NotFound`] when the caller has no such planting.
+    #[tracing::instrument(name = "gardens.events", skip_all, fields(planting_id = %id))]
+    pub async fn events(
+        &self,
+        owner: Owner,
+        id: PlantingId,
+        page: PageRequest,
+    ) -> Result<Page<PlantingEvent>, PlantingError> {
+        self.planting(owner, id).await?;
+        Ok(self.ports.plantings.events(owner, id, page).await?)
     }
 
     /// Deletes a planting and its events.

@@ -141,18 +141,20 @@ impl SpeciesBook {
             .map_or("an unknown plant", String::as_str)
     }
 
-    /// The relationship of two species, if any.
+    /// Why two species are companions of `kind`, when they are. Links are stored one way
+    /// round; both directions count, and a pair linked both ways with different kinds has both.
     #[must_use]
     pub fn relationship(
         &self,
         one: CatalogPlantId,
         other: CatalogPlantId,
-    ) -> Option<(CompanionKind, &str)> {
+        kind: CompanionKind,
+    ) -> Option<&str> {
         self.companions.get(&one).and_then(|links| {
             links
                 .iter()
-                .find(|(companion, _, _)| *companion == other)
-                .map(|(_, kind, reason)| (*kind, reason.as_str()))
+                .find(|(companion, found, _)| *companion == other && *found == kind)
+                .map(|(_, _, reason)| reason.as_str())
         })
     }
 
@@ -271,9 +273,8 @@ impl<'a> GardenLayout<'a> {
                 };
                 for one in here {
                     for other in self.at(Cell { x: nx, y: ny }) {
-                        if let Some((found, reason)) =
-                            book.relationship(one.catalog_plant_id, other.catalog_plant_id)
-                            && found == kind
+                        if let Some(reason) =
+                            book.relationship(one.catalog_plant_id, other.catalog_plant_id, kind)
                         {
                             findings.push(neighbour_finding(kind, one, other, reason, book));
                         }

@@ -253,6 +253,13 @@ impl From<CreatePlantingError> for ApiError {
             }
             CreatePlantingError::OutsideGrid { width, length } => outside_grid(width, length),
             CreatePlantingError::Restricted { .. } => Refusal::RestrictedCrop.into(),
+            CreatePlantingError::GardenFull => Self::invalid_field(
+                "garden",
+                format!(
+                    "holds {} planned and active plantings already: harvest or remove some first",
+                    application::gardens::MAX_PLANTINGS_PER_GARDEN
+                ),
+            ),
             CreatePlantingError::Failed(failure) => failure.into(),
         }
     }

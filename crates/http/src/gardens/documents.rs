@@ -7,7 +7,7 @@ use application::{
     },
     paging::PageRequest,
 };
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike as _, NaiveDate, Utc};
 use domain::{
     catalog::CatalogPlantId,
     gardens::{
@@ -137,6 +137,23 @@ fn coordinate(errors: &mut FieldErrors, field: &str, value: Option<i64>) -> Opti
     })
 }
 
+/// Years a planting day or an event may fall in: wide for any garden, narrow enough for both
+/// databases' date types (PostgreSQL stops at 4713 BC; chrono parses signed years).
+const YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+
+fn planting_day(errors: &mut FieldErrors, value: Option<NaiveDate>) -> Option<NaiveDate> {
+    value.filter(|day| {
+        let plausible = YEARS.contains(&day.year());
+        if !plausible {
+            errors.add(
+                "planted_on",
+                "must be a day between the years 1900 and 2200",
+            );
+        }
+        plausible
+    })
+}
+
 fn status(errors: &mut FieldErrors, value: Option<&str>) -> Option<Option<PlantingStatus>> {
     match value {
         None => Some(None),
@@ -182,13 +199,23 @@ impl TryFrom<CreatePlantingRequest> for NewPlanting {
         }
         let x = coordinate(&mut errors, "x", request.x);
         let y = coordinate(&mut errors, "y", request.y);
-        let status = status(&mut errors, request.status.as_deref());
+        let status = status(&mut errors, request.status.as_deref()).and_then(|status| {
+            let status = status.unwrap_or(PlantingStatus::Planned);
+            // A planting starts its life; harvested and removed are where it ends.
+            if status.occupies_cell() {
+                Some(status)
+            } else {
+                errors.add("status", "a new planting is `planned` or `active`");
+                None
+            }
+        });
+        let planted_on = planting_day(&mut errors, request.planted_on);
         let planting = (|| {
             Some(Self {
                 catalog_plant_id: CatalogPlantId::from_uuid(request.catalog_plant_id?),
                 cell: Cell { x: x?, y: y? },
-                status: status?.unwrap_or(PlantingStatus::Planned),
-                planted_on: request.planted_on,
+                status: status?,
+                planted_on,
             })
         })();
         errors.finish(planting)
@@ -222,10 +249,11 @@ impl TryFrom<UpdatePlantingRequest> for PlantingChanges {
             _ => {}
         }
         let cell = x.zip(y).map(|(x, y)| Cell { x, y });
+        let planted_on = planting_day(&mut errors, request.planted_on);
         errors.finish(status.map(|status| Self {
             status,
             cell,
-            planted_on: request.planted_on,
+            planted_on,
         }))
     }
 }
@@ -322,10 +350,17 @@ impl TryFrom<CreateEventRequest> for NewEvent {
                 .map_err(|error| errors.add("notes", error))
                 .ok(),
         };
+        let occurred_at = request.occurred_at.filter(|at| {
+            let plausible = YEARS.contains(&at.year());
+            if !plausible {
+                errors.add("occurred_at", "must be between the years 1900 and 2200");
+            }
+            plausible
+        });
         let event = (|| {
             Some(Self {
                 kind: kind?,
-                occurred_at: request.occurred_at,
+                occurred_at,
                 notes: notes?,
             })
         })();

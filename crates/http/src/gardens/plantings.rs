@@ -16,7 +16,7 @@ use crate::{
     ApiState,
     errors::{ApiError, Problem},
     identity::extractors::Authenticated,
-    paging::PageDocument,
+    paging::{PageDocument, PageQuery},
 };
 
 /// The plantings of one of the caller's gardens, oldest first; `?status=` filters.
@@ -131,6 +131,68 @@ pub async fn update_planting(
         )
         .await?;
     Ok(HttpResponse::Ok().json(PlantingDocument::from(&planting)))
+}
+
+/// One of the caller's plantings.
+#[utoipa::path(
+    get,
+    path = "/api/v2/plantings/{id}",
+    tag = "gardens",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Planting id")),
+    responses(
+        (status = 200, description = "The planting", body = PlantingDocument),
+        (status = 401, description = "Missing or invalid access token (ERR_AUTH_001)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not one of the caller's plantings (ERR_RESOURCE_001)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn get_planting(
+    state: web::Data<ApiState>,
+    Authenticated(principal): Authenticated,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let planting = state
+        .gardens
+        .planting(
+            Owner::from(&principal),
+            PlantingId::from_uuid(id.into_inner()),
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(PlantingDocument::from(&planting)))
+}
+
+/// The events of one of the caller's plantings, in the order they were recorded.
+#[utoipa::path(
+    get,
+    path = "/api/v2/plantings/{id}/events",
+    tag = "gardens",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Planting id"), PageQuery),
+    responses(
+        (status = 200, description = "One page of events", body = PageDocument<EventDocument>),
+        (status = 401, description = "Missing or invalid access token (ERR_AUTH_001)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Not one of the caller's plantings (ERR_RESOURCE_001)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad `limit` or `cursor` (ERR_VALIDATION_001)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn list_events(
+    state: web::Data<ApiState>,
+    Authenticated(principal): Authenticated,
+    id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = query.into_inner().try_into()?;
+    let events = state
+        .gardens
+        .events(
+            Owner::from(&principal),
+            PlantingId::from_uuid(id.into_inner()),
+            page,
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(PageDocument::of(events, |event| {
+        EventDocument::from(&event)
+    })))
 }
 
 /// Delete a planting and its events.

@@ -7,7 +7,8 @@ use application::{
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait, sea_query::OnConflict,
+    ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+    sea_query::OnConflict,
 };
 
 use super::{Database, entities::feature_flags, store_error::store_error};
@@ -67,8 +68,11 @@ impl FlagStore for SeaOrmFlagStore {
     ) -> Result<FlagValues, StoreError> {
         let transaction = self.db.connection().begin().await.map_err(store_error)?;
         let names: Vec<&str> = changes.keys().map(|flag| flag.as_str()).collect();
+        // Locked (on PostgreSQL) until the commit, so that two changes racing on two instances
+        // each report the value the other replaced.
         let before: FlagValues = feature_flags::Entity::find()
             .filter(feature_flags::Column::Name.is_in(names))
+            .lock_exclusive()
             .all(&transaction)
             .await
             .map_err(store_error)?

@@ -151,6 +151,15 @@ on_both_backends! {
             assert_eq!(refused.status, 422, "({x}, {y}): {}", refused.body);
             assert_eq!(refused.json()["code"], "ERR_VALIDATION_001");
         }
+        let basil_species = app.catalog_id("Basil").await;
+        for (body, field) in [
+            (json!({"catalog_plant_id": basil_species, "x": 0, "y": 0, "status": "harvested"}), "status"),
+            (json!({"catalog_plant_id": basil_species, "x": 0, "y": 0, "planted_on": "-5000-01-01"}), "planted_on"),
+        ] {
+            let refused = app.post_json_as(&user.access_token, &format!("/api/v2/gardens/{id}/plantings"), &body).await;
+            assert_eq!(refused.status, 422, "{body}: {}", refused.body);
+            assert_eq!(fields(&refused), [field]);
+        }
         let created = plant(&app, &user, &id, "Basil", 2, 1).await;
         assert_eq!(created.status, 201, "{}", created.body);
         let basil = created.json();
@@ -222,9 +231,19 @@ on_both_backends! {
         assert_eq!(earlier.status, 201, "{}", earlier.body);
         assert_eq!(earlier.json()["occurred_at"], "2026-05-01T08:30:00Z");
 
+        let listed = app.get_as(&user.access_token, &path).await;
+        assert_eq!(listed.status, 200, "{}", listed.body);
+        let kinds: Vec<Value> = listed.json()["items"].as_array().unwrap().iter().map(|e| e["kind"].clone()).collect();
+        assert_eq!(kinds, [json!("sown"), json!("pruned")], "in recording order");
+        let read = app.get_as(&user.access_token, &format!("/api/v2/plantings/{tomato}")).await;
+        assert_eq!(read.status, 200, "{}", read.body);
+        assert_eq!(read.json()["id"], tomato.as_str());
+
         let bad = app.post_json_as(&user.access_token, &path, &json!({"kind": "danced", "notes": "x".repeat(1001)})).await;
         assert_eq!(bad.status, 422);
         assert_eq!(fields(&bad), ["kind", "notes"]);
+        let far = app.post_json_as(&user.access_token, &path, &json!({"kind": "note", "occurred_at": "3000-01-01T00:00:00Z"})).await;
+        assert_eq!(fields(&far), ["occurred_at"]);
         let nowhere = app.post_json_as(&user.access_token, &format!("/api/v2/plantings/{}/events", uuid::Uuid::now_v7()), &json!({"kind": "note"})).await;
         assert_eq!(nowhere.status, 404);
     }
@@ -354,8 +373,37 @@ on_both_backends! {
         assert!(update.is_err(), "UPDATE went through: {update:?}");
         let delete = app.try_execute_sql("DELETE FROM compliance_audit", vec![]).await;
         assert!(delete.is_err(), "DELETE went through: {delete:?}");
+        if backend == Backend::Postgres {
+            let truncate = app.try_execute_sql("TRUNCATE compliance_audit", vec![]).await;
+            assert!(truncate.is_err(), "TRUNCATE went through: {truncate:?}");
+        }
+        let db = crate::helpers::connect(&app.database.url).await;
+        let rollback = <migration::Migrator as migration::MigratorTrait>::down(&db, Some(1)).await;
+        assert!(rollback.is_err(), "rolling back dropped the audit trail");
         let audit = app.admin(Method::GET, Some(ADMIN_KEY), "/api/v2/admin/compliance-audit", None).await.json();
         assert_eq!(audit["items"][0]["decision"], "blocked");
+    }
+
+    async fn a_change_writes_only_the_fields_it_names(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let user = app.signed_up("demo", "partial@example.com").await;
+        let id = garden(&app, &user, 4, 4).await;
+        let tomato = planting(&app, &user, &id, "Tomato", 1, 1).await;
+        // Another writer changes what this change does not name, between its read and write.
+        let garden_id: uuid::Uuid = id.parse().unwrap();
+        let planting_id: uuid::Uuid = tomato.parse().unwrap();
+        app.execute_sql("UPDATE gardens SET width = 7 WHERE id = ?", vec![garden_id.into()]).await;
+        app.execute_sql("UPDATE plantings SET x = 3 WHERE id = ?", vec![planting_id.into()]).await;
+
+        let renamed = app.patch_json_as(&user.access_token, &format!("/api/v2/gardens/{id}"), &json!({"name": "Renamed"})).await;
+        assert_eq!(renamed.status, 200);
+        let dated = app.patch_json_as(&user.access_token, &format!("/api/v2/plantings/{tomato}"), &json!({"planted_on": "2026-04-01"})).await;
+        assert_eq!(dated.status, 200, "{}", dated.body);
+
+        let garden = app.get_as(&user.access_token, &format!("/api/v2/gardens/{id}")).await.json();
+        assert_eq!((garden["name"].clone(), garden["width"].clone()), (json!("Renamed"), json!(7)));
+        let planting = app.get_as(&user.access_token, &format!("/api/v2/plantings/{tomato}")).await.json();
+        assert_eq!((planting["planted_on"].clone(), planting["x"].clone()), (json!("2026-04-01"), json!(3)));
     }
 
     async fn tenant_admins_read_their_tenants_audit_and_the_platform_admin_reads_all(backend: Backend) {
@@ -407,6 +455,8 @@ on_both_backends! {
             assert_eq!(app.patch_json_as(token, &format!("/api/v2/plantings/{tomato}"), &json!({"status": "active"})).await.status, 404);
             assert_eq!(app.delete_json_as(token, &format!("/api/v2/plantings/{tomato}"), &json!({})).await.status, 404);
             assert_eq!(app.post_json_as(token, &format!("/api/v2/plantings/{tomato}/events"), &json!({"kind": "note"})).await.status, 404);
+            assert_eq!(app.get_as(token, &format!("/api/v2/plantings/{tomato}")).await.status, 404);
+            assert_eq!(app.get_as(token, &format!("/api/v2/plantings/{tomato}/events")).await.status, 404);
             assert_eq!(app.get_as(token, "/api/v2/gardens").await.json()["items"], json!([]));
         }
         let mine = app.get_as(&owner.access_token, &format!("/api/v2/gardens/{id}/plantings")).await.json();
@@ -448,6 +498,14 @@ on_both_backends! {
         }
         let not_a_map = app.set_feature_flags(&json!([true])).await;
         assert_eq!(not_a_map.status, 422);
+
+        // The audit's `old` is the stored value the change replaced, even when this instance had
+        // not seen it yet.
+        app.execute_sql("UPDATE feature_flags SET enabled = true WHERE name = 'ai_chat'", vec![]).await;
+        assert_eq!(app.set_feature_flags(&json!({"ai_chat": false})).await.status, 200);
+        let log = app.admin(Method::GET, Some(ADMIN_KEY), "/api/v2/admin/audit-log?limit=100", None).await.json();
+        let change = log["items"].as_array().unwrap().iter().find(|e| e["action"] == "feature_flags.update").cloned().unwrap();
+        assert_eq!((change["old"].clone(), change["new"].clone()), (json!({"ai_chat": true}), json!({"ai_chat": false})));
 
         // A change written straight to the store is picked up by a reload.
         app.execute_sql("UPDATE feature_flags SET enabled = false WHERE name = 'sms_reminders'", vec![]).await;
@@ -546,4 +604,37 @@ async fn the_active_plantings_of_a_garden_are_read_from_their_index_on_postgres(
     let plan = plan.join("\n");
     assert!(plan.contains("ix_plantings_garden_status_id"), "{plan}");
     assert!(!plan.contains("Seq Scan"), "{plan}");
+}
+
+/// A garden holds at most 10,000 planned and active plantings: the analysis budget.
+#[tokio::test]
+async fn a_full_garden_refuses_another_planting() {
+    let app = spawn_app(Backend::Postgres).await;
+    let user = app.signed_up("demo", "crowded@example.com").await;
+    let id = garden(&app, &user, 2, 2).await;
+    let tomato = planting(&app, &user, &id, "Tomato", 0, 0).await;
+    let tomato: uuid::Uuid = tomato.parse().unwrap();
+    app.execute_sql(
+        "INSERT INTO plantings (id, tenant_id, user_id, garden_id, catalog_plant_id, x, y, status, created_at, updated_at) \
+         SELECT gen_random_uuid(), tenant_id, user_id, garden_id, catalog_plant_id, x, y, status, created_at, updated_at \
+         FROM plantings, generate_series(1, 9999) WHERE id = ?",
+        vec![tomato.into()],
+    )
+    .await;
+    let refused = plant(&app, &user, &id, "Basil", 1, 1).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert_eq!(fields(&refused), ["garden"]);
+    let harvested = app
+        .patch_json_as(
+            &user.access_token,
+            &format!("/api/v2/plantings/{tomato}"),
+            &json!({"status": "removed"}),
+        )
+        .await;
+    assert_eq!(harvested.status, 200);
+    assert_eq!(
+        plant(&app, &user, &id, "Basil", 1, 1).await.status,
+        201,
+        "room again"
+    );
 }

@@ -135,6 +135,27 @@ fn neighbour_rules_need_a_relationship_of_their_kind_in_either_direction() {
 }
 
 #[test]
+fn a_pair_linked_both_ways_with_different_kinds_gives_both_findings() {
+    let book = SpeciesBook::new(
+        &[catalog_plant(0, false), catalog_plant(1, false)],
+        &[
+            link(0, 1, CompanionKind::Beneficial),
+            link(1, 0, CompanionKind::Antagonistic),
+        ],
+    );
+    let plantings = [planting(1, 0, 0, 0, Active), planting(2, 1, 1, 0, Active)];
+    let layout = GardenLayout::new(3, 3, &plantings);
+    assert_eq!(
+        ids(&layout.findings(Rule::BeneficialNeighbours, &book)),
+        vec![vec![1, 2]]
+    );
+    assert_eq!(
+        ids(&layout.findings(Rule::AntagonisticNeighbours, &book)),
+        vec![vec![1, 2]]
+    );
+}
+
+#[test]
 fn plantings_sharing_a_cell_give_shared_cell_only() {
     let plantings = [
         planting(1, 0, 2, 2, Active),
@@ -249,12 +270,14 @@ fn reference(width: u32, length: u32, plantings: &[Planting], book: &SpeciesBook
             }
             let near =
                 one.cell.x.abs_diff(other.cell.x) <= 1 && one.cell.y.abs_diff(other.cell.y) <= 1;
-            if near
-                && one.cell != other.cell
-                && let Some((kind, reason)) =
-                    book.relationship(one.catalog_plant_id, other.catalog_plant_id)
-            {
-                findings.push(neighbour_finding(kind, one, other, reason, book));
+            if near && one.cell != other.cell {
+                for kind in [CompanionKind::Beneficial, CompanionKind::Antagonistic] {
+                    if let Some(reason) =
+                        book.relationship(one.catalog_plant_id, other.catalog_plant_id, kind)
+                    {
+                        findings.push(neighbour_finding(kind, one, other, reason, book));
+                    }
+                }
             }
         }
     }
@@ -324,14 +347,14 @@ fn random_garden() -> impl Strategy<Value = (u32, u32, Vec<Planting>, SpeciesBoo
                     .enumerate()
                     .map(|(i, restricted)| catalog_plant(i as u128, *restricted))
                     .collect();
-                // One relationship per pair of species at most, as the catalog stores them.
+                // One relationship per ordered pair of species at most, as the catalog's unique
+                // key allows: A -> B and B -> A may differ in kind.
                 let mut seen = Vec::new();
                 let links: Vec<CompanionLink> = links
                     .into_iter()
                     .filter(|(a, b, _)| {
-                        let pair = ((*a).min(*b), (*a).max(*b));
-                        let new = !seen.contains(&pair);
-                        seen.push(pair);
+                        let new = !seen.contains(&(*a, *b));
+                        seen.push((*a, *b));
                         new
                     })
                     .map(|(a, b, good)| {

@@ -1,5 +1,5 @@
 use application::{
-    gardens::ports::GardenRepository,
+    gardens::ports::{GardenColumns, GardenRepository},
     paging::{Page, PageRequest},
     plants::Owner,
     store::StoreError,
@@ -9,11 +9,14 @@ use domain::{
     gardens::{Garden, GardenId, GardenName, GridSide},
     identity::{TenantId, UserId},
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set};
+use sea_orm::{
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
+};
 
+use super::plantings::occupying_statuses;
 use crate::persistence::{
     Database,
-    entities::gardens,
+    entities::{gardens, plantings},
     store_error::{corrupt, store_error},
 };
 
@@ -111,12 +114,21 @@ impl GardenRepository for SeaOrmGardenRepository {
     }
 
     #[tracing::instrument(name = "db.gardens.update", skip_all)]
-    async fn update(&self, garden: &Garden) -> Result<bool, StoreError> {
-        let result = gardens::Entity::update_many()
-            .col_expr(gardens::Column::Name, garden.name.as_str().into())
-            .col_expr(gardens::Column::Width, stored_side(garden.width).into())
-            .col_expr(gardens::Column::Length, stored_side(garden.length).into())
-            .col_expr(gardens::Column::UpdatedAt, garden.updated_at.into())
+    async fn update(&self, garden: &Garden, changed: GardenColumns) -> Result<bool, StoreError> {
+        let mut statement = gardens::Entity::update_many()
+            .col_expr(gardens::Column::UpdatedAt, garden.updated_at.into());
+        if changed.name {
+            statement = statement.col_expr(gardens::Column::Name, garden.name.as_str().into());
+        }
+        if changed.width {
+            statement =
+                statement.col_expr(gardens::Column::Width, stored_side(garden.width).into());
+        }
+        if changed.length {
+            statement =
+                statement.col_expr(gardens::Column::Length, stored_side(garden.length).into());
+        }
+        let result = statement
             .filter(gardens::Column::Id.eq(garden.id.as_uuid()))
             .filter(gardens::Column::TenantId.eq(garden.tenant_id.as_uuid()))
             .filter(gardens::Column::UserId.eq(garden.owner.as_uuid()))
@@ -124,6 +136,18 @@ impl GardenRepository for SeaOrmGardenRepository {
             .await
             .map_err(store_error)?;
         Ok(result.rows_affected > 0)
+    }
+
+    #[tracing::instrument(name = "db.gardens.count_occupying", skip_all)]
+    async fn count_occupying(&self, owner: Owner, id: GardenId) -> Result<u64, StoreError> {
+        plantings::Entity::find()
+            .filter(plantings::Column::TenantId.eq(owner.tenant_id.as_uuid()))
+            .filter(plantings::Column::UserId.eq(owner.user_id.as_uuid()))
+            .filter(plantings::Column::GardenId.eq(id.as_uuid()))
+            .filter(plantings::Column::Status.is_in(occupying_statuses()))
+            .count(self.db.connection())
+            .await
+            .map_err(store_error)
     }
 
     #[tracing::instrument(name = "db.gardens.delete", skip_all)]

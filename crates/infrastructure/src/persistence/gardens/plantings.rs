@@ -1,5 +1,5 @@
 use application::{
-    gardens::ports::PlantingRepository,
+    gardens::ports::{PlantingColumns, PlantingRepository},
     paging::{Page, PageRequest},
     plants::Owner,
     store::StoreError,
@@ -7,7 +7,10 @@ use application::{
 use async_trait::async_trait;
 use domain::{
     catalog::CatalogPlantId,
-    gardens::{Cell, GardenId, Planting, PlantingEvent, PlantingId, PlantingStatus},
+    gardens::{
+        Cell, EventNotes, GardenId, Planting, PlantingEvent, PlantingEventId, PlantingId,
+        PlantingStatus,
+    },
     identity::{TenantId, UserId},
 };
 use sea_orm::{
@@ -61,6 +64,14 @@ impl TryFrom<plantings::Model> for Planting {
             updated_at: row.updated_at,
         })
     }
+}
+
+/// The stored names of the statuses that occupy a cell (planned, active).
+pub(super) fn occupying_statuses() -> impl Iterator<Item = &'static str> {
+    PlantingStatus::ALL
+        .into_iter()
+        .filter(|status| status.occupies_cell())
+        .map(PlantingStatus::as_str)
 }
 
 /// A coordinate as stored (cells are below 200, so it always fits).
@@ -162,13 +173,9 @@ impl PlantingRepository for SeaOrmPlantingRepository {
 
     #[tracing::instrument(name = "db.plantings.occupying", skip_all, fields(plantings))]
     async fn occupying(&self, owner: Owner, garden: GardenId) -> Result<Vec<Planting>, StoreError> {
-        let occupying = PlantingStatus::ALL
-            .into_iter()
-            .filter(|status| status.occupies_cell())
-            .map(PlantingStatus::as_str);
         let plantings = owned_by(owner)
             .filter(plantings::Column::GardenId.eq(garden.as_uuid()))
-            .filter(plantings::Column::Status.is_in(occupying))
+            .filter(plantings::Column::Status.is_in(occupying_statuses()))
             .all(self.db.connection())
             .await
             .map_err(store_error)?
@@ -184,19 +191,30 @@ impl PlantingRepository for SeaOrmPlantingRepository {
         &self,
         planting: &Planting,
         expected: PlantingStatus,
+        changed: PlantingColumns,
     ) -> Result<bool, StoreError> {
-        let result = plantings::Entity::update_many()
-            .col_expr(plantings::Column::Status, planting.status.as_str().into())
-            .col_expr(
-                plantings::Column::X,
-                stored_coordinate(planting.cell.x).into(),
-            )
-            .col_expr(
-                plantings::Column::Y,
-                stored_coordinate(planting.cell.y).into(),
-            )
-            .col_expr(plantings::Column::PlantedOn, planting.planted_on.into())
-            .col_expr(plantings::Column::UpdatedAt, planting.updated_at.into())
+        let mut statement = plantings::Entity::update_many()
+            .col_expr(plantings::Column::UpdatedAt, planting.updated_at.into());
+        if changed.status {
+            statement =
+                statement.col_expr(plantings::Column::Status, planting.status.as_str().into());
+        }
+        if changed.cell {
+            statement = statement
+                .col_expr(
+                    plantings::Column::X,
+                    stored_coordinate(planting.cell.x).into(),
+                )
+                .col_expr(
+                    plantings::Column::Y,
+                    stored_coordinate(planting.cell.y).into(),
+                );
+        }
+        if changed.planted_on {
+            statement =
+                statement.col_expr(plantings::Column::PlantedOn, planting.planted_on.into());
+        }
+        let result = statement
             .filter(plantings::Column::Id.eq(planting.id.as_uuid()))
             .filter(plantings::Column::TenantId.eq(planting.tenant_id.as_uuid()))
             .filter(plantings::Column::UserId.eq(planting.owner.as_uuid()))
@@ -217,6 +235,50 @@ impl PlantingRepository for SeaOrmPlantingRepository {
             .await
             .map_err(store_error)?;
         Ok(result.rows_affected > 0)
+    }
+
+    #[tracing::instrument(name = "db.planting_events.list", skip_all, fields(limit = page.limit))]
+    async fn events(
+        &self,
+        owner: Owner,
+        planting: PlantingId,
+        page: PageRequest,
+    ) -> Result<Page<PlantingEvent>, StoreError> {
+        let mut query = planting_events::Entity::find()
+            .filter(planting_events::Column::TenantId.eq(owner.tenant_id.as_uuid()))
+            .filter(planting_events::Column::UserId.eq(owner.user_id.as_uuid()))
+            .filter(planting_events::Column::PlantingId.eq(planting.as_uuid()))
+            .order_by_asc(planting_events::Column::Id);
+        if let Some(after) = page.after {
+            query = query.filter(planting_events::Column::Id.gt(after));
+        }
+        let events = query
+            .limit(page.limit + 1)
+            .all(self.db.connection())
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .map(|row| {
+                Ok(PlantingEvent {
+                    id: PlantingEventId::from_uuid(row.id),
+                    tenant_id: TenantId::from_uuid(row.tenant_id),
+                    owner: UserId::from_uuid(row.user_id),
+                    planting_id: PlantingId::from_uuid(row.planting_id),
+                    kind: row.kind.parse().map_err(corrupt)?,
+                    occurred_at: row.occurred_at,
+                    notes: row
+                        .notes
+                        .as_deref()
+                        .map(EventNotes::parse)
+                        .transpose()
+                        .map_err(corrupt)?,
+                    created_at: row.created_at,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Page::from_overfetched(events, page.limit, |event| {
+            event.id.as_uuid()
+        }))
     }
 
     #[tracing::instrument(name = "db.planting_events.create", skip_all)]
