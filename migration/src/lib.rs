@@ -18,6 +18,7 @@ mod m20261130_000008_phone_verification;
 mod m20261130_000009_create_job_runs;
 mod m20261130_000010_sms_outbox;
 mod m20261201_000011_gardens;
+mod m20261201_000012_catalog_revision;
 pub mod seed;
 
 /// The ordered list of every migration this release knows.
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000009_create_job_runs::Migration),
             Box::new(m20261130_000010_sms_outbox::Migration),
             Box::new(m20261201_000011_gardens::Migration),
+            Box::new(m20261201_000012_catalog_revision::Migration),
         ]
     }
 }

@@ -35,13 +35,10 @@ impl SeaOrmCatalogRepository {
     }
 }
 
-/// Counts and the latest change of the catalog tables: any insert, delete or update of a
-/// species (which sets `updated_at`) changes it. A fixed statement without input.
-const REVISION_SQL: &str = "SELECT \
-     (SELECT COUNT(*) FROM catalog_plants) AS plants, \
-     (SELECT CAST(MAX(updated_at) AS TEXT) FROM catalog_plants) AS changed, \
-     (SELECT COUNT(*) FROM companion_relationships) AS companions, \
-     (SELECT COUNT(*) FROM personalities) AS personalities";
+/// The counter that triggers on the catalog tables move on every insert, update and delete
+/// (migration 000012): an edited companion reason or personality text changes it too. A fixed
+/// statement without input, on the primary key.
+const REVISION_SQL: &str = "SELECT revision FROM catalog_revision WHERE id = 1";
 
 fn personality(row: personalities::Model) -> Result<Personality, StoreError> {
     let templates: BTreeMap<Intent, Vec<String>> =
@@ -69,14 +66,8 @@ impl CatalogRepository for SeaOrmCatalogRepository {
             .await
             .map_err(store_error)?
             .ok_or_else(|| corrupt(std::io::Error::other("the revision query returned no row")))?;
-        let plants: i64 = row.try_get("", "plants").map_err(store_error)?;
-        let changed: Option<String> = row.try_get("", "changed").map_err(store_error)?;
-        let companions: i64 = row.try_get("", "companions").map_err(store_error)?;
-        let personalities: i64 = row.try_get("", "personalities").map_err(store_error)?;
-        Ok(CatalogRevision(format!(
-            "{plants}-{}-{companions}-{personalities}",
-            changed.unwrap_or_default()
-        )))
+        let revision: i64 = row.try_get("", "revision").map_err(store_error)?;
+        Ok(CatalogRevision(revision.to_string()))
     }
 
     #[tracing::instrument(name = "db.catalog.snapshot", skip_all)]

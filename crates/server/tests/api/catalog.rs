@@ -197,6 +197,23 @@ on_both_backends! {
         }
     }
 
+    async fn an_edited_companion_reason_or_personality_text_is_served_at_once(backend: Backend) {
+        let app = spawn_app(backend).await;
+        let tomato = app.catalog_id("Tomato").await;
+        let path = format!("/api/v2/catalog/{tomato}");
+        assert_eq!(app.get(&path).await.status, 200);
+        assert_eq!(app.get("/api/v2/personalities?limit=100").await.status, 200);
+
+        // Edited in place: no row count or species timestamp changes.
+        app.execute_sql("UPDATE companion_relationships SET reason = 'Edited reason.'", vec![]).await;
+        app.execute_sql("UPDATE personalities SET description = 'Edited description.'", vec![]).await;
+
+        let species = app.get(&path).await.json();
+        assert!(species["companions"].as_array().unwrap().iter().all(|c| c["reason"] == "Edited reason."), "{species}");
+        let personalities = app.get("/api/v2/personalities?limit=100").await.json();
+        assert!(personalities["items"].as_array().unwrap().iter().all(|p| p["description"] == "Edited description."), "{personalities}");
+    }
+
     async fn a_change_to_the_stored_catalog_is_served_at_once_with_a_new_etag(backend: Backend) {
         let app = spawn_app(backend).await;
         catalog_changes_are_served(&app, backend).await;

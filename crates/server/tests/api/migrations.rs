@@ -28,6 +28,7 @@ const TABLES: &[&str] = &[
     "planting_events",
     "compliance_audit",
     "feature_flags",
+    "catalog_revision",
 ];
 
 async fn existing_tables(db: &DatabaseConnection) -> Vec<&'static str> {
