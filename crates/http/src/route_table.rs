@@ -431,9 +431,15 @@ impl PartialEq for RouteSpec {
 impl Eq for RouteSpec {}
 
 /// Resolves `decoded_path` — the router's view of the path, `ServiceRequest::match_info()` —
-/// and `method` against the table, as the router will.
+/// and `method` against the table, as the router will. HEAD is the GET route of the path, with
+/// its policies (RFC 9110 §9.3.2: the same answer without the body).
 #[must_use]
 pub fn resolve(method: &Method, decoded_path: &str) -> Resolution {
+    let method = if method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
     let Some(entry) = PATTERNS
         .iter()
         .find(|entry| entry.definition.is_match(decoded_path))
@@ -457,14 +463,16 @@ pub(crate) fn route_of(req: &ServiceRequest) -> Resolution {
     resolution
 }
 
-/// The methods served at `pattern`, for `Allow`.
+/// The methods served at `pattern`, for `Allow`: HEAD wherever GET is.
 fn allowed_methods(pattern: &str) -> String {
-    ROUTES
-        .iter()
-        .filter(|spec| spec.pattern == pattern)
-        .map(|spec| spec.method.as_str())
-        .collect::<Vec<_>>()
-        .join(", ")
+    let mut methods = Vec::new();
+    for spec in ROUTES.iter().filter(|spec| spec.pattern == pattern) {
+        methods.push(spec.method.as_str());
+        if spec.method == Method::GET {
+            methods.push(Method::HEAD.as_str());
+        }
+    }
+    methods.join(", ")
 }
 
 /// Registers every route of the table, one resource per pattern, each answering 405 with
@@ -474,6 +482,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
         let mut resource = resource(entry.pattern, &entry.allow);
         for spec in ROUTES.iter().filter(|spec| spec.pattern == entry.pattern) {
             resource = resource.route((spec.handler)(web::method(spec.method.clone())));
+            // actix sends a HEAD answer's headers without its body.
+            if spec.method == Method::GET {
+                resource = resource.route((spec.handler)(web::method(Method::HEAD)));
+            }
         }
         config.service(resource);
     }
@@ -499,6 +511,8 @@ mod tests {
             resolve(&Method::POST, "/api/v2/auth%2Flogin"),
             Resolution::Unknown
         );
+        let head = resolve(&Method::HEAD, "/api/v2/catalog");
+        assert!(matches!(head, Resolution::Route(spec) if spec.method == Method::GET));
         let chat = resolve(&Method::POST, "/api/v2/plants/anything/chat");
         assert!(matches!(chat, Resolution::Route(spec) if spec.policies.contains(&Policy::CHAT)));
     }
@@ -533,7 +547,7 @@ mod tests {
 
     #[test]
     fn allow_lists_every_method_of_a_pattern() {
-        assert_eq!(allowed_methods("/api/v2/me"), "GET, PATCH, DELETE");
+        assert_eq!(allowed_methods("/api/v2/me"), "GET, HEAD, PATCH, DELETE");
         assert_eq!(allowed_methods("/api/v2/auth/login"), "POST");
     }
 }

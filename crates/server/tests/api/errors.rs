@@ -29,7 +29,7 @@ async fn a_wrong_method_is_a_405_problem_with_allow() {
     let response = app.send(|c, url| c.delete(url), "/health").await;
 
     assert_eq!(response.status, 405);
-    assert_eq!(response.header("allow"), Some("GET"));
+    assert_eq!(response.header("allow"), Some("GET, HEAD"));
     assert_eq!(
         response.header("content-type"),
         Some("application/problem+json")
@@ -60,4 +60,40 @@ async fn the_openapi_document_and_the_docs_page_are_served() {
     );
     assert_eq!(script.status, 200);
     assert!(script.body.len() > 100_000);
+}
+
+#[tokio::test]
+async fn every_get_route_answers_head_with_the_headers_and_no_body() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let user = app.signed_up("demo", "head@example.com").await;
+    for (path, token) in [
+        ("/health/live", None),
+        ("/api/v2/catalog", None),
+        ("/api/v2/personalities", None),
+        ("/api/v2/openapi.json", None),
+        ("/api/v2/me", Some(user.access_token.as_str())),
+        ("/api/v2/plants", Some(user.access_token.as_str())),
+        ("/api/v2/gardens", Some(user.access_token.as_str())),
+    ] {
+        let with_token = |request: reqwest::RequestBuilder| match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        let get = app.send(|c, url| with_token(c.get(url)), path).await;
+        let head = app.send(|c, url| with_token(c.head(url)), path).await;
+        assert_eq!(head.status, get.status, "{path}");
+        assert_eq!(head.status, 200, "{path}");
+        assert!(head.body.is_empty(), "{path}: HEAD carried a body");
+        for name in [
+            "content-type",
+            "cache-control",
+            "etag",
+            "x-content-type-options",
+        ] {
+            assert_eq!(head.header(name), get.header(name), "{path}: {name}");
+        }
+        assert!(head.header("x-request-id").is_some(), "{path}");
+    }
+    let unknown = app.send(|c, url| c.head(url), "/api/v2/nothing-here").await;
+    assert_eq!(unknown.status, 404);
 }
