@@ -146,7 +146,7 @@ async fn a_wrong_method_is_a_405_problem_with_allow() {
     let (status, headers, body) = call(false, test::TestRequest::put().uri("/health/live")).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert_problem(&headers, &body, 405, "ERR_ROUTE_002");
-    assert_eq!(headers.get(header::ALLOW).unwrap(), "GET");
+    assert_eq!(headers.get(header::ALLOW).unwrap(), "GET, HEAD");
 }
 
 #[actix_web::test]
