@@ -22,7 +22,7 @@ use crate::{
     ApiState,
     errors::{ApiError, Refusal},
     hex::hex,
-    identity::extractors::bearer_token,
+    identity::extractors::{AuthenticatedRequest, bearer_token},
     route_table::{self, Resolution},
 };
 
@@ -30,8 +30,14 @@ use crate::{
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// Marks a replayed response.
 const REPLAYED: &str = "idempotent-replayed";
-/// The response headers kept with the body.
-const KEPT_HEADERS: [HeaderName; 2] = [header::CONTENT_TYPE, header::LOCATION];
+/// Response headers not kept with the body: the framing, which the replay computes again.
+/// Everything else the handler answered is replayed; the outer middleware adds the request's
+/// own headers (request id, rate limits, security headers, `Cache-Control: no-store`) to both.
+const FRAMING_HEADERS: [HeaderName; 3] = [
+    header::CONTENT_LENGTH,
+    header::TRANSFER_ENCODING,
+    header::CONNECTION,
+];
 
 /// Whether the request goes to a route that takes an `Idempotency-Key`, as the route table
 /// says for the route the router will pick.
@@ -123,6 +129,8 @@ async fn caller(req: &ServiceRequest, state: &ApiState) -> Option<UserId> {
     let token = bearer_token(req.request())?;
     let principal = state.identity.authenticate(&token).await.ok()?;
     req.extensions_mut().insert(principal);
+    // A replay never reaches the handler's extractor, yet answers this caller alone.
+    req.extensions_mut().insert(AuthenticatedRequest);
     Some(principal.user_id)
 }
 
@@ -156,11 +164,12 @@ async fn keep(
     };
     let stored = StoredResponse {
         status: head.status().as_u16(),
-        headers: KEPT_HEADERS
+        headers: head
+            .headers()
             .iter()
-            .filter_map(|name| {
-                let value = head.headers().get(name)?.to_str().ok()?;
-                Some((name.as_str().to_owned(), value.to_owned()))
+            .filter(|(name, _)| !FRAMING_HEADERS.contains(name))
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
             })
             .collect(),
         body: body.to_vec(),
@@ -183,7 +192,7 @@ fn replay(stored: &StoredResponse) -> HttpResponse {
             HeaderName::try_from(name.as_str()),
             HeaderValue::from_str(value),
         ) {
-            response.insert_header((name, value));
+            response.append_header((name, value));
         }
     }
     response.insert_header((HeaderName::from_static(REPLAYED), "true"));

@@ -66,6 +66,21 @@ on_both_backends! {
         assert_eq!(retry.header("idempotent-replayed"), Some("true"));
         assert_eq!(first.header("idempotent-replayed"), None);
         assert_eq!(app.plant_count(&user).await, 1);
+        // Every header of the first answer, `Cache-Control: no-store` included, is on the
+        // replay; only the request's own ones differ.
+        let own = ["x-request-id", "date", "idempotent-replayed"];
+        let headers = |response: &TestResponse| {
+            let mut headers: Vec<(String, String)> = response
+                .headers
+                .iter()
+                .filter(|(name, _)| !own.contains(&name.as_str()) && !name.as_str().contains("ratelimit"))
+                .map(|(name, value)| (name.to_string(), value.to_str().unwrap().to_owned()))
+                .collect();
+            headers.sort();
+            headers
+        };
+        assert_eq!(headers(&retry), headers(&first));
+        assert_eq!(retry.header("cache-control"), Some("no-store"));
     }
 
     async fn the_same_key_with_another_body_is_refused(backend: Backend) {
