@@ -49,10 +49,12 @@ pub fn build_app(
         .wrap(from_fn(replay_idempotent))
         .wrap(from_fn(limit_rate))
         .wrap(from_fn(catch_panic))
-        .wrap(from_fn(check_host))
-        .wrap(from_fn(assign_request_id))
+        // Inside the host check and the request id: a preflight, which CORS answers itself,
+        // is refused for a foreign Host and carries X-Request-ID like every answer.
         .wrap(cors)
         .wrap(from_fn(cors::withhold_cors_from_other_origins))
+        .wrap(from_fn(check_host))
+        .wrap(from_fn(assign_request_id))
         .wrap(from_fn(add_security_headers))
 }
 

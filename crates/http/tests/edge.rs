@@ -153,6 +153,10 @@ async fn an_allowed_origin_gets_a_cached_preflight_with_credentials() {
         Some("true")
     );
     assert_eq!(header(&response, "access-control-max-age"), Some("86400"));
+    assert!(
+        header(&response, "x-request-id").is_some(),
+        "a preflight carries X-Request-ID"
+    );
     let methods = header(&response, "access-control-allow-methods").unwrap();
     for method in ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] {
         assert!(methods.contains(method), "{method} in {methods}");
@@ -169,6 +173,23 @@ async fn an_allowed_origin_gets_a_cached_preflight_with_credentials() {
         assert!(headers.contains(name), "{name} in {headers}");
     }
     assert_security_headers(&response);
+}
+
+#[actix_web::test]
+async fn a_preflight_to_a_host_not_served_here_is_refused() {
+    let state = state_with(|state| {
+        state.settings.cors_origins = vec![ALLOWED_ORIGIN.to_owned()];
+        state.settings.allowed_hosts = Some(vec!["api.example.com".to_owned()]);
+    })
+    .await;
+    let response = send(
+        state,
+        preflight(ALLOWED_ORIGIN).insert_header((header::HOST, "attacker.example.net")),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(header(&response, "access-control-allow-origin").is_none());
+    assert!(header(&response, "x-request-id").is_some());
 }
 
 #[actix_web::test]
