@@ -129,8 +129,10 @@ impl Modify for SecuritySchemes {
     }
 }
 
-/// Declares what the edge middleware may answer on every operation — 429 from the rate limits,
-/// 503 from the request timeout — and the `Idempotency-Key` of the create operations.
+/// Declares what the edge may answer on every operation — 400 for a Host not served here, 405
+/// for another method, 429 from the rate limits, 503 from the request timeout; 400, 413 and 415
+/// for the body of an operation that takes one — and the `Idempotency-Key` of the create
+/// operations. Documents `/ready`, the alias of `/health/ready`.
 #[derive(Debug)]
 struct EdgeResponses;
 
@@ -148,6 +150,14 @@ fn problem_response(description: &str) -> utoipa::openapi::Response {
 
 impl Modify for EdgeResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        if let Some(mut ready) = openapi.paths.paths.get("/health/ready").cloned() {
+            if let Some(get) = &mut ready.get {
+                get.operation_id = Some("ready_alias".to_owned());
+                get.summary =
+                    Some("Readiness, as `/health/ready` (alias for load balancers).".to_owned());
+            }
+            openapi.paths.paths.insert("/ready".to_owned(), ready);
+        }
         for (path, item) in &mut openapi.paths.paths {
             let operations = [
                 (Method::GET, &mut item.get),
@@ -161,7 +171,34 @@ impl Modify for EdgeResponses {
                 let takes_idempotency_key = ROUTES.iter().any(|route| {
                     route.pattern == path && route.method == method && route.idempotent
                 });
+                let takes_body = operation.request_body.is_some();
                 let responses = &mut operation.responses.responses;
+                responses.entry("400".to_owned()).or_insert_with(|| {
+                    let description = if takes_body {
+                        "The body is not well-formed JSON (ERR_REQUEST_001), or the Host is not served here (ERR_REQUEST_004)"
+                    } else {
+                        "The Host is not served here (ERR_REQUEST_004)"
+                    };
+                    problem_response(description).into()
+                });
+                responses.entry("405".to_owned()).or_insert_with(|| {
+                    problem_response(
+                        "Another method than this path serves (ERR_ROUTE_002); `Allow` lists them",
+                    )
+                    .into()
+                });
+                if takes_body {
+                    responses.entry("413".to_owned()).or_insert_with(|| {
+                        problem_response("The body is larger than MAX_BODY_BYTES (ERR_REQUEST_003)")
+                            .into()
+                    });
+                    responses.entry("415".to_owned()).or_insert_with(|| {
+                        problem_response(
+                            "The body is not sent as application/json (ERR_REQUEST_002)",
+                        )
+                        .into()
+                    });
+                }
                 responses.entry("429".to_owned()).or_insert_with(|| {
                     problem_response(
                         "Rate limit reached (ERR_RATE_001); `Retry-After` says when to retry",

@@ -117,9 +117,9 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Method::GET, "/health/ready", Anyone, HEALTH, |r| {
         r.to(ops::health::ready)
     }),
-    undocumented(route(Method::GET, "/ready", Anyone, HEALTH, |r| {
+    route(Method::GET, "/ready", Anyone, HEALTH, |r| {
         r.to(ops::health::ready)
-    })),
+    }),
     route(Method::GET, "/api/v2/openapi.json", Anyone, API, |r| {
         r.to(ops::docs::openapi)
     }),

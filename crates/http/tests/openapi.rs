@@ -25,6 +25,7 @@ fn the_document_is_openapi_3_1_with_both_security_schemes_and_the_problem_schema
         "/health",
         "/health/live",
         "/health/ready",
+        "/ready",
         "/api/v2/openapi.json",
     ] {
         assert!(
@@ -72,4 +73,40 @@ fn the_document_and_the_route_table_describe_the_same_operations_and_security() 
         .map(|route| (route.method.as_str().to_owned(), route.pattern.to_owned()))
         .collect();
     assert_eq!(documented, routed);
+}
+
+#[test]
+fn every_operation_declares_the_edge_problems_and_the_example_code_exists() {
+    let document = serde_json::to_value(ApiDoc::openapi()).unwrap();
+    let codes = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/api-errors.md"
+    ))
+    .unwrap();
+    let example = document["components"]["schemas"]["Problem"]["example"]["code"]
+        .as_str()
+        .unwrap();
+    assert!(
+        codes.contains(&format!("`{example}`")),
+        "{example} is not in docs/api-errors.md"
+    );
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            for status in ["400", "405", "429", "503"] {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path} lacks {status}"
+                );
+            }
+            if operation.get("requestBody").is_some() {
+                for status in ["413", "415"] {
+                    assert!(
+                        responses.contains_key(status),
+                        "{method} {path} lacks {status}"
+                    );
+                }
+            }
+        }
+    }
 }

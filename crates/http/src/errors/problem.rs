@@ -19,7 +19,7 @@ pub struct FieldError {
     "title": "Not Found",
     "status": 404,
     "detail": "No resource at /api/v2/nothing-here.",
-    "code": "ERR_HTTP_404",
+    "code": "ERR_ROUTE_001",
     "request_id": "0193a0a4-5b7e-7c1a-9d7e-2f0c1a2b3c4d",
     "errors": []
 }))]
