@@ -13,8 +13,8 @@ use crate::{errors::ApiError, fields::FieldErrors};
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Items per page, 1-100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
@@ -23,9 +23,12 @@ impl PageQuery {
     /// The page asked for, recording a bad `limit` or `cursor` in `errors`, so that a query
     /// with more parameters can report all its problems at once.
     pub(crate) fn parse(self, errors: &mut FieldErrors) -> Option<PageRequest> {
-        let limit = match self.limit {
+        // Read as text, so that `?limit=abc` is named like `?limit=0` rather than failing the
+        // whole query string.
+        let limit = match self.limit.as_deref() {
             None => Some(DEFAULT_PAGE_SIZE),
-            Some(limit) => u64::try_from(limit)
+            Some(limit) => limit
+                .parse::<u64>()
                 .ok()
                 .filter(|limit| (1..=MAX_PAGE_SIZE).contains(limit)),
         };
@@ -98,16 +101,20 @@ mod tests {
     fn limits_outside_one_to_a_hundred_and_foreign_cursors_are_refused() {
         for query in [
             PageQuery {
-                limit: Some(0),
+                limit: Some("0".into()),
                 cursor: None,
             },
             PageQuery {
-                limit: Some(101),
+                limit: Some("101".into()),
                 cursor: None,
             },
             PageQuery {
                 limit: None,
                 cursor: Some("not-ours!".into()),
+            },
+            PageQuery {
+                limit: Some("abc".into()),
+                cursor: None,
             },
         ] {
             assert!(PageRequest::try_from(query).is_err());

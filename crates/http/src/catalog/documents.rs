@@ -18,8 +18,8 @@ pub struct CatalogQuery {
     /// Search in common and scientific names (case-insensitive, at most 100 characters).
     pub q: Option<String>,
     /// Items per page, 1-100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }

@@ -69,6 +69,8 @@ on_both_backends! {
         for (query, field) in [
             ("limit=0", "limit"),
             ("limit=101", "limit"),
+            ("limit=abc", "limit"),
+            ("limit=-1", "limit"),
             ("cursor=not-a-cursor", "cursor"),
             (&*format!("q={q}"), "q"),
         ] {

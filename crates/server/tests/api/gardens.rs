@@ -203,7 +203,7 @@ on_both_backends! {
         let paged = app.get_as(&user.access_token, &format!("/api/v2/gardens/{id}/plantings?limit=1")).await.json();
         assert_eq!(paged["items"].as_array().unwrap().len(), 1);
         assert!(paged["next_cursor"].is_string());
-        let bad = app.get_as(&user.access_token, &format!("/api/v2/gardens/{id}/plantings?status=dead&limit=0")).await;
+        let bad = app.get_as(&user.access_token, &format!("/api/v2/gardens/{id}/plantings?status=dead&limit=ten")).await;
         assert_eq!(bad.status, 422);
         assert_eq!(fields(&bad), ["status", "limit"]);
 
