@@ -378,7 +378,14 @@ on_both_backends! {
             assert!(truncate.is_err(), "TRUNCATE went through: {truncate:?}");
         }
         let db = crate::helpers::connect(&app.database.url).await;
-        let rollback = <migration::Migrator as migration::MigratorTrait>::down(&db, Some(1)).await;
+        // Roll back down to and including the migration that created the audit.
+        let migrations = <migration::Migrator as migration::MigratorTrait>::migrations();
+        let gardens = migrations
+            .iter()
+            .position(|m| m.name() == "m20261201_000011_gardens")
+            .expect("the gardens migration is listed");
+        let steps = u32::try_from(migrations.len() - gardens).unwrap();
+        let rollback = <migration::Migrator as migration::MigratorTrait>::down(&db, Some(steps)).await;
         assert!(rollback.is_err(), "rolling back dropped the audit trail");
         let audit = app.admin(Method::GET, Some(ADMIN_KEY), "/api/v2/admin/compliance-audit", None).await.json();
         assert_eq!(audit["items"][0]["decision"], "blocked");
