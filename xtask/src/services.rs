@@ -60,6 +60,22 @@ fn scratch_dir(name: &str) -> Result<PathBuf, std::io::Error> {
     Ok(dir)
 }
 
+/// Makes promtool available for the checks of the metrics and alert rules, installing Debian's
+/// `prometheus` package when it is missing. Where it cannot be installed the checks skip with a
+/// printed reason, so this reports and carries on.
+pub(crate) fn ensure_promtool() {
+    let present = Command::new("promtool")
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if present {
+        return;
+    }
+    if let Err(error) = apt_install("prometheus") {
+        eprintln!("xtask: promtool unavailable ({error}); the Prometheus checks will be skipped");
+    }
+}
+
 fn apt_install(package: &str) -> TaskResult {
     if !is_root() {
         return Err(format!("{package} is not installed; install it (apt-get install {package}) or set the TEST_*_URL variables").into());

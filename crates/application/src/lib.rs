@@ -14,6 +14,7 @@ pub mod flags;
 pub mod gardens;
 pub mod idempotency;
 pub mod identity;
+pub mod metrics;
 pub mod ops;
 pub mod paging;
 pub mod plants;

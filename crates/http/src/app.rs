@@ -12,7 +12,7 @@ use crate::{
     errors::{ApiError, FieldError},
     middleware::{
         allowed_hosts::check_host, catch_panic::catch_panic, cors, idempotency::replay_idempotent,
-        rate_limit::limit_rate, request_id::assign_request_id,
+        metrics::count_request, rate_limit::limit_rate, request_id::assign_request_id,
         security_headers::add_security_headers, timeout::limit_duration,
     },
     route_table,
@@ -36,6 +36,7 @@ pub fn build_app(
 > {
     let max_body_bytes = state.settings.max_body_bytes;
     let cors = cors::cors(&state.settings.cors_origins);
+    let http_metrics = state.observability.http.clone();
     App::new()
         .app_data(web::Data::new(state))
         .app_data(json_config(max_body_bytes))
@@ -56,6 +57,9 @@ pub fn build_app(
         .wrap(from_fn(check_host))
         .wrap(from_fn(assign_request_id))
         .wrap(from_fn(add_security_headers))
+        .wrap(from_fn(move |req, next| {
+            count_request(http_metrics.clone(), req, next)
+        }))
 }
 
 /// JSON extraction: at most `max_body_bytes`, `application/json` required, and every failure

@@ -30,6 +30,7 @@ use crate::{
         ops::health::health,
         ops::health::live,
         ops::health::ready,
+        ops::metrics::scrape,
         ops::docs::openapi,
         identity::auth::register,
         identity::auth::login,
@@ -52,6 +53,7 @@ use crate::{
         admin::feature_flags::update_flags,
         admin::feature_flags::reload_flags,
         admin::compliance_audit::compliance_audit,
+        admin::database_status::database_status,
         catalog::routes::list_catalog,
         catalog::routes::get_catalog_plant,
         catalog::routes::list_personalities,
@@ -116,6 +118,15 @@ impl Modify for SecuritySchemes {
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
                     .description(Some("Access token from POST /api/v2/auth/login"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "metrics_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("METRICS_TOKEN, when the instance sets one"))
                     .build(),
             ),
         );

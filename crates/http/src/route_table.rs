@@ -120,6 +120,10 @@ pub static ROUTES: &[RouteSpec] = &[
     route(Method::GET, "/ready", Anyone, HEALTH, |r| {
         r.to(ops::health::ready)
     }),
+    // Scraped by Prometheus with METRICS_TOKEN when set; limited like the probes.
+    route(Method::GET, "/metrics", Anyone, HEALTH, |r| {
+        r.to(ops::metrics::scrape)
+    }),
     route(Method::GET, "/api/v2/openapi.json", Anyone, API, |r| {
         r.to(ops::docs::openapi)
     }),
@@ -243,6 +247,13 @@ pub static ROUTES: &[RouteSpec] = &[
         AdminKey,
         API,
         |r| r.to(admin::feature_flags::reload_flags),
+    ),
+    route(
+        Method::GET,
+        "/api/v2/admin/database-status",
+        AdminKey,
+        API,
+        |r| r.to(admin::database_status::database_status),
     ),
     route(
         Method::GET,

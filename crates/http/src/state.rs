@@ -3,7 +3,7 @@ use std::sync::{
     atomic::{AtomicBool, Ordering},
 };
 
-use crate::middleware::client_ip::TrustedProxies;
+use crate::{middleware::client_ip::TrustedProxies, ops::metrics::Observability};
 use application::{
     admin::Administration,
     catalog::Catalog,
@@ -98,6 +98,8 @@ pub struct ApiState {
     pub rate_limiter: Option<RateLimiter>,
     /// Shutdown state for readiness.
     pub lifecycle: Lifecycle,
+    /// What `/metrics` reports.
+    pub observability: Observability,
     /// HTTP settings.
     pub settings: HttpSettings,
 }

@@ -11,6 +11,7 @@ use application::{
     gardens::{GardenPorts, Gardens},
     idempotency::Idempotency,
     identity::{Identity, IdentityPorts, ports::HasherError},
+    metrics::Metrics,
     ops::{CheckHealth, EnsureSchema, HealthProbe, Retention, SchemaCheckError, StaticProbe},
     plants::{PlantPorts, Plants},
     ratelimit::{RateLimitStore, RateLimiter},
@@ -24,6 +25,7 @@ use domain::ops::{CheckStatus, Dependency};
 use http_api::{
     ApiState, HttpSettings, Lifecycle, SmsWebhooks, build_app,
     middleware::client_ip::TrustedProxies,
+    ops::metrics::{HttpMetrics, Observability},
 };
 use infrastructure::{
     cache::{InProcessCatalogCache, RedisCatalogCache},
@@ -31,8 +33,8 @@ use infrastructure::{
     openai::{OpenAiChatModel, OpenAiError, OpenAiSettings},
     persistence::{
         Database, DatabaseProbe, MigrationsProbe, PersistenceError, SeaOrmAuditLog,
-        SeaOrmCatalogRepository, SeaOrmFlagStore, SeaOrmIdempotencyStore, SeaOrmRetentionStore,
-        SeaOrmSchemaMigrator, SeaOrmUnitOfWork,
+        SeaOrmCatalogRepository, SeaOrmDatabaseInspector, SeaOrmFlagStore, SeaOrmIdempotencyStore,
+        SeaOrmRetentionStore, SeaOrmSchemaMigrator, SeaOrmUnitOfWork,
         gardens::{SeaOrmComplianceAudit, SeaOrmGardenRepository, SeaOrmPlantingRepository},
         identity::{SeaOrmRefreshTokenRepository, SeaOrmTenantRepository, SeaOrmUserRepository},
         plants::{SeaOrmMessageRepository, SeaOrmUserPlantRepository},
@@ -56,6 +58,13 @@ use infrastructure::{
 use crate::{
     config::{Environment, Settings},
     workers::Workers,
+};
+
+/// The commit the binary was built from, for `build_info`: PLANT_TEXTS_COMMIT at build time
+/// (the container build sets it), else `unknown`.
+const BUILD_COMMIT: &str = match option_env!("PLANT_TEXTS_COMMIT") {
+    Some(commit) => commit,
+    None => "unknown",
 };
 
 /// Longest a call to Twilio's API may take.
@@ -135,7 +144,10 @@ impl Application {
     /// # Errors
     /// [`StartupError`] says which step failed.
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
-        let database = Database::connect(&settings.database).await?;
+        let metrics = Metrics::default();
+        let database = Database::connect(&settings.database)
+            .await?
+            .recording_into(metrics.clone());
         let migrator = Arc::new(SeaOrmSchemaMigrator::new(database.clone()));
         EnsureSchema::new(migrator)
             .run(settings.auto_migrate)
@@ -201,14 +213,17 @@ impl Application {
         let (identity, admin) = identity_use_cases(&database, settings, switchboard.clone())?;
         let (catalog, plants, conversations) =
             plant_use_cases(&database, settings, catalog_cache, flags.clone())?;
-        let gardens = garden_use_cases(&database, catalog.clone(), flags.clone());
+        let conversations = conversations.recording_into(metrics.clone());
+        let gardens = garden_use_cases(&database, catalog.clone(), flags.clone())
+            .recording_into(metrics.clone());
         let sms = sms_use_cases(
             &database,
             settings,
             conversations.clone(),
-            flags,
+            flags.clone(),
             sms_sender(settings)?,
             Arc::new(SystemClock),
+            &metrics,
         );
         let lifecycle = Lifecycle::default();
         let deployed = matches!(
@@ -237,8 +252,17 @@ impl Application {
                     Arc::new(InProcessRateLimitStore::new()),
                     Arc::new(SystemClock),
                 )
+                .recording_into(metrics.clone())
             }),
             lifecycle: lifecycle.clone(),
+            observability: Observability {
+                metrics,
+                http: HttpMetrics::default(),
+                pools: Arc::new(SeaOrmDatabaseInspector::new(database.clone())),
+                flags,
+                token: settings.metrics_token.clone(),
+                commit: BUILD_COMMIT,
+            },
             settings: HttpSettings {
                 version: env!("CARGO_PKG_VERSION"),
                 max_body_bytes: settings.max_body_bytes,
@@ -404,6 +428,7 @@ pub fn identity_use_cases(
         users,
         flags,
         compliance: Arc::new(SeaOrmComplianceAudit::new(database.clone())),
+        database: Arc::new(SeaOrmDatabaseInspector::new(database.clone())),
         unit_of_work,
         clock,
         ids,
@@ -552,7 +577,8 @@ pub struct SmsUseCases {
     pub stop: StopSignal,
 }
 
-/// The SMS channel over the database, sending through `sender`, on `clock`'s time.
+/// The SMS channel over the database, sending through `sender`, on `clock`'s time, counting
+/// into `metrics`.
 #[must_use]
 pub fn sms_use_cases(
     database: &Database,
@@ -561,6 +587,7 @@ pub fn sms_use_cases(
     flags: Arc<dyn FeatureFlags>,
     sender: Arc<dyn SmsSender>,
     clock: Arc<dyn Clock>,
+    metrics: &Metrics,
 ) -> SmsUseCases {
     let stop = StopSignal::new();
     let accounts = Arc::new(SeaOrmSmsAccounts::new(database.clone()));
@@ -580,7 +607,8 @@ pub fn sms_use_cases(
         clock: clock.clone(),
         ids: Arc::new(UuidV7Ids),
         stop: stop.clone(),
-    });
+    })
+    .recording_into(metrics.clone());
     let gate = match &settings.twilio {
         Some(twilio) => WebhookGate::new(
             Arc::new(TwilioSignatureVerifier::new(twilio.auth_token.clone())),

@@ -11,6 +11,7 @@ use crate::{
     flags::{FlagValues, Switchboard},
     gardens::{ComplianceEntry, ports::ComplianceAudit},
     identity::ports::{SaveTenantError, TenantRepository, UserRepository},
+    ops::{DatabaseInspector, DatabaseStatus},
     paging::{Page, PageRequest},
     store::StoreError,
     system::{Clock, IdGenerator},
@@ -34,6 +35,8 @@ pub struct AdministrationPorts {
     pub flags: Switchboard,
     /// The compliance audit, read only.
     pub compliance: Arc<dyn ComplianceAudit>,
+    /// The database's migrations, pools and tables, read only.
+    pub database: Arc<dyn DatabaseInspector>,
     /// Transactions for changes that must hold together (deactivation, its revocation and
     /// its audit entry).
     pub unit_of_work: Arc<dyn UnitOfWork>,
@@ -501,6 +504,25 @@ impl Administration {
         )
         .await?;
         Ok(entries)
+    }
+
+    /// The database's migrations, pools, row counts and replica lag. Reading it is audited.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database cannot be read or the audit log written.
+    #[tracing::instrument(name = "admin.database_status", skip_all)]
+    pub async fn database_status(&self, actor: &AdminActor) -> Result<DatabaseStatus, StoreError> {
+        let status = self.ports.database.status().await?;
+        self.audit(
+            &actor.fingerprint,
+            "database_status.read",
+            None,
+            None,
+            None,
+            SUCCESS,
+        )
+        .await?;
+        Ok(status)
     }
 }
 

@@ -11,6 +11,7 @@ use crate::{
     catalog::Catalog,
     failure::{Failure, failed_from},
     flags::{FeatureFlags, Flag},
+    metrics::{AiOutcome, Metrics},
     paging::{Page, PageRequest},
     plants::{
         Owner,
@@ -89,6 +90,7 @@ failed_from!(ChatError);
 #[derive(Clone)]
 pub struct Conversations {
     ports: ConversationPorts,
+    metrics: Metrics,
 }
 
 impl std::fmt::Debug for Conversations {
@@ -100,8 +102,18 @@ impl std::fmt::Debug for Conversations {
 impl Conversations {
     /// The use cases over `ports`.
     #[must_use]
-    pub const fn new(ports: ConversationPorts) -> Self {
-        Self { ports }
+    pub fn new(ports: ConversationPorts) -> Self {
+        Self {
+            ports,
+            metrics: Metrics::default(),
+        }
+    }
+
+    /// The use cases, counting the chat model's outcomes into `metrics`.
+    #[must_use]
+    pub fn recording_into(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Sends `text` to the caller's plant and returns its reply, from the chat model when it is
@@ -281,6 +293,7 @@ impl Conversations {
             };
             match model.reply(&prompt).await {
                 Ok(reply) if !reply.trim().is_empty() => {
+                    self.metrics.record_ai_request(AiOutcome::Success);
                     return (reply.trim().to_owned(), ReplySource::Ai);
                 }
                 Ok(_) => tracing::warn!("the chat model answered with nothing; using a template"),
@@ -288,6 +301,7 @@ impl Conversations {
                     tracing::warn!(error = %error, "the chat model failed; using a template");
                 }
             }
+            self.metrics.record_ai_request(AiOutcome::Fallback);
         }
         let pick = u64::try_from(recent.len()).unwrap_or(0);
         (

@@ -22,6 +22,7 @@ use crate::{
     catalog::Catalog,
     failure::{Failure, failed_from},
     flags::{FeatureFlags, Flag},
+    metrics::{ComplianceAction, Metrics},
     paging::{Page, PageRequest},
     plants::Owner,
     store::StoreError,
@@ -211,6 +212,7 @@ failed_from!(
 #[derive(Clone)]
 pub struct Gardens {
     ports: GardenPorts,
+    metrics: Metrics,
 }
 
 impl std::fmt::Debug for Gardens {
@@ -222,8 +224,18 @@ impl std::fmt::Debug for Gardens {
 impl Gardens {
     /// The use cases over `ports`.
     #[must_use]
-    pub const fn new(ports: GardenPorts) -> Self {
-        Self { ports }
+    pub fn new(ports: GardenPorts) -> Self {
+        Self {
+            ports,
+            metrics: Metrics::default(),
+        }
+    }
+
+    /// The use cases, timing rules and counting compliance violations into `metrics`.
+    #[must_use]
+    pub fn recording_into(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     async fn owned_garden(&self, owner: Owner, id: GardenId) -> Result<Garden, GardenError> {
@@ -400,6 +412,11 @@ impl Gardens {
             decision = entry.decision.as_str(),
             "restricted crop attempted; audited and user flagged"
         );
+        self.metrics.record_compliance_violation(if enforced {
+            ComplianceAction::Blocked
+        } else {
+            ComplianceAction::Logged
+        });
         if enforced {
             Err(CreatePlantingError::Restricted { reason })
         } else {
@@ -596,9 +613,12 @@ impl Gardens {
         let mut findings = Vec::new();
         let mut rule_durations = Vec::with_capacity(Rule::ALL.len());
         for rule in Rule::ALL {
+            let _rule_span = tracing::info_span!("gardens.rule", rule = rule.as_str()).entered();
             let started = Instant::now();
             findings.extend(layout.findings(rule, &book));
-            rule_durations.push((rule, started.elapsed()));
+            let elapsed = started.elapsed();
+            self.metrics.record_rule(rule, elapsed);
+            rule_durations.push((rule, elapsed));
         }
         let span = tracing::Span::current();
         span.record("plantings", plantings.len());

@@ -1,10 +1,14 @@
-//! Operations: health and readiness of the service, the database schema check at startup, and
+//! Operations: health and readiness of the service, the database's status for operators, the database schema check at startup, and
 //! the daily retention job.
 
+mod database_status;
 mod health;
 mod retention;
 mod schema;
 
+pub use database_status::{
+    ConnectionPools, DatabaseInspector, DatabaseStatus, PoolUsage, TableRows,
+};
 pub use health::{
     CheckHealth, DependencyReport, HealthProbe, HealthReport, ProbeResult, StaticProbe,
 };

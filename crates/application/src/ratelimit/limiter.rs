@@ -1,12 +1,9 @@
-use std::sync::{
-    Arc,
-    atomic::{AtomicU64, Ordering},
-};
+use std::sync::Arc;
 
 use domain::ratelimit::{Admission, Policy, RateStatus, status};
 
 use super::ports::{Cell, RateLimitStore};
-use crate::system::Clock;
+use crate::{metrics::Metrics, system::Clock};
 
 /// One policy to apply to a request, for one key (a user, an address, an account).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +70,7 @@ pub struct RateLimiter {
     shared: Option<Arc<dyn RateLimitStore>>,
     local: Arc<dyn RateLimitStore>,
     clock: Arc<dyn Clock>,
-    fallbacks: Arc<AtomicU64>,
+    metrics: Metrics,
 }
 
 impl std::fmt::Debug for RateLimiter {
@@ -96,14 +93,21 @@ impl RateLimiter {
             shared,
             local,
             clock,
-            fallbacks: Arc::new(AtomicU64::new(0)),
+            metrics: Metrics::default(),
         }
+    }
+
+    /// The limiter, counting its refusals and fallbacks into `metrics`.
+    #[must_use]
+    pub fn recording_into(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// How many checks fell back to this instance's store because the shared one was down.
     #[must_use]
     pub fn fallbacks(&self) -> u64 {
-        self.fallbacks.load(Ordering::Relaxed)
+        self.metrics.rate_limiter_fallbacks()
     }
 
     /// Judges a request against every check at once, given coarse before fine: it passes only
@@ -140,6 +144,7 @@ impl RateLimiter {
             let span = tracing::Span::current();
             span.record("policy", refusing.policy.name);
             span.record("allowed", false);
+            self.metrics.record_rate_limited(refusing.policy);
             return Some(Verdict {
                 allowed: false,
                 reported: *refusing,
@@ -168,9 +173,12 @@ impl RateLimiter {
         let cells = cells(checks, &keys);
         if let Some(shared) = &self.shared {
             match shared.refund(&cells, now_ms).await {
-                Ok(()) => return,
+                Ok(()) => {
+                    self.metrics.record_shared_rate_limit_store(true);
+                    return;
+                }
                 Err(error) => {
-                    self.fallbacks.fetch_add(1, Ordering::Relaxed);
+                    self.metrics.record_shared_rate_limit_store(false);
                     tracing::warn!(%error, "rate limiting on this instance alone");
                 }
             }
@@ -183,9 +191,12 @@ impl RateLimiter {
         let cells = cells(checks, &keys);
         if let Some(shared) = &self.shared {
             match shared.admit_all(&cells, now_ms).await {
-                Ok(admissions) => return Some(admissions),
+                Ok(admissions) => {
+                    self.metrics.record_shared_rate_limit_store(true);
+                    return Some(admissions);
+                }
                 Err(error) => {
-                    self.fallbacks.fetch_add(1, Ordering::Relaxed);
+                    self.metrics.record_shared_rate_limit_store(false);
                     tracing::warn!(%error, "rate limiting on this instance alone");
                 }
             }

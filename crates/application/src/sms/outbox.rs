@@ -22,7 +22,10 @@ use super::ports::{
     Lease, LeasedSms, OutgoingSms, PendingSms, ReminderTexts, SendOutcome, SendSmsError,
     SmsAccounts, SmsLog, SmsSender, StatusChange, UnsettledSms,
 };
+use tracing::Instrument as _;
+
 use crate::{
+    metrics::Metrics,
     plants::Owner,
     store::StoreError,
     system::{Clock, IdGenerator, StopSignal},
@@ -96,6 +99,7 @@ pub struct SmsLogError(#[from] pub StoreError);
 #[derive(Clone)]
 pub struct SmsOutbox {
     ports: SmsOutboxPorts,
+    metrics: Metrics,
 }
 
 impl std::fmt::Debug for SmsOutbox {
@@ -107,8 +111,18 @@ impl std::fmt::Debug for SmsOutbox {
 impl SmsOutbox {
     /// The outbox over `ports`.
     #[must_use]
-    pub const fn new(ports: SmsOutboxPorts) -> Self {
-        Self { ports }
+    pub fn new(ports: SmsOutboxPorts) -> Self {
+        Self {
+            ports,
+            metrics: Metrics::default(),
+        }
+    }
+
+    /// The outbox, counting the statuses its messages reach into `metrics`.
+    #[must_use]
+    pub fn recording_into(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// The number texts are sent from, as the SMS log records it.
@@ -201,7 +215,9 @@ impl SmsOutbox {
                 if self.is_stopping() {
                     break 'leases;
                 }
-                if self.deliver(sms).await? != SmsStatus::Pending {
+                // Each message is its own trace: one slow send is found without its batch.
+                let item = tracing::info_span!(parent: None, "sms.outbox_item");
+                if self.deliver(sms).instrument(item).await? != SmsStatus::Pending {
                     worked += 1;
                 }
             }
@@ -375,6 +391,7 @@ impl SmsOutbox {
                 at: self.ports.clock.now(),
             };
             if self.ports.log.change_status(id, &change).await? {
+                self.metrics.record_sms(status);
                 return Ok(true);
             }
         }
@@ -455,6 +472,9 @@ impl SmsOutbox {
     async fn deliver(&self, sms: LeasedSms) -> Result<SmsStatus, SmsLogError> {
         let status = self.deliver_held(&sms).await?;
         tracing::Span::current().record("status", status.as_str());
+        if status != SmsStatus::Pending {
+            self.metrics.record_sms(status);
+        }
         Ok(status)
     }
 

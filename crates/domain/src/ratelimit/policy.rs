@@ -62,6 +62,20 @@ impl Policy {
     /// Health checks per IP: 10 per second.
     pub const HEALTH: Self = policy("health", 10, 1);
 
+    /// Every policy, each once.
+    pub const ALL: [Self; 10] = [
+        Self::GLOBAL,
+        Self::API,
+        Self::LOGIN,
+        Self::LOGIN_IP,
+        Self::LOGIN_ACCOUNT,
+        Self::PHONE_CODE,
+        Self::CHAT,
+        Self::PLANTS_CREATE,
+        Self::WEBHOOK,
+        Self::HEALTH,
+    ];
+
     /// The header form, `"api";q=100;w=60`.
     #[must_use]
     pub fn header_value(&self) -> String {

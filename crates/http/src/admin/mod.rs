@@ -2,6 +2,7 @@
 
 pub mod audit_log;
 pub mod compliance_audit;
+pub mod database_status;
 pub mod feature_flags;
 pub mod sms_log;
 mod sms_log_query;

@@ -1,4 +1,4 @@
-//! Middleware applied to every request, outermost first: security headers, CORS, request id
+//! Middleware applied to every request, outermost first: request metrics, security headers, CORS, request id
 //! (with the request's span, its log line and the problem safety net), the Host check, panic
 //! capture, rate limiting, idempotent replay and the request timeout.
 
@@ -8,6 +8,7 @@ pub mod catch_panic;
 pub mod client_ip;
 pub mod cors;
 pub mod idempotency;
+pub mod metrics;
 pub mod rate_limit;
 pub mod request_id;
 pub mod security_headers;

@@ -1,4 +1,6 @@
-//! Operations endpoints: health, liveness, readiness, and the API documentation.
+//! Operations endpoints: health, liveness, readiness, Prometheus metrics, and the API
+//! documentation.
 
 pub mod docs;
 pub mod health;
+pub mod metrics;

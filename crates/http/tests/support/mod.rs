@@ -15,6 +15,7 @@ use application::{
     gardens::{GardenPorts, Gardens},
     idempotency::Idempotency,
     identity::{Identity, IdentityPorts},
+    metrics::Metrics,
     ops::{CheckHealth, StaticProbe},
     plants::{PlantPorts, Plants},
     sms::{
@@ -31,8 +32,8 @@ use infrastructure::{
     cache::InProcessCatalogCache,
     flags::InMemoryFlags,
     persistence::{
-        Database, DatabaseSettings, SeaOrmAuditLog, SeaOrmCatalogRepository, SeaOrmFlagStore,
-        SeaOrmIdempotencyStore, SeaOrmUnitOfWork,
+        Database, DatabaseSettings, SeaOrmAuditLog, SeaOrmCatalogRepository,
+        SeaOrmDatabaseInspector, SeaOrmFlagStore, SeaOrmIdempotencyStore, SeaOrmUnitOfWork,
         gardens::{SeaOrmComplianceAudit, SeaOrmGardenRepository, SeaOrmPlantingRepository},
         identity::{SeaOrmRefreshTokenRepository, SeaOrmTenantRepository, SeaOrmUserRepository},
         plants::{SeaOrmMessageRepository, SeaOrmUserPlantRepository},
@@ -47,7 +48,9 @@ use infrastructure::{
 };
 use migration::{Migrator, MigratorTrait, seed};
 use plant_texts_http::{
-    ApiState, HttpSettings, Lifecycle, SmsWebhooks, middleware::client_ip::TrustedProxies,
+    ApiState, HttpSettings, Lifecycle, SmsWebhooks,
+    middleware::client_ip::TrustedProxies,
+    ops::metrics::{HttpMetrics, Observability},
 };
 
 /// An app state over a fresh in-memory SQLite database, migrated and seeded when `migrate`, with
@@ -113,6 +116,7 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
         ids: Arc::new(UuidV7Ids),
     });
     let flags: Arc<dyn FeatureFlags> = Arc::new(InMemoryFlags::new(|_| true));
+    let metric_flags = flags.clone();
     let gardens = Gardens::new(GardenPorts {
         gardens: Arc::new(SeaOrmGardenRepository::new(database.clone())),
         plantings: Arc::new(SeaOrmPlantingRepository::new(database.clone())),
@@ -176,6 +180,7 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
             Arc::new(SystemClock),
         ),
         compliance: Arc::new(SeaOrmComplianceAudit::new(database.clone())),
+        database: Arc::new(SeaOrmDatabaseInspector::new(database.clone())),
         unit_of_work,
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Ids),
@@ -202,6 +207,14 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
         ),
         rate_limiter: None,
         lifecycle: Lifecycle::default(),
+        observability: Observability {
+            metrics: Metrics::default(),
+            http: HttpMetrics::default(),
+            pools: Arc::new(SeaOrmDatabaseInspector::new(database.clone())),
+            flags: metric_flags,
+            token: None,
+            commit: "test",
+        },
         settings: HttpSettings {
             version: "test",
             max_body_bytes: 1024,

@@ -96,6 +96,14 @@ impl Database {
 
     /// Calls `observer` with the SQL of every statement run through this handle and the clones
     /// made from it afterwards (metrics, and tests that count queries).
+    /// The database, timing every statement into `metrics` (`db_query_duration_seconds`).
+    #[must_use]
+    pub fn recording_into(mut self, metrics: application::metrics::Metrics) -> Self {
+        self.connection
+            .set_metric_callback(move |info| metrics.record_db_query(info.elapsed, info.failed));
+        self
+    }
+
     #[must_use]
     pub fn observing_statements(mut self, observer: impl Fn(&str) + Send + Sync + 'static) -> Self {
         self.connection

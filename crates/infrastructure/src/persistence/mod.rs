@@ -4,6 +4,7 @@
 mod audit_log;
 mod catalog;
 mod connection;
+mod database_status;
 mod entities;
 mod executor;
 mod flags;
@@ -21,6 +22,7 @@ mod unit_of_work;
 pub use audit_log::SeaOrmAuditLog;
 pub use catalog::SeaOrmCatalogRepository;
 pub use connection::{Database, DatabaseSettings, PersistenceError};
+pub use database_status::SeaOrmDatabaseInspector;
 pub use flags::SeaOrmFlagStore;
 pub use health::{DatabaseProbe, MigrationsProbe};
 pub use idempotency::SeaOrmIdempotencyStore;

@@ -457,6 +457,7 @@ impl SmsChannel {
             flags,
             sender.unwrap_or_else(|| sms_sender(&settings).unwrap()),
             clock.clone(),
+            &application::metrics::Metrics::default(),
         );
         Self {
             sms,
