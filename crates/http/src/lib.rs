@@ -21,6 +21,7 @@ pub mod paging;
 pub mod plants;
 pub mod route_table;
 mod state;
+pub mod trace_context;
 pub mod webhooks;
 
 pub use app::build_app;

@@ -12,4 +12,5 @@ pub mod ratelimit;
 pub mod redis;
 pub mod security;
 pub mod system;
+pub mod trace_context;
 pub mod twilio;

@@ -17,13 +17,6 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(EXIT_CONFIG).unwrap_or(1));
         }
     };
-    telemetry::init(&settings);
-    if settings.secret_key_generated {
-        tracing::warn!(
-            "SECRET_KEY is not set: using a random key for this run; tokens will not survive a restart"
-        );
-    }
-
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -34,7 +27,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async {
+    // The gRPC exporter starts its connection on the runtime it is built in.
+    let telemetry = {
+        let _runtime = runtime.enter();
+        telemetry::init(&settings)
+    };
+    if settings.secret_key_generated {
+        tracing::warn!(
+            "SECRET_KEY is not set: using a random key for this run; tokens will not survive a restart"
+        );
+    }
+
+    let code = runtime.block_on(async {
         let application = match Application::build(&settings).await {
             Ok(application) => application,
             Err(error) => {
@@ -50,5 +54,9 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }
-    })
+    });
+    // Spans still buffered leave before the process does; the runtime (which the gRPC
+    // exporter runs on) is still alive here.
+    telemetry.shutdown();
+    code
 }

@@ -11,6 +11,7 @@ use application::{
     system::StopSignal,
 };
 use tokio::{sync::watch, task::JoinHandle, time::MissedTickBehavior};
+use tracing::Instrument as _;
 
 /// How often due reminders are sent.
 pub const REMINDER_PERIOD: Duration = Duration::from_secs(60);
@@ -117,7 +118,10 @@ async fn every<F, Fut>(
             _ = ticks.tick() => {}
             _ = stopped.wait_for(|stop| *stop) => break,
         }
-        run().await;
+        // Each run is a trace of its own (each SMS it sends is one more, see the outbox).
+        run()
+            .instrument(tracing::info_span!(parent: None, "worker.run", worker = name))
+            .await;
     }
     tracing::info!(worker = name, "worker stopped");
 }

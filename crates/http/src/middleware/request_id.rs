@@ -9,14 +9,20 @@ use actix_web::{
     dev::{ServiceRequest, ServiceResponse},
     error::InternalError,
     http::{
-        StatusCode,
+        Method, StatusCode,
         header::{self, HeaderName, HeaderValue},
     },
     middleware::Next,
 };
+use opentelemetry::trace::TraceContextExt as _;
 use tracing::{Instrument, field::Empty};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
-use crate::{errors::ApiError, identity::extractors::AuthenticatedRequest};
+use crate::{
+    errors::ApiError,
+    identity::extractors::AuthenticatedRequest,
+    trace_context::{is_untraced, join_trace},
+};
 
 /// The request id header.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -64,7 +70,11 @@ pub async fn assign_request_id(
 
     let span = tracing::info_span!(
         "http.request",
+        otel.kind = "server",
+        otel.status_code = Empty,
         request_id = %id,
+        trace_id = Empty,
+        span_id = Empty,
         http.request.method = %req.method(),
         url.path = %req.path(),
         http.route = Empty,
@@ -72,6 +82,10 @@ pub async fn assign_request_id(
         http.response.status_code = Empty,
         duration_ms = Empty,
     );
+    let trace = join_trace(&span, req.headers(), is_untraced(req.path()));
+    span.record("trace_id", trace.trace_id.as_str());
+    span.record("span_id", trace.span_id.as_str());
+    let method = req.method().clone();
     let started = Instant::now();
     let outcome = CURRENT_REQUEST_ID
         .scope(id.clone(), next.call(req).instrument(span.clone()))
@@ -92,7 +106,14 @@ pub async fn assign_request_id(
             if let Ok(value) = HeaderValue::from_str(&id) {
                 response.headers_mut().insert(REQUEST_ID_HEADER, value);
             }
-            record_completion(&span, response.status().as_u16(), started, None);
+            record_completion(
+                &span,
+                &method,
+                trace.traced,
+                response.status().as_u16(),
+                started,
+                None,
+            );
             return Err(InternalError::from_response(error, response).into());
         }
     };
@@ -111,16 +132,44 @@ pub async fn assign_request_id(
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     let route = response.request().match_pattern();
-    record_completion(&span, response.status().as_u16(), started, route.as_deref());
+    record_completion(
+        &span,
+        &method,
+        trace.traced,
+        response.status().as_u16(),
+        started,
+        route.as_deref(),
+    );
     Ok(response)
 }
 
-fn record_completion(span: &tracing::Span, status: u16, started: Instant, route: Option<&str>) {
-    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    span.record("http.response.status_code", status);
+/// Completes the request's span: status, duration, route and, when it is exported, its name in
+/// the semantic conventions' form (`GET /api/v2/plants/{id}`) and an error status on a 5xx.
+fn record_completion(
+    span: &tracing::Span,
+    method: &Method,
+    exported: bool,
+    status: u16,
+    started: Instant,
+    route: Option<&str>,
+) {
+    let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    // Signed: OpenTelemetry keeps integers as i64 (an unsigned one arrives as text).
+    span.record("http.response.status_code", i64::from(status));
     span.record("duration_ms", duration_ms);
     if let Some(route) = route {
         span.record("http.route", route);
+    }
+    if exported {
+        // The span has started (its ids were read), so the name is set on it directly.
+        let name = match route {
+            Some(route) => format!("{method} {route}"),
+            None => method.to_string(),
+        };
+        span.context().span().update_name(name);
+    }
+    if status >= 500 {
+        span.record("otel.status_code", "ERROR");
     }
     span.in_scope(|| tracing::info!(status, duration_ms, "request completed"));
 }

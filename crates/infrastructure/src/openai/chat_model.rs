@@ -201,6 +201,7 @@ impl OpenAiChatModel {
         let sent = self
             .client
             .post(&self.endpoint)
+            .headers(crate::trace_context::outgoing_headers())
             .header(header::AUTHORIZATION, self.authorization.clone())
             .timeout(timeout)
             .json(body)
@@ -266,7 +267,7 @@ impl ChatModel for OpenAiChatModel {
     #[tracing::instrument(
         name = "openai.chat_completion",
         skip_all,
-        fields(model = %self.settings.model, attempts, duration_ms, outcome)
+        fields(otel.kind = "client", model = %self.settings.model, attempts, duration_ms, outcome)
     )]
     async fn reply(&self, prompt: &ChatPrompt) -> Result<String, ChatModelError> {
         let started = Instant::now();

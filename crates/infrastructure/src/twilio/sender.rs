@@ -107,7 +107,7 @@ impl SmsSender for TwilioSmsSender {
         self.settings.from.as_str()
     }
 
-    #[tracing::instrument(name = "twilio.send", skip_all, fields(to = %sms.to.masked(), status_code))]
+    #[tracing::instrument(name = "twilio.send", skip_all, fields(otel.kind = "client", to = %sms.to.masked(), status_code))]
     async fn send(&self, sms: &OutgoingSms) -> Result<SentSms, SendSmsError> {
         let mut form = vec![
             ("To", sms.to.as_str()),
@@ -121,6 +121,7 @@ impl SmsSender for TwilioSmsSender {
         let response = self
             .client
             .post(&self.endpoint)
+            .headers(crate::trace_context::outgoing_headers())
             .basic_auth(
                 &self.settings.account_sid,
                 Some(self.settings.auth_token.expose()),
@@ -169,7 +170,7 @@ impl SmsSender for TwilioSmsSender {
         }
     }
 
-    #[tracing::instrument(name = "twilio.find_sent", skip_all, fields(to = %to.masked(), found))]
+    #[tracing::instrument(name = "twilio.find_sent", skip_all, fields(otel.kind = "client", to = %to.masked(), found))]
     async fn find_sent(
         &self,
         to: &PhoneNumber,
@@ -180,6 +181,7 @@ impl SmsSender for TwilioSmsSender {
         let response = self
             .client
             .get(&self.endpoint)
+            .headers(crate::trace_context::outgoing_headers())
             .basic_auth(
                 &self.settings.account_sid,
                 Some(self.settings.auth_token.expose()),

@@ -9,8 +9,8 @@ mod settings;
 
 pub use parse::{ConfigProblem, ConfigProblems};
 pub use settings::{
-    Environment, InitialFlags, JwtSettings, LogFormat, OpenAiSettings, OtelSettings, Settings,
-    TwilioSettings,
+    Environment, InitialFlags, JwtSettings, LogFormat, OpenAiSettings, OtelSettings, OtlpProtocol,
+    Settings, TwilioSettings,
 };
 
 /// The exit status for a bad configuration (`EX_CONFIG` from sysexits.h).
@@ -67,6 +67,7 @@ pub const VARIABLES: &[&str] = &[
     "FEATURE_AI_CHAT_ENABLED",
     "FEATURE_SMS_REMINDERS_ENABLED",
     "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
     "OTEL_SERVICE_NAME",
     "OTEL_TRACES_SAMPLER_ARG",
     "LOG_FORMAT",

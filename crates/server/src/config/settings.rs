@@ -117,11 +117,22 @@ pub struct InitialFlags {
     pub sms_reminders: bool,
 }
 
+/// How spans travel to the OTLP endpoint (OTEL_EXPORTER_OTLP_PROTOCOL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtlpProtocol {
+    /// `grpc`, usually port 4317.
+    Grpc,
+    /// `http/protobuf` (the default), usually port 4318; spans go to `<endpoint>/v1/traces`.
+    HttpProtobuf,
+}
+
 /// OpenTelemetry settings.
 #[derive(Debug, Clone)]
 pub struct OtelSettings {
     /// OTLP endpoint; no export when unset.
     pub endpoint: Option<String>,
+    /// How spans travel to it.
+    pub protocol: OtlpProtocol,
     /// `service.name`.
     pub service_name: String,
     /// Parent-based sampling ratio.
@@ -542,8 +553,20 @@ impl Settings {
         } else {
             1.0
         };
+        let protocol = match r.text("OTEL_EXPORTER_OTLP_PROTOCOL").as_deref() {
+            None | Some("http/protobuf") => OtlpProtocol::HttpProtobuf,
+            Some("grpc") => OtlpProtocol::Grpc,
+            Some(_) => {
+                r.problem(
+                    "OTEL_EXPORTER_OTLP_PROTOCOL",
+                    "must be grpc or http/protobuf",
+                );
+                OtlpProtocol::HttpProtobuf
+            }
+        };
         let otel = OtelSettings {
             endpoint: otel_endpoint,
+            protocol,
             service_name: r.text_or("OTEL_SERVICE_NAME", "plant-texts"),
             sampler_ratio: r.number("OTEL_TRACES_SAMPLER_ARG", default_ratio, 0.0, 1.0),
         };

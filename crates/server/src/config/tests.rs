@@ -380,6 +380,25 @@ fn a_short_metrics_token_is_refused() {
 }
 
 #[test]
+fn the_otlp_protocol_is_http_protobuf_unless_grpc_is_asked_for() {
+    assert_eq!(
+        load(&[("APP_ENV", "test")]).unwrap().otel.protocol,
+        OtlpProtocol::HttpProtobuf
+    );
+    assert_eq!(
+        load(&[("APP_ENV", "test"), ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")])
+            .unwrap()
+            .otel
+            .protocol,
+        OtlpProtocol::Grpc
+    );
+    assert_eq!(
+        refused_variables(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")]),
+        ["OTEL_EXPORTER_OTLP_PROTOCOL"]
+    );
+}
+
+#[test]
 fn variable_names_are_case_insensitive_as_figment_lowercases_them() {
     let settings = load(&[("port", "9000"), ("app_env", "test")]).unwrap();
     assert_eq!(settings.port, 9000);

@@ -1,0 +1,150 @@
+//! The request's place in a distributed trace (W3C Trace Context): the caller's `traceparent`
+//! is honoured, probes and scrapes are never traced, and every request has a trace id and span
+//! id for its log lines, exported or not.
+
+use actix_web::http::header::{HeaderMap, HeaderName};
+use opentelemetry::{
+    Context,
+    propagation::Extractor,
+    trace::{SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState},
+};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+
+/// Paths that are never traced: load balancers and Prometheus call them all the time, and a
+/// trace of them shows nothing.
+const UNTRACED_PATHS: [&str; 5] = [
+    "/health",
+    "/health/live",
+    "/health/ready",
+    "/ready",
+    "/metrics",
+];
+
+/// Whether requests to `path` are left out of traces.
+#[must_use]
+pub fn is_untraced(path: &str) -> bool {
+    UNTRACED_PATHS.contains(&path)
+}
+
+struct ActixHeaders<'a>(&'a HeaderMap);
+
+impl Extractor for ActixHeaders<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|value| value.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(HeaderName::as_str).collect()
+    }
+}
+
+/// The ids a request's log lines carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceIds {
+    /// 32 lower-case hex digits.
+    pub trace_id: String,
+    /// 16 lower-case hex digits.
+    pub span_id: String,
+    /// Whether the span goes to the OpenTelemetry layer (traces are on), sampled or not.
+    pub traced: bool,
+}
+
+/// Places `span`, a request's root span not yet entered, in its trace: under the caller's
+/// `traceparent` when there is one; under an unsampled parent when `untraced`, so that neither
+/// it nor its children are exported. Returns the ids for the logs — the exported span's when
+/// traces are on, else the caller's trace id (or a new one) and a new span id.
+pub fn join_trace(span: &tracing::Span, headers: &HeaderMap, untraced: bool) -> TraceIds {
+    let parent = if untraced {
+        Context::new().with_remote_span_context(SpanContext::new(
+            random_trace_id(),
+            random_span_id(),
+            TraceFlags::default(),
+            true,
+            TraceState::default(),
+        ))
+    } else {
+        opentelemetry::global::get_text_map_propagator(|propagator| {
+            propagator.extract(&ActixHeaders(headers))
+        })
+    };
+    // Fails only when no OpenTelemetry layer is installed (traces off): the ids are made below.
+    if span.set_parent(parent.clone()).is_ok() {
+        let context = span.context();
+        let own = context.span().span_context().clone();
+        if own.is_valid() {
+            return TraceIds {
+                trace_id: own.trace_id().to_string(),
+                span_id: own.span_id().to_string(),
+                traced: true,
+            };
+        }
+    }
+    let caller = parent.span().span_context().clone();
+    let trace_id = if caller.is_valid() {
+        caller.trace_id()
+    } else {
+        random_trace_id()
+    };
+    TraceIds {
+        trace_id: trace_id.to_string(),
+        span_id: random_span_id().to_string(),
+        traced: false,
+    }
+}
+
+fn random_trace_id() -> TraceId {
+    TraceId::from_bytes(*uuid::Uuid::new_v4().as_bytes())
+}
+
+fn random_span_id() -> SpanId {
+    let (high, _) = uuid::Uuid::new_v4().as_u64_pair();
+    SpanId::from_bytes(high.to_be_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::http::header::HeaderValue;
+
+    use super::*;
+
+    #[test]
+    fn without_traces_a_callers_trace_id_is_kept_for_the_logs() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            HeaderName::from_static("traceparent"),
+            HeaderValue::from_static("00-4bf92f3577b34da6a3ce929b0e0e4736-00f067aa0ba902b7-01"),
+        );
+        opentelemetry::global::set_text_map_propagator(
+            opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+        );
+        let ids = join_trace(&tracing::Span::none(), &headers, false);
+        assert_eq!(ids.trace_id, "4bf92f3577b34da6a3ce929b0e0e4736");
+        assert_eq!(ids.span_id.len(), 16);
+        assert!(!ids.traced);
+    }
+
+    #[test]
+    fn without_a_caller_every_request_gets_ids_of_its_own() {
+        let first = join_trace(&tracing::Span::none(), &HeaderMap::new(), false);
+        let second = join_trace(&tracing::Span::none(), &HeaderMap::new(), true);
+        assert_eq!(first.trace_id.len(), 32);
+        assert_ne!(first.trace_id, second.trace_id);
+        assert_ne!(first.span_id, second.span_id);
+    }
+
+    #[test]
+    fn probes_and_scrapes_are_untraced_and_api_routes_are_not() {
+        for path in [
+            "/health",
+            "/health/live",
+            "/health/ready",
+            "/ready",
+            "/metrics",
+        ] {
+            assert!(is_untraced(path), "{path}");
+        }
+        for path in ["/api/v2/plants", "/metrics/", "/healthz"] {
+            assert!(!is_untraced(path), "{path}");
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! The last stop of every log line: secrets and phone numbers are masked whatever field (or
+//! text) they hide in, so that a careless `tracing::info!(?request)` leaks nothing.
+//!
+//! - A field whose name says it holds a secret (password, token, secret, API key,
+//!   authorization, cookie, signature, admin key, credential) is replaced by `[REDACTED]`.
+//! - In every text: bearer and basic credentials, JSON Web Tokens and `name=value` pairs of
+//!   those names are replaced; phone numbers in E.164 form keep only their ends
+//!   (`+1415***2671`).
+
+use std::io::{self, Write};
+
+use serde_json::Value;
+use tracing_subscriber::fmt::MakeWriter;
+
+/// What replaces a secret.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// Field names (lower case, without `_`, `-` and `.`) that hold secrets, matched as parts.
+const SECRET_NAMES: [&str; 11] = [
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "apikey",
+    "authorization",
+    "cookie",
+    "signature",
+    "adminkey",
+    "credential",
+    "privatekey",
+];
+
+/// Whether a field called `name` holds a secret.
+#[must_use]
+pub fn is_secret_name(name: &str) -> bool {
+    let normalised: String = name
+        .chars()
+        .filter(|c| !matches!(c, '_' | '-' | '.' | ' '))
+        .flat_map(char::to_lowercase)
+        .collect();
+    SECRET_NAMES
+        .iter()
+        .any(|secret| normalised.contains(secret))
+}
+
+/// One log line with its secrets masked: a JSON object field by field, anything else as text.
+#[must_use]
+pub fn redact_line(line: &str) -> String {
+    let trimmed = line.trim_end_matches('\n');
+    let redacted = match serde_json::from_str::<Value>(trimmed) {
+        Ok(mut value @ Value::Object(_)) => {
+            redact_value(&mut value);
+            value.to_string()
+        }
+        _ => redact_text(trimmed),
+    };
+    if line.ends_with('\n') {
+        redacted + "\n"
+    } else {
+        redacted
+    }
+}
+
+fn redact_value(value: &mut Value) {
+    match value {
+        Value::Object(fields) => {
+            for (name, field) in fields.iter_mut() {
+                if is_secret_name(name) && !field.is_null() {
+                    *field = Value::String(REDACTED.to_owned());
+                } else {
+                    redact_value(field);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_value),
+        Value::String(text) => {
+            let redacted = redact_text(text);
+            if redacted != *text {
+                *text = redacted;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Masks credentials, tokens, secret `name=value` pairs and phone numbers in free text.
+#[must_use]
+pub fn redact_text(text: &str) -> String {
+    let text = redact_schemes(text);
+    let text = redact_pairs(&text);
+    let text = redact_json_web_tokens(&text);
+    redact_phone_numbers(&text)
+}
+
+/// `Bearer <x>` and `Basic <x>` lose `<x>`.
+fn redact_schemes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    loop {
+        let lower = rest.to_ascii_lowercase();
+        let found = ["bearer ", "basic "]
+            .iter()
+            .filter_map(|scheme| lower.find(scheme).map(|at| (at, scheme.len())))
+            .min();
+        let Some((at, length)) = found else {
+            out.push_str(rest);
+            return out;
+        };
+        out.push_str(&rest[..at + length]);
+        let after = &rest[at + length..];
+        let credential_length = after
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';' | '}'))
+            .unwrap_or(after.len());
+        if credential_length > 0 {
+            out.push_str(REDACTED);
+        }
+        rest = &after[credential_length..];
+    }
+}
+
+/// `password=hunter2`, `token: "abc"` and the like lose their value.
+fn redact_pairs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(['=', ':']) {
+        let (before, after) = rest.split_at(at);
+        let name_start = before
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+            .map_or(0, |(index, c)| index + c.len_utf8());
+        let name = before[name_start..].trim_matches('"');
+        out.push_str(before);
+        out.push_str(&after[..1]);
+        let value = &after[1..];
+        if !name.is_empty() && is_secret_name(name) {
+            let leading = value.len() - value.trim_start_matches([' ', '"']).len();
+            let body = &value[leading..];
+            let end = body
+                .find(|c: char| c.is_whitespace() || matches!(c, '"' | ',' | ';' | '}' | '&'))
+                .unwrap_or(body.len());
+            out.push_str(&value[..leading]);
+            if end > 0 && &body[..end] != REDACTED {
+                out.push_str(REDACTED);
+            } else {
+                out.push_str(&body[..end]);
+            }
+            rest = &body[end..];
+        } else {
+            rest = value;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Three base64url parts beginning `eyJ` (a JSON header): a JSON Web Token.
+fn redact_json_web_tokens(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("eyJ") {
+        out.push_str(&rest[..at]);
+        let candidate = &rest[at..];
+        let end = candidate
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+            .unwrap_or(candidate.len());
+        if candidate[..end].matches('.').count() >= 2 {
+            out.push_str(REDACTED);
+        } else {
+            out.push_str(&candidate[..end]);
+        }
+        rest = &candidate[end..];
+        if end == 0 {
+            // Cannot happen ("eyJ" is alphanumeric); keeps the loop finite regardless.
+            out.push_str(rest);
+            return out;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `+` and 8 to 15 digits (E.164, also inside `whatsapp:+...`): only the ends stay.
+fn redact_phone_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let bytes = text.as_bytes();
+    let mut index = 0;
+    let mut copied = 0;
+    while index < bytes.len() {
+        if bytes[index] == b'+' && (index == 0 || !bytes[index - 1].is_ascii_digit()) {
+            let digits = bytes[index + 1..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            if (8..=15).contains(&digits) {
+                out.push_str(&text[copied..index]);
+                out.push_str(&domain::phone::mask_phone(&text[index..=index + digits]));
+                index += 1 + digits;
+                copied = index;
+                continue;
+            }
+        }
+        index += 1;
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+/// A [`MakeWriter`] whose writers redact each line before passing it on. The formatter writes
+/// one whole event per writer, so each write is a line (or a few).
+#[derive(Debug, Clone)]
+pub struct Redacting<M> {
+    inner: M,
+}
+
+impl<M> Redacting<M> {
+    /// Redacts what is written to `inner`.
+    pub const fn new(inner: M) -> Self {
+        Self { inner }
+    }
+}
+
+/// One event's writer.
+#[derive(Debug)]
+pub struct RedactingWriter<W> {
+    inner: W,
+}
+
+impl<W: Write> Write for RedactingWriter<W> {
+    fn write(&mut self, buffer: &[u8]) -> io::Result<usize> {
+        let text = String::from_utf8_lossy(buffer);
+        let redacted: String = text.split_inclusive('\n').map(redact_line).collect();
+        self.inner.write_all(redacted.as_bytes())?;
+        Ok(buffer.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<'writer, M> MakeWriter<'writer> for Redacting<M>
+where
+    M: MakeWriter<'writer>,
+{
+    type Writer = RedactingWriter<M::Writer>;
+
+    fn make_writer(&'writer self) -> Self::Writer {
+        RedactingWriter {
+            inner: self.inner.make_writer(),
+        }
+    }
+
+    fn make_writer_for(&'writer self, metadata: &tracing::Metadata<'_>) -> Self::Writer {
+        RedactingWriter {
+            inner: self.inner.make_writer_for(metadata),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_named_like_secrets_are_replaced_whatever_their_case_or_separator() {
+        let line = r#"{"message":"login","password":"hunter2","Authorization":"Bearer abc","x-admin-api-key":"k","X_Twilio_Signature":"sig","refresh_token":"r","nested":{"api_key":"sk-1"},"status":200}"#;
+        let redacted: Value = serde_json::from_str(&redact_line(line)).unwrap();
+        for field in [
+            "password",
+            "Authorization",
+            "x-admin-api-key",
+            "X_Twilio_Signature",
+            "refresh_token",
+        ] {
+            assert_eq!(redacted[field], REDACTED, "{field}");
+        }
+        assert_eq!(redacted["nested"]["api_key"], REDACTED);
+        assert_eq!(redacted["status"], 200);
+        assert_eq!(redacted["message"], "login");
+    }
+
+    #[test]
+    fn secrets_inside_free_text_are_masked() {
+        let text = "headers: authorization=Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl, cookie: \"session=abc\" password=hunter2 Basic dXNlcjpwYXNz";
+        let redacted = redact_text(text);
+        for secret in [
+            "eyJhbGciOiJIUzI1NiJ9",
+            "hunter2",
+            "session=abc",
+            "dXNlcjpwYXNz",
+        ] {
+            assert!(!redacted.contains(secret), "{secret} in {redacted}");
+        }
+        assert!(redacted.contains("headers:"), "{redacted}");
+    }
+
+    #[test]
+    fn a_bare_json_web_token_is_masked() {
+        let redacted = redact_text("token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln was refused");
+        assert_eq!(redacted, format!("token {REDACTED} was refused"));
+    }
+
+    #[test]
+    fn phone_numbers_keep_only_their_ends() {
+        assert_eq!(
+            redact_text("texting +14155552671 and whatsapp:+447911123456."),
+            "texting +1415***2671 and whatsapp:+4479***3456."
+        );
+    }
+
+    #[test]
+    fn short_numbers_amounts_and_ids_are_left_alone() {
+        for text in ["+1234", "total +12.50", "id 14155552671", "a+b", "v1.2+3"] {
+            assert_eq!(redact_text(text), text);
+        }
+    }
+
+    #[test]
+    fn text_around_non_ascii_characters_is_handled() {
+        assert_eq!(
+            redact_text("pétale=1 clé: password=x"),
+            format!("pétale=1 clé: password={REDACTED}")
+        );
+    }
+
+    #[test]
+    fn ordinary_lines_pass_unchanged() {
+        let line = r#"{"message":"request completed","status":200,"duration_ms":3,"route":"/api/v2/plants/{id}"}"#;
+        assert_eq!(redact_line(line), line);
+        let text = "INFO request completed status=200 duration_ms=3\n";
+        assert_eq!(redact_line(text), text);
+    }
+
+    #[test]
+    fn a_written_event_is_redacted_line_by_line() {
+        let mut out = Vec::new();
+        let mut writer = RedactingWriter { inner: &mut out };
+        writer
+            .write_all(b"{\"password\":\"p\"}\nplain +14155552671\n")
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\"password\":\"[REDACTED]\"}\nplain +1415***2671\n"
+        );
+    }
+}
