@@ -48,9 +48,13 @@ pub fn is_secret_name(name: &str) -> bool {
 pub fn redact_line(line: &str) -> String {
     let trimmed = line.trim_end_matches('\n');
     let redacted = match serde_json::from_str::<Value>(trimmed) {
+        // A line with nothing to hide is passed on as it was, its fields in their order.
         Ok(mut value @ Value::Object(_)) => {
-            redact_value(&mut value);
-            value.to_string()
+            if redact_value(&mut value) {
+                value.to_string()
+            } else {
+                trimmed.to_owned()
+            }
         }
         _ => redact_text(trimmed),
     };
@@ -61,25 +65,36 @@ pub fn redact_line(line: &str) -> String {
     }
 }
 
-fn redact_value(value: &mut Value) {
+/// Masks the secrets of `value` in place; whether anything was masked.
+fn redact_value(value: &mut Value) -> bool {
     match value {
         Value::Object(fields) => {
+            let mut changed = false;
             for (name, field) in fields.iter_mut() {
                 if is_secret_name(name) && !field.is_null() {
-                    *field = Value::String(REDACTED.to_owned());
+                    if field.as_str() != Some(REDACTED) {
+                        *field = Value::String(REDACTED.to_owned());
+                        changed = true;
+                    }
                 } else {
-                    redact_value(field);
+                    changed |= redact_value(field);
                 }
             }
+            changed
         }
-        Value::Array(items) => items.iter_mut().for_each(redact_value),
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |changed, item| redact_value(item) | changed),
         Value::String(text) => {
             let redacted = redact_text(text);
-            if redacted != *text {
+            if redacted == *text {
+                false
+            } else {
                 *text = redacted;
+                true
             }
         }
-        _ => {}
+        _ => false,
     }
 }
 
