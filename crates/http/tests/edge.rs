@@ -369,3 +369,22 @@ async fn a_request_over_the_timeout_is_answered_503_with_a_problem() {
     assert_eq!(body["code"], "ERR_UNAVAILABLE_002");
     assert_eq!(body["status"], 503);
 }
+
+#[actix_web::test]
+async fn probes_and_scrapes_by_the_instance_address_pass_the_host_check_and_the_api_does_not() {
+    let state = state_with(|state| {
+        state.settings.allowed_hosts = Some(vec!["api.example.com".to_owned()]);
+    })
+    .await;
+    for path in ["/health/live", "/ready", "/metrics"] {
+        let request = test::TestRequest::get()
+            .uri(path)
+            .insert_header((header::HOST, "10.0.0.7:8080"));
+        let response = send(state.clone(), request).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+    }
+    let request = test::TestRequest::get()
+        .uri("/api/v2/catalog")
+        .insert_header((header::HOST, "10.0.0.7:8080"));
+    assert_eq!(send(state, request).await.status(), StatusCode::BAD_REQUEST);
+}

@@ -73,7 +73,8 @@ fn requested_host(req: &ServiceRequest, state: &ApiState) -> String {
 }
 
 fn is_health_probe(path: &str) -> bool {
-    path == "/health" || path.starts_with("/health/") || path == "/ready"
+    // Prometheus scrapes an instance by its address too.
+    path == "/health" || path.starts_with("/health/") || path == "/ready" || path == "/metrics"
 }
 
 /// Whether `host` (with or without a port) is one of `allowed`, ignoring case.

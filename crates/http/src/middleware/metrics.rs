@@ -11,7 +11,7 @@ use actix_web::{
     middleware::Next,
 };
 
-use crate::{ops::metrics::HttpMetrics, route_table::route_of};
+use crate::ops::metrics::HttpMetrics;
 
 /// Middleware: counts the request once it is answered (or fails, or is dropped).
 ///
@@ -25,12 +25,12 @@ pub async fn count_request<B: MessageBody + 'static>(
     let _in_progress = metrics.start();
     let started = Instant::now();
     let method = req.method().clone();
-    let resolution = route_of(&req);
     let outcome = next.call(req).await;
-    let status = match &outcome {
-        Ok(response) => response.status().as_u16(),
-        Err(error) => error.as_response_error().status_code().as_u16(),
+    let (status, route) = match &outcome {
+        // The router names the resource it picked after its pattern (route_table::configure).
+        Ok(response) => (response.status().as_u16(), response.request().match_name()),
+        Err(error) => (error.as_response_error().status_code().as_u16(), None),
     };
-    metrics.record(&method, resolution, status, started.elapsed());
+    metrics.record(&method, route, status, started.elapsed());
     outcome
 }

@@ -21,7 +21,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use crate::{
     errors::ApiError,
     identity::extractors::AuthenticatedRequest,
-    trace_context::{is_untraced, join_trace},
+    trace_context::{INVISIBLE_TARGET, is_invisible, is_untraced, join_trace},
 };
 
 /// The request id header.
@@ -68,20 +68,31 @@ pub async fn assign_request_id(
         .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned);
     req.extensions_mut().insert(RequestId(id.clone()));
 
-    let span = tracing::info_span!(
-        "http.request",
-        otel.kind = "server",
-        otel.status_code = Empty,
-        request_id = %id,
-        trace_id = Empty,
-        span_id = Empty,
-        http.request.method = %req.method(),
-        url.path = %req.path(),
-        http.route = Empty,
-        user_id = Empty,
-        http.response.status_code = Empty,
-        duration_ms = Empty,
-    );
+    // One field list, two targets: see `trace_context::INVISIBLE_TARGET`.
+    macro_rules! request_span {
+        ($target:expr) => {
+            tracing::info_span!(
+                target: $target,
+                "http.request",
+                otel.kind = "server",
+                otel.status_code = Empty,
+                request_id = %id,
+                trace_id = Empty,
+                span_id = Empty,
+                http.request.method = %req.method(),
+                url.path = %req.path(),
+                http.route = Empty,
+                user_id = Empty,
+                http.response.status_code = Empty,
+                duration_ms = Empty,
+                )
+        };
+    }
+    let span = if is_invisible(req.path()) {
+        request_span!(INVISIBLE_TARGET)
+    } else {
+        request_span!(module_path!())
+    };
     let trace = join_trace(&span, req.headers(), is_untraced(req.path()));
     span.record("trace_id", trace.trace_id.as_str());
     span.record("span_id", trace.span_id.as_str());
@@ -131,14 +142,14 @@ pub async fn assign_request_id(
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    let route = response.request().match_pattern();
+    let route = response.request().match_name();
     record_completion(
         &span,
         &method,
         trace.traced,
         response.status().as_u16(),
         started,
-        route.as_deref(),
+        route,
     );
     Ok(response)
 }

@@ -24,12 +24,13 @@ use application::{
     ops::ConnectionPools,
 };
 use domain::secret::Secret;
+use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
 use crate::{
     ApiState,
     errors::{ApiError, Refusal},
-    route_table::{ROUTES, Resolution},
+    route_table::ROUTES,
 };
 
 /// The `route` label of requests no route matched: one series, whatever the path.
@@ -141,15 +142,13 @@ impl HttpMetrics {
         }
     }
 
-    /// Counts one answered request: `resolution` names its route pattern.
-    pub fn record(&self, method: &Method, resolution: Resolution, status: u16, elapsed: Duration) {
-        let pattern = match resolution {
-            Resolution::Route(spec) => spec.pattern,
-            Resolution::WrongMethod(pattern) => pattern,
-            Resolution::Unknown => UNMATCHED_ROUTE,
-        };
+    /// Counts one answered request to the route `pattern` (`None`: no route matched).
+    pub fn record(&self, method: &Method, pattern: Option<&str>, status: u16, elapsed: Duration) {
         let registry = &self.registry;
-        let Some(route) = registry.slot_of_route.get(pattern) else {
+        let route = pattern
+            .and_then(|pattern| registry.slot_of_route.get(pattern))
+            .or_else(|| registry.slot_of_route.get(UNMATCHED_ROUTE));
+        let Some(route) = route else {
             return;
         };
         let series = &registry.series[route * (METHODS.len() + 1) + method_slot(method)];
@@ -288,9 +287,13 @@ pub async fn scrape(
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .unwrap_or_default();
-        if !bool::from(presented.as_bytes().ct_eq(token.expose().as_bytes())) {
+            .and_then(|value| value.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map_or("", |(_, token)| token.trim());
+        // Digests of equal length: the comparison tells nothing about the token's length.
+        let presented_digest = Sha256::digest(presented.as_bytes());
+        let expected_digest = Sha256::digest(token.expose().as_bytes());
+        if !bool::from(presented_digest.ct_eq(&expected_digest)) {
             return Err(ApiError::Refused(if presented.is_empty() {
                 Refusal::MissingToken
             } else {
@@ -509,18 +512,8 @@ mod tests {
     #[test]
     fn a_status_outside_the_known_ones_is_still_counted_under_its_own_code() {
         let metrics = HttpMetrics::default();
-        metrics.record(
-            &Method::GET,
-            Resolution::Unknown,
-            418,
-            Duration::from_millis(1),
-        );
-        metrics.record(
-            &Method::GET,
-            Resolution::Unknown,
-            418,
-            Duration::from_millis(1),
-        );
+        metrics.record(&Method::GET, None, 418, Duration::from_millis(1));
+        metrics.record(&Method::GET, None, 418, Duration::from_millis(1));
         let mut out = String::new();
         metrics.render(&mut out);
         assert!(
@@ -535,7 +528,7 @@ mod tests {
     fn an_unusual_method_is_counted_as_other() {
         let metrics = HttpMetrics::default();
         let method = Method::from_bytes(b"PROPFIND").expect("a valid method token");
-        metrics.record(&method, Resolution::Unknown, 404, Duration::from_millis(1));
+        metrics.record(&method, None, 404, Duration::from_millis(1));
         let mut out = String::new();
         metrics.render(&mut out);
         assert!(

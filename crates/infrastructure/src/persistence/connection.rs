@@ -94,8 +94,6 @@ impl Database {
         &self.connection
     }
 
-    /// Calls `observer` with the SQL of every statement run through this handle and the clones
-    /// made from it afterwards (metrics, and tests that count queries).
     /// The database, timing every statement into `metrics` (`db_query_duration_seconds`).
     #[must_use]
     pub fn recording_into(mut self, metrics: application::metrics::Metrics) -> Self {
@@ -104,6 +102,8 @@ impl Database {
         self
     }
 
+    /// Calls `observer` with the SQL of every statement run through this handle and the clones
+    /// made from it afterwards (tests that count queries); replaces [`Self::recording_into`].
     #[must_use]
     pub fn observing_statements(mut self, observer: impl Fn(&str) + Send + Sync + 'static) -> Self {
         self.connection

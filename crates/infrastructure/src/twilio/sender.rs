@@ -195,7 +195,10 @@ impl SmsSender for TwilioSmsSender {
             ])
             .send()
             .await
-            .map_err(|error| SendSmsError::Unavailable(format!("lookup failed: {error}")))?;
+            // Without its URL: the query names the recipient's number.
+            .map_err(|error| {
+                SendSmsError::Unavailable(format!("lookup failed: {}", error.without_url()))
+            })?;
         if !response.status().is_success() {
             return Err(SendSmsError::Unavailable(format!(
                 "lookup answered HTTP status {}",

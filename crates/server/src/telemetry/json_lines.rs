@@ -87,6 +87,9 @@ where
     ) -> std::fmt::Result {
         let metadata = event.metadata();
         let mut line = Map::new();
+        // The event's fields first, so that one called `level` or `timestamp` cannot replace
+        // the line's own.
+        event.record(&mut Fields(&mut line));
         line.insert(
             "timestamp".to_owned(),
             Value::String(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
@@ -99,7 +102,6 @@ where
             "target".to_owned(),
             Value::String(metadata.target().to_owned()),
         );
-        event.record(&mut Fields(&mut line));
         if let Some(scope) = context.event_scope() {
             let mut innermost = true;
             for span in scope {

@@ -56,7 +56,10 @@ where
             .with_writer(writer)
             .with_filter(filter)
             .boxed(),
+        // No colours: escape codes between a field's name and its value would hide the name
+        // from the redaction.
         LogFormat::Pretty => fmt::layer()
+            .with_ansi(false)
             .with_target(true)
             .with_writer(writer)
             .with_filter(filter)

@@ -30,6 +30,9 @@ const SECRET_NAMES: [&str; 11] = [
     "privatekey",
 ];
 
+/// Short names that hold secrets only when they are the whole name (`auth`, not `author`).
+const SECRET_WORDS: [&str; 4] = ["pwd", "pass", "auth", "jwt"];
+
 /// Whether a field called `name` holds a secret.
 #[must_use]
 pub fn is_secret_name(name: &str) -> bool {
@@ -41,6 +44,37 @@ pub fn is_secret_name(name: &str) -> bool {
     SECRET_NAMES
         .iter()
         .any(|secret| normalised.contains(secret))
+        || SECRET_WORDS.contains(&normalised.as_str())
+}
+
+/// Whether `text` may hold anything to mask: a secret's name (however it is spelled), a
+/// credential scheme, a JSON Web Token or a `+` or `%2B` before a number. Most lines hold none
+/// and are passed on without being parsed.
+#[must_use]
+pub fn may_hold_secrets(text: &str) -> bool {
+    const NEEDLES: [&str; 13] = [
+        "key",
+        "pass",
+        "pwd",
+        "secret",
+        "token",
+        "auth",
+        "cookie",
+        "signature",
+        "credential",
+        "jwt",
+        "bearer",
+        "basic",
+        "eyj",
+    ];
+    let normalised: String = text
+        .chars()
+        .filter(|c| !matches!(c, '_' | '-' | '.' | ' '))
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    NEEDLES.iter().any(|needle| normalised.contains(needle))
+        || normalised.contains("%2b")
+        || text.contains('+')
 }
 
 /// One log line with its secrets masked: a JSON object field by field, anything else as text.
@@ -109,27 +143,32 @@ pub fn redact_text(text: &str) -> String {
 
 /// `Bearer <x>` and `Basic <x>` lose `<x>`.
 fn redact_schemes(text: &str) -> String {
+    // Lower-cased once: ASCII lower-casing keeps every byte where it was.
+    let lower = text.to_ascii_lowercase();
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
+    let mut position = 0;
     loop {
-        let lower = rest.to_ascii_lowercase();
         let found = ["bearer ", "basic "]
             .iter()
-            .filter_map(|scheme| lower.find(scheme).map(|at| (at, scheme.len())))
+            .filter_map(|scheme| {
+                lower[position..]
+                    .find(scheme)
+                    .map(|at| (position + at, scheme.len()))
+            })
             .min();
         let Some((at, length)) = found else {
-            out.push_str(rest);
+            out.push_str(&text[position..]);
             return out;
         };
-        out.push_str(&rest[..at + length]);
-        let after = &rest[at + length..];
+        out.push_str(&text[position..at + length]);
+        let after = &text[at + length..];
         let credential_length = after
             .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';' | '}'))
             .unwrap_or(after.len());
         if credential_length > 0 {
             out.push_str(REDACTED);
         }
-        rest = &after[credential_length..];
+        position = at + length + credential_length;
     }
 }
 
@@ -139,28 +178,40 @@ fn redact_pairs(text: &str) -> String {
     let mut rest = text;
     while let Some(at) = rest.find(['=', ':']) {
         let (before, after) = rest.split_at(at);
-        let name_start = before
+        // A quoted name (`"x-admin-api-key": ...`) is read inside its quotes.
+        let unquoted = before.strip_suffix('"').unwrap_or(before);
+        let name_start = unquoted
             .char_indices()
             .rev()
             .find(|(_, c)| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
             .map_or(0, |(index, c)| index + c.len_utf8());
-        let name = before[name_start..].trim_matches('"');
+        let name = &unquoted[name_start..];
         out.push_str(before);
         out.push_str(&after[..1]);
         let value = &after[1..];
         if !name.is_empty() && is_secret_name(name) {
-            let leading = value.len() - value.trim_start_matches([' ', '"']).len();
+            let leading = value.len() - value.trim_start_matches(' ').len();
             let body = &value[leading..];
-            let end = body
-                .find(|c: char| c.is_whitespace() || matches!(c, '"' | ',' | ';' | '}' | '&'))
-                .unwrap_or(body.len());
             out.push_str(&value[..leading]);
-            if end > 0 && &body[..end] != REDACTED {
+            // A quoted value runs to its closing quote, spaces and commas included.
+            let (opening, inner) = match body.strip_prefix('"') {
+                Some(inner) => ("\"", inner),
+                None => ("", body),
+            };
+            let end = if opening.is_empty() {
+                inner
+                    .find(|c: char| c.is_whitespace() || matches!(c, '"' | ',' | ';' | '}' | '&'))
+                    .unwrap_or(inner.len())
+            } else {
+                inner.find('"').unwrap_or(inner.len())
+            };
+            out.push_str(opening);
+            if end > 0 && &inner[..end] != REDACTED {
                 out.push_str(REDACTED);
             } else {
-                out.push_str(&body[..end]);
+                out.push_str(&inner[..end]);
             }
-            rest = &body[end..];
+            rest = &inner[end..];
         } else {
             rest = value;
         }
@@ -195,22 +246,29 @@ fn redact_json_web_tokens(text: &str) -> String {
     out
 }
 
-/// `+` and 8 to 15 digits (E.164, also inside `whatsapp:+...`): only the ends stay.
+/// `+` (or `%2B`, URL-encoded) and 8 to 15 digits, single spaces, dashes, dots or brackets
+/// allowed between them (E.164 and its written forms, also inside `whatsapp:+...`): only the
+/// ends stay.
 fn redact_phone_numbers(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let bytes = text.as_bytes();
     let mut index = 0;
     let mut copied = 0;
     while index < bytes.len() {
-        if bytes[index] == b'+' && (index == 0 || !bytes[index - 1].is_ascii_digit()) {
-            let digits = bytes[index + 1..]
-                .iter()
-                .take_while(|b| b.is_ascii_digit())
-                .count();
-            if (8..=15).contains(&digits) {
+        let prefix = if bytes[index] == b'+' {
+            1
+        } else if bytes[index..].len() >= 3 && bytes[index..index + 3].eq_ignore_ascii_case(b"%2B")
+        {
+            3
+        } else {
+            0
+        };
+        if prefix > 0 && (index == 0 || !bytes[index - 1].is_ascii_alphanumeric()) {
+            let (digits, length) = phone_digits(&bytes[index + prefix..]);
+            if (8..=15).contains(&digits.len()) {
                 out.push_str(&text[copied..index]);
-                out.push_str(&domain::phone::mask_phone(&text[index..=index + digits]));
-                index += 1 + digits;
+                out.push_str(&domain::phone::mask_phone(&format!("+{digits}")));
+                index += prefix + length;
                 copied = index;
                 continue;
             }
@@ -219,6 +277,30 @@ fn redact_phone_numbers(text: &str) -> String {
     }
     out.push_str(&text[copied..]);
     out
+}
+
+/// The digits of a written number at the start of `bytes`, and how many bytes it takes: digits
+/// with single separators between them, never ending on a separator.
+fn phone_digits(bytes: &[u8]) -> (String, usize) {
+    let mut digits = String::new();
+    let mut length = 0;
+    let mut index = 0;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        if byte.is_ascii_digit() {
+            digits.push(char::from(byte));
+            index += 1;
+            length = index;
+        } else if matches!(byte, b' ' | b'-' | b'.' | b'(' | b')')
+            && !digits.is_empty()
+            && bytes.get(index + 1).is_some_and(u8::is_ascii_digit)
+        {
+            index += 1;
+        } else {
+            break;
+        }
+    }
+    (digits, length)
 }
 
 /// A [`MakeWriter`] whose writers redact each line before passing it on. The formatter writes
@@ -244,6 +326,10 @@ pub struct RedactingWriter<W> {
 impl<W: Write> Write for RedactingWriter<W> {
     fn write(&mut self, buffer: &[u8]) -> io::Result<usize> {
         let text = String::from_utf8_lossy(buffer);
+        if !may_hold_secrets(&text) {
+            self.inner.write_all(buffer)?;
+            return Ok(buffer.len());
+        }
         let redacted: String = text.split_inclusive('\n').map(redact_line).collect();
         self.inner.write_all(redacted.as_bytes())?;
         Ok(buffer.len())
@@ -325,6 +411,24 @@ mod tests {
     }
 
     #[test]
+    fn written_and_url_encoded_numbers_are_masked_too() {
+        assert_eq!(
+            redact_text("call +1 415-555 2671 or To=%2B14155552671&From=%2b15005550006"),
+            "call +1415***2671 or To=+1415***2671&From=+1500***0006"
+        );
+    }
+
+    #[test]
+    fn quoted_names_and_quoted_values_are_masked_whole() {
+        let text = r#"{"x-admin-api-key": "k e y", "password": "correct horse", "pwd": "x"} auth=abc author=Ann"#;
+        let redacted = redact_text(text);
+        for secret in ["k e y", "correct horse", "\"x\"", "abc"] {
+            assert!(!redacted.contains(secret), "{secret} in {redacted}");
+        }
+        assert!(redacted.contains("author=Ann"), "{redacted}");
+    }
+
+    #[test]
     fn short_numbers_amounts_and_ids_are_left_alone() {
         for text in ["+1234", "total +12.50", "id 14155552671", "a+b", "v1.2+3"] {
             assert_eq!(redact_text(text), text);
@@ -337,6 +441,24 @@ mod tests {
             redact_text("pétale=1 clé: password=x"),
             format!("pétale=1 clé: password={REDACTED}")
         );
+    }
+
+    #[test]
+    fn everything_the_redaction_changes_is_flagged_by_the_quick_check() {
+        for text in [
+            r#"{"password":"p"}"#,
+            "x_ADMIN-api.KEY=1",
+            "sec_ret=1",
+            "Authorization: Basic abc",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln",
+            "to %2B14155552671",
+            "+1 415 555 2671",
+        ] {
+            assert_ne!(redact_text(text), text, "{text} needs masking");
+            assert!(may_hold_secrets(text), "{text}");
+        }
+        let access_log = r#"{"timestamp":"2026-12-01T04:00:00.000000Z","level":"INFO","message":"request completed","status":200,"request_id":"01a2"}"#;
+        assert!(!may_hold_secrets(access_log));
     }
 
     #[test]

@@ -9,7 +9,11 @@ use opentelemetry_sdk::{
     trace::{Sampler, SdkTracerProvider},
 };
 use tracing::Subscriber;
-use tracing_subscriber::{EnvFilter, Layer, registry::LookupSpan};
+use tracing_subscriber::{
+    EnvFilter, Layer,
+    filter::{FilterExt as _, filter_fn},
+    registry::LookupSpan,
+};
 
 use crate::config::{OtlpProtocol, Settings};
 
@@ -18,7 +22,7 @@ const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What is exported: our spans and the database's at `info`, never the exporter's own HTTP and
 /// gRPC machinery (whose spans would be exported by exporting them, forever).
-const EXPORTED: &str = "info,h2=off,hyper=off,hyper_util=off,tonic=off,tower=off,reqwest=off,opentelemetry=off,opentelemetry_sdk=off,opentelemetry_otlp=off,opentelemetry_http=off";
+const EXPORTED: &str = "info,plant_texts::untraced=off,h2=off,hyper=off,hyper_util=off,tonic=off,tower=off,reqwest=off,opentelemetry=off,opentelemetry_sdk=off,opentelemetry_otlp=off,opentelemetry_http=off";
 
 /// Owns the span exporter: [`TelemetryGuard::shutdown`] exports what is buffered.
 #[derive(Debug, Default)]
@@ -57,10 +61,13 @@ impl TelemetryGuard {
     {
         let provider = self.provider.as_ref()?;
         let filter = EnvFilter::try_new(EXPORTED).unwrap_or_else(|_| EnvFilter::new("info"));
+        // Spans only: an event would travel as a span event with its fields as they are, past
+        // the redaction the log lines get. A request's 5xx marks its span as an error, and the
+        // cause is in the logs under the same trace id.
         Some(
             tracing_opentelemetry::layer()
                 .with_tracer(provider.tracer("plant-texts"))
-                .with_filter(filter),
+                .with_filter(filter.and(filter_fn(|metadata| metadata.is_span()))),
         )
     }
 
