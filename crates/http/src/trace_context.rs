@@ -38,6 +38,23 @@ pub fn is_invisible(path: &str) -> bool {
     matches!(path, "/health/live" | "/metrics")
 }
 
+tokio::task_local! {
+    static EXPORTED: bool;
+}
+
+/// Whether spans made now belong to an exported trace: false inside a request whose trace the
+/// sampler dropped, so that its children skip the exporter's layer altogether (most requests,
+/// at a ratio of 0.1); true elsewhere (workers, startup), where the sampler decides.
+#[must_use]
+pub fn is_exported_here() -> bool {
+    EXPORTED.try_with(|exported| *exported).unwrap_or(true)
+}
+
+/// Runs `future` (a request's inner work) knowing whether its trace is exported.
+pub async fn within_trace<F: Future>(exported: bool, future: F) -> F::Output {
+    EXPORTED.scope(exported, future).await
+}
+
 struct ActixHeaders<'a>(&'a HeaderMap);
 
 impl Extractor for ActixHeaders<'_> {
@@ -59,6 +76,8 @@ pub struct TraceIds {
     pub span_id: String,
     /// Whether the span goes to the OpenTelemetry layer (traces are on), sampled or not.
     pub traced: bool,
+    /// Whether the sampler keeps it (and so its children).
+    pub sampled: bool,
 }
 
 /// Places `span`, a request's root span not yet entered, in its trace: under the caller's
@@ -88,6 +107,7 @@ pub fn join_trace(span: &tracing::Span, headers: &HeaderMap, untraced: bool) -> 
                 trace_id: own.trace_id().to_string(),
                 span_id: own.span_id().to_string(),
                 traced: true,
+                sampled: own.is_sampled(),
             };
         }
     }
@@ -101,6 +121,7 @@ pub fn join_trace(span: &tracing::Span, headers: &HeaderMap, untraced: bool) -> 
         trace_id: trace_id.to_string(),
         span_id: random_span_id().to_string(),
         traced: false,
+        sampled: false,
     }
 }
 

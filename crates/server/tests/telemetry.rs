@@ -376,7 +376,27 @@ async fn a_request_is_traced_through_the_database_openai_twilio_and_the_rule_eng
         assert!(answered.status < 500, "{probe}");
     }
 
+    // A caller whose trace is not sampled: nothing of the request is exported.
+    let dropped_trace = "5e1f00aa0ba902b75e1f00aa0ba902b7";
+    let listed = app
+        .send(
+            |client, url| {
+                client.get(url).bearer_auth(&user.access_token).header(
+                    "traceparent",
+                    format!("00-{dropped_trace}-00f067aa0ba902b7-00"),
+                )
+            },
+            "/api/v2/plants",
+        )
+        .await;
+    assert_eq!(listed.status, 200);
+
     let spans = telemetry.spans().await;
+    assert_eq!(
+        names(&spans, dropped_trace),
+        Vec::<String>::new(),
+        "an unsampled trace stays unexported"
+    );
 
     let request = the_span(&spans, caller_trace, "POST /api/v2/plants/{id}/chat");
     assert_eq!(

@@ -21,7 +21,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use crate::{
     errors::ApiError,
     identity::extractors::AuthenticatedRequest,
-    trace_context::{INVISIBLE_TARGET, is_invisible, is_untraced, join_trace},
+    trace_context::{INVISIBLE_TARGET, is_invisible, is_untraced, join_trace, within_trace},
 };
 
 /// The request id header.
@@ -99,7 +99,13 @@ pub async fn assign_request_id(
     let method = req.method().clone();
     let started = Instant::now();
     let outcome = CURRENT_REQUEST_ID
-        .scope(id.clone(), next.call(req).instrument(span.clone()))
+        .scope(
+            id.clone(),
+            within_trace(
+                trace.sampled || !trace.traced,
+                next.call(req).instrument(span.clone()),
+            ),
+        )
         .await;
 
     let response = match outcome {

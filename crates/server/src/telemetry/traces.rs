@@ -11,7 +11,7 @@ use opentelemetry_sdk::{
 use tracing::Subscriber;
 use tracing_subscriber::{
     EnvFilter, Layer,
-    filter::{FilterExt as _, filter_fn},
+    filter::{FilterExt as _, dynamic_filter_fn, filter_fn},
     registry::LookupSpan,
 };
 
@@ -67,7 +67,14 @@ impl TelemetryGuard {
         Some(
             tracing_opentelemetry::layer()
                 .with_tracer(provider.tracer("plant-texts"))
-                .with_filter(filter.and(filter_fn(|metadata| metadata.is_span()))),
+                .with_filter(
+                    filter
+                        .and(filter_fn(|metadata| metadata.is_span()))
+                        // The children of a dropped request are dropped before they are made.
+                        .and(dynamic_filter_fn(|_, _| {
+                            http_api::trace_context::is_exported_here()
+                        })),
+                ),
         )
     }
 
