@@ -10,20 +10,11 @@ use opentelemetry::{
 };
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
-/// Paths that are never traced: load balancers and Prometheus call them all the time, and a
-/// trace of them shows nothing.
-const UNTRACED_PATHS: [&str; 5] = [
-    "/health",
-    "/health/live",
-    "/health/ready",
-    "/ready",
-    "/metrics",
-];
-
 /// Whether requests to `path` are left out of traces.
 #[must_use]
 pub fn is_untraced(path: &str) -> bool {
-    UNTRACED_PATHS.contains(&path)
+    // A trace of a probe or a scrape shows nothing.
+    crate::ops::is_probe_or_scrape(path)
 }
 
 /// The target of the request spans of `/health/live` and `/metrics`, which the exporter's

@@ -158,29 +158,25 @@ impl Telemetry {
     }
 }
 
-fn text<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a str> {
-    match attributes
+fn attribute<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a AnyValue> {
+    attributes
         .iter()
         .find(|attribute| attribute.key == key)?
         .value
         .as_ref()?
         .value
-        .as_ref()?
-    {
+        .as_ref()
+}
+
+fn text<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a str> {
+    match attribute(attributes, key)? {
         AnyValue::StringValue(value) => Some(value),
         _ => None,
     }
 }
 
 fn integer(attributes: &[KeyValue], key: &str) -> Option<i64> {
-    match attributes
-        .iter()
-        .find(|attribute| attribute.key == key)?
-        .value
-        .as_ref()?
-        .value
-        .as_ref()?
-    {
+    match attribute(attributes, key)? {
         AnyValue::IntValue(value) => Some(*value),
         _ => None,
     }

@@ -73,8 +73,7 @@ fn requested_host(req: &ServiceRequest, state: &ApiState) -> String {
 }
 
 fn is_health_probe(path: &str) -> bool {
-    // Prometheus scrapes an instance by its address too.
-    path == "/health" || path.starts_with("/health/") || path == "/ready" || path == "/metrics"
+    path.starts_with("/health/") || crate::ops::is_probe_or_scrape(path)
 }
 
 /// Whether `host` (with or without a port) is one of `allowed`, ignoring case.
