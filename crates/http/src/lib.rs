@@ -9,6 +9,7 @@
 pub mod admin;
 mod app;
 pub mod catalog;
+pub mod correlation;
 pub mod errors;
 mod fields;
 pub mod gardens;

@@ -422,7 +422,7 @@ async fn a_request_is_traced_through_the_database_openai_twilio_and_the_rule_eng
         text(&request.attributes, "request_id"),
         Some(request_id.as_str())
     );
-    assert_eq!(text(&request.attributes, "trace_id"), Some(caller_trace));
+    assert_eq!(hex(&request.trace_id), caller_trace);
 
     let model_call = the_span(&spans, caller_trace, "openai.chat_completion");
     assert!(

@@ -6,7 +6,7 @@ use actix_web::{
 };
 
 use super::{FieldError, Problem, Refusal};
-use crate::middleware::request_id;
+use crate::correlation;
 
 tokio::task_local! {
     /// Whether the request being served may see internal error detail (development only).
@@ -183,7 +183,7 @@ impl ApiError {
             status: status.as_u16(),
             detail: self.detail(),
             code: self.code().to_owned(),
-            request_id: request_id::current().unwrap_or_default(),
+            request_id: correlation::with_current(|ids| ids.request_id.clone()).unwrap_or_default(),
             errors: match self {
                 Self::Validation(errors) => errors.clone(),
                 _ => Vec::new(),

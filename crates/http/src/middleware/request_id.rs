@@ -1,5 +1,6 @@
 //! `X-Request-ID`: accepted from the caller when well-formed, generated otherwise, echoed on
-//! every response, attached to the request's tracing span and to every problem body.
+//! every response, attached to the request's tracing span, its log lines (through
+//! [`crate::correlation`]) and every problem body.
 
 use std::time::Instant;
 
@@ -10,7 +11,7 @@ use actix_web::{
     error::InternalError,
     http::{
         Method, StatusCode,
-        header::{self, HeaderName, HeaderValue},
+        header::{self, HeaderMap, HeaderName, HeaderValue},
     },
     middleware::Next,
 };
@@ -19,6 +20,7 @@ use tracing::{Instrument, field::Empty};
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
 use crate::{
+    correlation::{self, Correlation},
     errors::ApiError,
     identity::extractors::AuthenticatedRequest,
     trace_context::{INVISIBLE_TARGET, is_invisible, is_untraced, join_trace, within_trace},
@@ -27,19 +29,9 @@ use crate::{
 /// The request id header.
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
-tokio::task_local! {
-    static CURRENT_REQUEST_ID: String;
-}
-
 /// The id of the request being served, in request extensions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId(pub String);
-
-/// The id of the request the current task is serving, if any.
-#[must_use]
-pub fn current() -> Option<String> {
-    CURRENT_REQUEST_ID.try_with(Clone::clone).ok()
-}
 
 /// Whether a caller's id may be reused: 1-128 characters of `[A-Za-z0-9._-]`.
 #[must_use]
@@ -77,8 +69,6 @@ pub async fn assign_request_id(
                 otel.kind = "server",
                 otel.status_code = Empty,
                 request_id = %id,
-                trace_id = Empty,
-                span_id = Empty,
                 http.request.method = %req.method(),
                 url.path = %req.path(),
                 http.route = Empty,
@@ -94,50 +84,52 @@ pub async fn assign_request_id(
         request_span!(module_path!())
     };
     let trace = join_trace(&span, req.headers(), is_untraced(req.path()));
-    span.record("trace_id", trace.trace_id.as_str());
-    span.record("span_id", trace.span_id.as_str());
     let method = req.method().clone();
     let started = Instant::now();
-    let outcome = CURRENT_REQUEST_ID
-        .scope(
-            id.clone(),
-            within_trace(
-                trace.sampled || !trace.traced,
-                next.call(req).instrument(span.clone()),
-            ),
-        )
-        .await;
-
-    let response = match outcome {
-        Ok(response) => CURRENT_REQUEST_ID.sync_scope(id.clone(), || {
-            let _entered = span.enter();
-            ensure_problem_body(response.map_into_boxed_body())
-        }),
-        Err(error) => {
-            // An inner middleware failed (a caught panic, for one). The request was consumed by
-            // routing, so the error leaves as an error whose response is written here, in scope.
-            let mut response = CURRENT_REQUEST_ID.sync_scope(id.clone(), || {
-                let _entered = span.enter();
-                error.error_response()
-            });
-            if let Ok(value) = HeaderValue::from_str(&id) {
-                response.headers_mut().insert(REQUEST_ID_HEADER, value);
-            }
-            record_completion(
-                &span,
-                &method,
-                trace.traced,
-                response.status().as_u16(),
-                started,
-                None,
-            );
-            return Err(InternalError::from_response(error, response).into());
-        }
+    let ids = Correlation {
+        request_id: id,
+        trace_id: trace.trace_id,
+        span_id: trace.span_id,
     };
-    let mut response = response;
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID_HEADER, value);
-    }
+    let outcome = correlation::scope(
+        ids.clone(),
+        within_trace(
+            trace.sampled || !trace.traced,
+            next.call(req).instrument(span.clone()),
+        ),
+    )
+    .await;
+    // The tail runs in the request's scope too: its log lines and problem bodies carry the ids.
+    correlation::sync_scope(ids, || {
+        let _entered = span.enter();
+        let completion = Completion {
+            span: &span,
+            method: &method,
+            exported: trace.traced,
+            started,
+        };
+        match outcome {
+            Ok(response) => Ok(answer(response.map_into_boxed_body(), &completion)),
+            Err(error) => {
+                // An inner middleware failed (a caught panic, for one). The request was consumed
+                // by routing, so the error leaves as an error whose response is written here.
+                let mut response = error.error_response();
+                echo_request_id(response.headers_mut());
+                completion.record(response.status().as_u16(), None);
+                Err(InternalError::from_response(error, response).into())
+            }
+        }
+    })
+}
+
+/// Finishes an answered request: a problem body where one is missing, the echoed id,
+/// `no-store` for what an authenticated caller sees, and the completed span.
+fn answer(
+    response: ServiceResponse<BoxBody>,
+    completion: &Completion<'_>,
+) -> ServiceResponse<BoxBody> {
+    let mut response = ensure_problem_body(response);
+    echo_request_id(response.headers_mut());
     // What an authenticated caller sees is theirs alone: no cache may keep it.
     if response
         .request()
@@ -148,47 +140,53 @@ pub async fn assign_request_id(
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    let route = response.request().match_name();
-    record_completion(
-        &span,
-        &method,
-        trace.traced,
-        response.status().as_u16(),
-        started,
-        route,
-    );
-    Ok(response)
+    completion.record(response.status().as_u16(), response.request().match_name());
+    response
 }
 
-/// Completes the request's span: status, duration, route and, when it is exported, its name in
-/// the semantic conventions' form (`GET /api/v2/plants/{id}`) and an error status on a 5xx.
-fn record_completion(
-    span: &tracing::Span,
-    method: &Method,
+/// Writes the current request's id into `X-Request-ID`.
+fn echo_request_id(headers: &mut HeaderMap) {
+    let value = correlation::with_current(|ids| HeaderValue::from_str(&ids.request_id).ok());
+    if let Some(value) = value.flatten() {
+        headers.insert(REQUEST_ID_HEADER, value);
+    }
+}
+
+/// What completing a request's span needs to know.
+struct Completion<'a> {
+    span: &'a tracing::Span,
+    method: &'a Method,
+    /// Whether the span goes to the OpenTelemetry layer.
     exported: bool,
-    status: u16,
     started: Instant,
-    route: Option<&str>,
-) {
-    let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-    // Signed: OpenTelemetry keeps integers as i64 (an unsigned one arrives as text).
-    span.record("http.response.status_code", i64::from(status));
-    span.record("duration_ms", duration_ms);
-    if let Some(route) = route {
-        span.record("http.route", route);
+}
+
+impl Completion<'_> {
+    /// Completes the request's span: status, duration, route and, when it is exported, its name
+    /// in the semantic conventions' form (`GET /api/v2/plants/{id}`) and an error status on a
+    /// 5xx; then logs the access line.
+    fn record(&self, status: u16, route: Option<&str>) {
+        let span = self.span;
+        let duration_ms = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        // Signed: OpenTelemetry keeps integers as i64 (an unsigned one arrives as text).
+        span.record("http.response.status_code", i64::from(status));
+        span.record("duration_ms", duration_ms);
+        if let Some(route) = route {
+            span.record("http.route", route);
+        }
+        if self.exported {
+            // The span has started (its ids were read), so the name is set on it directly.
+            let name = match route {
+                Some(route) => format!("{} {route}", self.method),
+                None => self.method.to_string(),
+            };
+            span.context().span().update_name(name);
+        }
+        if status >= 500 {
+            span.record("otel.status_code", "ERROR");
+        }
+        tracing::info!(status, duration_ms, "request completed");
     }
-    if exported {
-        // The span has started (its ids were read), so the name is set on it directly.
-        let name = match route {
-            Some(route) => format!("{method} {route}"),
-            None => method.to_string(),
-        };
-        span.context().span().update_name(name);
-    }
-    if status >= 500 {
-        span.record("otel.status_code", "ERROR");
-    }
-    span.in_scope(|| tracing::info!(status, duration_ms, "request completed"));
 }
 
 /// Safety net: an error response that is not JSON, produced by a part of actix we do not control
@@ -254,10 +252,5 @@ mod tests {
         ] {
             assert!(!is_acceptable(id), "{id:?}");
         }
-    }
-
-    #[test]
-    fn outside_a_request_there_is_no_current_id() {
-        assert_eq!(current(), None);
     }
 }

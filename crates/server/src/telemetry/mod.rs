@@ -7,20 +7,18 @@
 //! - Traces: OpenTelemetry over OTLP (gRPC or HTTP/protobuf) when OTEL_EXPORTER_OTLP_ENDPOINT is
 //!   set, parent-based ratio sampling; without an endpoint no layer is installed at all.
 
-mod correlation;
 mod json_lines;
 pub mod redaction;
 mod traces;
 
 use tracing_subscriber::{
     EnvFilter, Layer as _,
-    filter::filter_fn,
     fmt::{self, MakeWriter},
     layer::SubscriberExt as _,
     util::SubscriberInitExt as _,
 };
 
-use self::{correlation::CorrelationLayer, json_lines::JsonLines};
+use self::json_lines::{JsonLines, SkipSpanFields};
 pub use self::{redaction::Redacting, traces::TelemetryGuard};
 use crate::config::{LogFormat, Settings};
 
@@ -49,6 +47,7 @@ where
     let writer = Redacting::new(writer);
     let logs = match settings.log_format {
         LogFormat::Json => fmt::layer()
+            .fmt_fields(SkipSpanFields)
             .event_format(JsonLines::new(
                 &settings.otel.service_name,
                 settings.environment.as_str(),
@@ -65,13 +64,8 @@ where
             .with_filter(filter)
             .boxed(),
     };
-    // Only the request spans carry the ids the log lines repeat.
-    let correlation = CorrelationLayer.with_filter(filter_fn(|metadata| {
-        metadata.is_span() && metadata.name() == "http.request"
-    }));
     let installed = tracing_subscriber::registry()
         .with(guard.layer())
-        .with(correlation)
         .with(logs)
         .try_init();
     if installed.is_ok() {
