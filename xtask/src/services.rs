@@ -60,30 +60,61 @@ fn scratch_dir(name: &str) -> Result<PathBuf, std::io::Error> {
     Ok(dir)
 }
 
-/// Makes promtool available for the checks of the metrics and alert rules, installing Debian's
-/// `prometheus` package when it is missing. Where it cannot be installed the checks skip with a
-/// printed reason, so this reports and carries on.
-pub(crate) fn ensure_promtool() {
-    let present = Command::new("promtool")
-        .arg("--version")
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if present {
+/// The tools the suite checks the deployment artefacts with: the program, the arguments that
+/// make it print its version, and the Debian package that brings it.
+const CHECK_TOOLS: &[(&str, &[&str], &str)] = &[
+    // The metrics and alert rules (deploy/observability).
+    ("promtool", &["--version"], "prometheus"),
+    // deploy/nginx, with a certificate made by openssl.
+    ("nginx", &["-v"], "nginx"),
+    ("openssl", &["version"], "openssl"),
+    // deploy/docker-compose.yml, when Docker's compose plugin is missing.
+    ("docker-compose", &["version"], "docker-compose"),
+];
+
+/// Makes the checking tools available, installing the Debian packages of those missing in one
+/// go. Where they cannot be installed their checks skip with a printed reason, so this reports
+/// and carries on.
+pub(crate) fn ensure_check_tools() {
+    let runs = |program: &str, args: &[&str]| {
+        Command::new(program)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success())
+    };
+    let compose_plugin = runs("docker", &["compose", "version"]);
+    let missing: Vec<&str> = CHECK_TOOLS
+        .iter()
+        .filter(|(program, _, _)| !(*program == "docker-compose" && compose_plugin))
+        .filter(|(program, args, _)| !runs(program, args))
+        .map(|(_, _, package)| *package)
+        .collect();
+    if missing.is_empty() {
         return;
     }
-    if let Err(error) = apt_install("prometheus") {
-        eprintln!("xtask: promtool unavailable ({error}); the Prometheus checks will be skipped");
+    if let Err(error) = apt_install(&missing) {
+        eprintln!(
+            "xtask: {} unavailable ({error}); their checks will be skipped",
+            missing.join(", ")
+        );
     }
 }
 
-fn apt_install(package: &str) -> TaskResult {
+fn apt_install(packages: &[&str]) -> TaskResult {
+    let list = packages.join(" ");
     if !is_root() {
-        return Err(format!("{package} is not installed; install it (apt-get install {package}) or set the TEST_*_URL variables").into());
+        return Err(format!(
+            "{list} not installed; install (apt-get install {list}) or set the TEST_*_URL variables"
+        )
+        .into());
     }
-    eprintln!("xtask: installing {package} with apt-get");
+    eprintln!("xtask: installing {list} with apt-get");
     run(Command::new("apt-get").args(["update", "-qq"]))?;
     run(Command::new("apt-get")
-        .args(["install", "-y", "-qq", "--no-install-recommends", package])
+        .args(["install", "-y", "-qq", "--no-install-recommends"])
+        .args(packages)
         .env("DEBIAN_FRONTEND", "noninteractive"))
 }
 
@@ -114,7 +145,7 @@ pub(crate) fn start_postgres() -> Result<Service, Box<dyn std::error::Error>> {
     let bin = match find_postgres_bin() {
         Some(bin) => bin,
         None => {
-            apt_install("postgresql")?;
+            apt_install(&["postgresql"])?;
             find_postgres_bin().ok_or("PostgreSQL binaries not found after installing")?
         }
     };
@@ -184,7 +215,7 @@ pub(crate) fn start_redis() -> Result<Service, Box<dyn std::error::Error>> {
         .output()
         .is_err()
     {
-        apt_install("redis-server")?;
+        apt_install(&["redis-server"])?;
     }
     let data_dir = scratch_dir("redis")?;
     let port = free_port()?;

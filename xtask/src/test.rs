@@ -131,7 +131,7 @@ fn with_test_services(
     command: &mut Command,
     then: impl FnOnce(&mut Command) -> TaskResult,
 ) -> TaskResult {
-    services::ensure_promtool();
+    services::ensure_check_tools();
     // The services live until the end of this function, then their Drop stops them.
     let postgres = match std::env::var("TEST_DATABASE_URL") {
         Ok(url) => {

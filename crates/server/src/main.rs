@@ -1,10 +1,11 @@
-//! `plant-texts`: the Plant Texts API server.
+//! `plant-texts`: the Plant Texts API server; `plant-texts migrate` applies the pending
+//! migrations and exits.
 
 use std::process::ExitCode;
 
 use plant_texts_server::{
     config::{EXIT_CONFIG, Settings},
-    startup::{Application, shutdown_signal},
+    startup::{self, Application, shutdown_signal},
     telemetry,
 };
 
@@ -38,25 +39,44 @@ fn main() -> ExitCode {
         );
     }
 
-    let code = runtime.block_on(async {
-        let application = match Application::build(&settings).await {
-            Ok(application) => application,
-            Err(error) => {
-                tracing::error!(error = %error, "startup failed");
-                eprintln!("startup failed: {error}");
-                return ExitCode::FAILURE;
+    let code = match std::env::args().nth(1).as_deref() {
+        None => runtime.block_on(serve(&settings)),
+        Some("migrate") => runtime.block_on(async {
+            match startup::migrate(&settings).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    tracing::error!(error = %error, "migration failed");
+                    eprintln!("migration failed: {error}");
+                    ExitCode::FAILURE
+                }
             }
-        };
-        match application.run_until_stopped(shutdown_signal()).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(error) => {
-                tracing::error!(error = %error, "server failed");
-                ExitCode::FAILURE
-            }
+        }),
+        Some(_) => {
+            eprintln!("usage: plant-texts [migrate]");
+            ExitCode::from(2)
         }
-    });
+    };
     // Spans still buffered leave before the process does; the runtime (which the gRPC
     // exporter runs on) is still alive here.
     telemetry.shutdown();
     code
+}
+
+/// Serves until SIGTERM or Ctrl-C.
+async fn serve(settings: &Settings) -> ExitCode {
+    let application = match Application::build(settings).await {
+        Ok(application) => application,
+        Err(error) => {
+            tracing::error!(error = %error, "startup failed");
+            eprintln!("startup failed: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match application.run_until_stopped(shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = %error, "server failed");
+            ExitCode::FAILURE
+        }
+    }
 }

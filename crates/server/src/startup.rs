@@ -120,6 +120,7 @@ pub struct Application {
     port: u16,
     server: Server,
     lifecycle: Lifecycle,
+    shutdown_grace: Duration,
     database: Database,
     reminders: Reminders,
     outbox: SmsOutbox,
@@ -134,6 +135,24 @@ impl std::fmt::Debug for Application {
             .field("port", &self.port)
             .finish_non_exhaustive()
     }
+}
+
+/// Applies the pending migrations to the configured database and returns: `plant-texts
+/// migrate`, the one-shot step a deployment runs before its instances start with AUTO_MIGRATE
+/// off. A database newer than this binary is refused, as at startup.
+///
+/// # Errors
+/// The database cannot be reached, a migration fails, or the database is ahead of the binary.
+pub async fn migrate(settings: &Settings) -> Result<(), StartupError> {
+    let database = Database::connect(&settings.database).await?;
+    let migrator = Arc::new(SeaOrmSchemaMigrator::new(database.clone()));
+    let applied = EnsureSchema::new(migrator).run(true).await;
+    if let Err(error) = database.close().await {
+        tracing::warn!(%error, "database pool did not close cleanly");
+    }
+    applied?;
+    tracing::info!("migrations applied");
+    Ok(())
 }
 
 impl Application {
@@ -302,6 +321,7 @@ impl Application {
             port,
             server,
             lifecycle,
+            shutdown_grace: settings.shutdown_grace,
             database,
             reminders: sms.reminders,
             outbox: sms.outbox,
@@ -318,9 +338,10 @@ impl Application {
     }
 
     /// Serves, and runs the reminder and SMS-retry workers, until `shutdown` completes; then
-    /// shuts down gracefully: readiness turns 503, no new connections are accepted, in-flight
-    /// requests and worker runs finish (requests up to SHUTDOWN_TIMEOUT_SECS), and the database
-    /// pool closes.
+    /// shuts down gracefully: readiness turns 503 and the listener goes on serving for
+    /// SHUTDOWN_GRACE_SECS (so that a load balancer sees the 503 and stops sending), then no new
+    /// connections are accepted, in-flight requests and worker runs finish (requests up to
+    /// SHUTDOWN_TIMEOUT_SECS), and the database pool closes.
     ///
     /// # Errors
     /// The server's I/O error.
@@ -361,10 +382,16 @@ impl Application {
         });
         let handle = self.server.handle();
         let lifecycle = self.lifecycle.clone();
+        let grace = self.shutdown_grace;
         tokio::spawn(async move {
             shutdown.await;
-            tracing::info!("shutdown requested; draining");
             lifecycle.begin_shutdown();
+            tracing::info!(
+                grace_secs = grace.as_secs(),
+                "shutdown requested; readiness answers 503 until the listener closes"
+            );
+            tokio::time::sleep(grace).await;
+            tracing::info!("draining");
             handle.stop(true).await;
         });
         let served = self.server.await;

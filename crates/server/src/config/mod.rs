@@ -76,6 +76,7 @@ pub const VARIABLES: &[&str] = &[
     "MAX_BODY_BYTES",
     "REQUEST_TIMEOUT_SECS",
     "SHUTDOWN_TIMEOUT_SECS",
+    "SHUTDOWN_GRACE_SECS",
     "AUTO_MIGRATE",
 ];
 

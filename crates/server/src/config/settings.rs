@@ -202,6 +202,9 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// Time given to in-flight requests at shutdown.
     pub shutdown_timeout: Duration,
+    /// Time readiness answers 503 after SIGTERM while the listener still serves, so that a load
+    /// balancer stops sending before the port closes.
+    pub shutdown_grace: Duration,
     /// Apply pending migrations at startup.
     pub auto_migrate: bool,
 }
@@ -599,6 +602,8 @@ impl Settings {
         let max_body_bytes = r.number("MAX_BODY_BYTES", 65_536_usize, 1024, 10 * 1024 * 1024);
         let request_timeout = secs(r.number("REQUEST_TIMEOUT_SECS", 30, 1, 600));
         let shutdown_timeout = secs(r.number("SHUTDOWN_TIMEOUT_SECS", 30, 1, 600));
+        let shutdown_grace =
+            secs(r.number("SHUTDOWN_GRACE_SECS", if deployed { 5 } else { 0 }, 0, 120));
         let auto_migrate = r.boolean("AUTO_MIGRATE", !deployed);
 
         if !r.problems.is_empty() {
@@ -635,6 +640,7 @@ impl Settings {
             max_body_bytes,
             request_timeout,
             shutdown_timeout,
+            shutdown_grace,
             auto_migrate,
         })
     }

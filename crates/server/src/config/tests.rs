@@ -105,6 +105,22 @@ fn a_complete_production_configuration_is_accepted_with_production_defaults() {
     assert!(!settings.auto_migrate);
     assert!(!settings.secret_key_generated);
     assert!((settings.otel.sampler_ratio - 0.1).abs() < f64::EPSILON);
+    assert_eq!(settings.shutdown_grace.as_secs(), 5);
+}
+
+#[test]
+fn the_shutdown_grace_is_configurable_and_bounded() {
+    assert_eq!(load(&[]).unwrap().shutdown_grace.as_secs(), 0);
+    let mut production = production();
+    production.push(("SHUTDOWN_GRACE_SECS", "12"));
+    assert_eq!(load(&production).unwrap().shutdown_grace.as_secs(), 12);
+    for refused in ["-1", "121", "soon"] {
+        assert_eq!(
+            refused_variables(&[("SHUTDOWN_GRACE_SECS", refused)]),
+            ["SHUTDOWN_GRACE_SECS"],
+            "{refused}"
+        );
+    }
 }
 
 #[test]

@@ -76,67 +76,209 @@ fn pending_migrations_without_auto_migrate_stop_the_binary_listing_them() {
 
 #[tokio::test]
 async fn sigterm_stops_a_serving_binary_gracefully_with_status_0() {
-    let dir = std::env::temp_dir().join(format!(
-        "plant-texts-term-{}",
-        uuid::Uuid::now_v7().simple()
-    ));
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    let url = format!("sqlite://{}/db.sqlite?mode=rwc", dir.display());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_plant-texts"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs([
-            ("APP_ENV", "test"),
-            ("DATABASE_URL", url.as_str()),
-            ("PORT", "0"),
-            ("LOG_FORMAT", "json"),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the server starts");
-
-    // The JSON log line `listening` carries the port the kernel chose; the rest of the output
-    // keeps being drained so that the server never writes into a closed pipe.
-    let stdout = child.stdout.take().expect("stdout is piped");
-    let (port_sender, port_receiver) = std::sync::mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut stopped_workers = Vec::new();
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else {
-                continue;
-            };
-            if entry["message"] == "listening" {
-                let _ = port_sender.send(entry["port"].as_u64());
-            }
-            if entry["message"] == "worker stopped" {
-                stopped_workers.push(entry["worker"].as_str().unwrap_or_default().to_owned());
-            }
-        }
-        stopped_workers
-    });
-    let port = port_receiver
-        .recv_timeout(std::time::Duration::from_secs(60))
-        .ok()
-        .flatten()
-        .expect("the server logs the port it listens on");
-    let live = reqwest::get(format!("http://127.0.0.1:{port}/health/live"))
+    let server = ServedBinary::start(&[]);
+    let live = reqwest::get(format!("http://127.0.0.1:{}/health/live", server.port))
         .await
         .expect("served");
     assert_eq!(live.status(), 200);
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(killed.success());
-    let status = child.wait().expect("the server exits");
-    let _ = std::fs::remove_dir_all(&dir);
+    server.terminate();
+    let (status, lines) = server.wait();
 
     assert_eq!(status.code(), Some(0));
-    let mut stopped_workers = reader.join().expect("the log reader ends with the server");
-    stopped_workers.sort();
+    let mut stopped_workers: Vec<&str> = lines
+        .iter()
+        .filter(|line| line["message"] == "worker stopped")
+        .filter_map(|line| line["worker"].as_str())
+        .collect();
+    stopped_workers.sort_unstable();
     assert_eq!(stopped_workers, ["reminders", "retention", "sms_retries"]);
+}
+
+/// A served binary on a scratch SQLite database, and the port it listens on.
+struct ServedBinary {
+    child: std::process::Child,
+    port: u16,
+    dir: std::path::PathBuf,
+    log_reader: std::thread::JoinHandle<Vec<serde_json::Value>>,
+}
+
+impl ServedBinary {
+    fn start(env: &[(&str, &str)]) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "plant-texts-served-{}",
+            uuid::Uuid::now_v7().simple()
+        ));
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        let url = format!("sqlite://{}/db.sqlite?mode=rwc", dir.display());
+        let mut child = Command::new(env!("CARGO_BIN_EXE_plant-texts"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs([
+                ("APP_ENV", "test"),
+                ("DATABASE_URL", url.as_str()),
+                ("PORT", "0"),
+                ("LOG_FORMAT", "json"),
+                ("RATE_LIMIT_ENABLED", "false"),
+            ])
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the server starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (port_sender, port_receiver) = std::sync::mpsc::channel();
+        // Keeps draining, so that the server never writes into a closed pipe.
+        let log_reader = std::thread::spawn(move || {
+            let mut lines = Vec::new();
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let Ok(entry) = serde_json::from_str::<serde_json::Value>(&line) else {
+                    continue;
+                };
+                if entry["message"] == "listening" {
+                    let _ = port_sender.send(entry["port"].as_u64());
+                }
+                lines.push(entry);
+            }
+            lines
+        });
+        let port = port_receiver
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .ok()
+            .flatten()
+            .and_then(|port| u16::try_from(port).ok())
+            .expect("the server logs the port it listens on");
+        Self {
+            child,
+            port,
+            dir,
+            log_reader,
+        }
+    }
+
+    fn terminate(&self) {
+        let killed = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success());
+    }
+
+    /// Waits for the exit; the status and every JSON line logged.
+    fn wait(mut self) -> (std::process::ExitStatus, Vec<serde_json::Value>) {
+        let status = self.child.wait().expect("the server exits");
+        let _ = std::fs::remove_dir_all(&self.dir);
+        (status, self.log_reader.join().expect("the log reader ends"))
+    }
+}
+
+#[tokio::test]
+async fn after_sigterm_readiness_answers_503_for_the_grace_period_before_the_port_closes() {
+    const GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+    let server = ServedBinary::start(&[("SHUTDOWN_GRACE_SECS", "2")]);
+    let ready = format!("http://127.0.0.1:{}/health/ready", server.port);
+    // A new connection for every probe, as a load balancer's health check makes.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    assert_eq!(client.get(&ready).send().await.unwrap().status(), 200);
+
+    server.terminate();
+    let terminated = std::time::Instant::now();
+    let mut statuses = Vec::new();
+    let closed_after = loop {
+        match client.get(&ready).send().await {
+            Ok(response) => statuses.push(response.status().as_u16()),
+            Err(_) => break terminated.elapsed(),
+        }
+        // Paces the probes; the server's grace is what the loop waits out.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let (status, _) = server.wait();
+
+    assert_eq!(status.code(), Some(0));
+    assert!(!statuses.is_empty(), "readiness answered during the grace");
+    assert!(
+        statuses.iter().all(|status| *status == 503),
+        "readiness turned 503 at once and stayed so: {statuses:?}"
+    );
+    assert!(
+        closed_after >= GRACE,
+        "the port closed {closed_after:?} after SIGTERM, before the {GRACE:?} grace"
+    );
+}
+
+#[tokio::test]
+async fn the_migrate_command_applies_the_schema_a_server_without_auto_migrate_then_runs_on() {
+    let dir = std::env::temp_dir().join(format!(
+        "plant-texts-migrate-{}",
+        uuid::Uuid::now_v7().simple()
+    ));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let url = format!("sqlite://{}/db.sqlite?mode=rwc", dir.display());
+    let env = [
+        ("APP_ENV", "test"),
+        ("DATABASE_URL", url.as_str()),
+        ("AUTO_MIGRATE", "false"),
+        ("PORT", "0"),
+        ("LOG_FORMAT", "json"),
+    ];
+
+    let migrate = {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_plant-texts"));
+        command
+            .arg("migrate")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(env);
+        command.output().expect("the binary runs")
+    };
+    assert_eq!(
+        migrate.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&migrate.stderr)
+    );
+    let again = {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_plant-texts"));
+        command
+            .arg("migrate")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(env);
+        command.output().expect("the binary runs")
+    };
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "migrating twice changes nothing"
+    );
+
+    let server = ServedBinary::start(&[("DATABASE_URL", url.as_str()), ("AUTO_MIGRATE", "false")]);
+    let live = reqwest::get(format!("http://127.0.0.1:{}/health/ready", server.port))
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200);
+    server.terminate();
+    let (status, _) = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn an_unknown_command_is_refused_with_the_usage() {
+    let output = {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_plant-texts"));
+        command
+            .arg("serve-please")
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("APP_ENV", "test");
+        command.output().expect("the binary runs")
+    };
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("usage: plant-texts [migrate]"));
 }
 
 #[test]

@@ -17,6 +17,7 @@ mod auth;
 mod binary;
 mod catalog;
 mod chat;
+mod deploy;
 mod errors;
 mod gardens;
 mod hardening;
