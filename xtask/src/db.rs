@@ -16,6 +16,8 @@ use tracing_subscriber::{
 
 use crate::TaskResult;
 
+mod backup;
+
 const DEFAULT_URL: &str = "sqlite://plant-texts.db?mode=rwc";
 
 pub(crate) fn main(args: &[String]) -> TaskResult {
@@ -25,9 +27,22 @@ pub(crate) fn main(args: &[String]) -> TaskResult {
     runtime.block_on(dispatch(args))
 }
 
+/// DATABASE_URL, or the development SQLite file.
+fn database_url() -> String {
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned())
+}
+
+/// The value after `flag` in `args`.
+fn option(args: &[String], flag: &str) -> Result<std::path::PathBuf, String> {
+    args.iter()
+        .position(|arg| arg == flag)
+        .and_then(|at| args.get(at + 1))
+        .map(std::path::PathBuf::from)
+        .ok_or_else(|| format!("{flag} FILE is required"))
+}
+
 async fn connect(log_statements: bool) -> Result<DatabaseConnection, Box<dyn std::error::Error>> {
-    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned());
-    let mut options = ConnectOptions::new(url);
+    let mut options = ConnectOptions::new(database_url());
     options.sqlx_logging(log_statements);
     Ok(Database::connect(options).await?)
 }
@@ -56,9 +71,15 @@ async fn dispatch(args: &[String]) -> TaskResult {
         }
         Some("seed") => print_seed(&connect(false).await?).await,
         Some("sql") => print_pending_sql().await,
+        Some("backup") => backup::backup(&database_url(), &option(args, "--out")?).await,
+        Some("restore") => {
+            let confirmed = args.iter().any(|arg| arg == "--yes");
+            backup::restore(&database_url(), &option(args, "--from")?, confirmed).await
+        }
         _ => Err(
             "usage: cargo xtask db <migrate | rollback [N] | status | fresh | reset | seed \
-             [--synthetic [--users N --gardens N --plantings N --events N --seed S]] | sql>"
+             [--synthetic [--users N --gardens N --plantings N --events N --seed S]] | sql | \
+             backup --out FILE | restore --from FILE [--yes]>"
                 .into(),
         ),
     }

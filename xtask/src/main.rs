@@ -12,6 +12,10 @@
 //!                                      gardens, 10,000 plantings and events by default; options
 //!                                      --users --gardens --plantings --events --seed)
 //! cargo xtask db sql                  print the SQL of pending migrations without applying it
+//! cargo xtask db backup --out FILE    back up DATABASE_URL (SQLite: VACUUM INTO; PostgreSQL:
+//!                                      deploy/scripts/backup-db.sh)
+//! cargo xtask db restore --from FILE [--yes]  check FILE, then replace DATABASE_URL with it
+//! cargo xtask openapi                 write the served OpenAPI document to docs/openapi.json
 //! cargo xtask test [ARGS]             the whole suite on SQLite, PostgreSQL and Redis
 //! cargo xtask bench [login|rule_engine]  benchmarks: login cost with production argon2
 //!                                      parameters, the garden rule engine (default: both)
@@ -46,6 +50,29 @@ fn bench(only: Option<&str>) -> TaskResult {
     Ok(())
 }
 
+/// `cargo xtask openapi`: docs/openapi.json becomes the document the API serves (a test fails
+/// while the two differ).
+fn write_openapi() -> TaskResult {
+    let output = cargo()
+        .args([
+            "run",
+            "--quiet",
+            "--package",
+            "plant-texts-http",
+            "--example",
+            "openapi",
+        ])
+        .stderr(std::process::Stdio::inherit())
+        .output()?;
+    if !output.status.success() {
+        return Err("the openapi example failed".into());
+    }
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/openapi.json");
+    std::fs::write(&path, output.stdout)?;
+    println!("wrote docs/openapi.json");
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = match args.first().map(String::as_str) {
@@ -54,9 +81,10 @@ fn main() -> ExitCode {
         Some("test") => test::test(&args[1..]),
         Some("ci") => test::ci(),
         Some("bench") => bench(args.get(1).map(String::as_str)),
+        Some("openapi") => write_openapi(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <dev | db <migrate|rollback [N]|status|fresh|reset|seed|sql> | test [cargo test args] | bench | ci>"
+                "usage: cargo xtask <dev | db <migrate|rollback [N]|status|fresh|reset|seed|sql|backup|restore> | test [cargo test args] | bench | openapi | ci>"
             );
             Err("unknown command".into())
         }

@@ -11,6 +11,16 @@ fn the_openapi_document_matches_the_snapshot() {
 }
 
 #[test]
+fn the_committed_docs_openapi_json_is_the_served_document() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.json");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed.trim_end() == plant_texts_http::ops::docs::openapi_json(),
+        "docs/openapi.json differs from the served document: run `cargo xtask openapi` and commit it"
+    );
+}
+
+#[test]
 fn the_document_is_openapi_3_1_with_both_security_schemes_and_the_problem_schema() {
     let document = serde_json::to_value(ApiDoc::openapi()).expect("the document serialises");
     assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));

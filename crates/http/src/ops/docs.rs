@@ -29,7 +29,10 @@ const INITIALIZER: &str = r##"window.onload = function () {
 "##;
 
 /// The OpenAPI document, rendered once.
-fn openapi_json() -> &'static str {
+/// The document `GET /api/v2/openapi.json` serves, pretty-printed; `cargo xtask openapi` writes
+/// it to docs/openapi.json.
+#[must_use]
+pub fn openapi_json() -> &'static str {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
     DOCUMENT.get_or_init(|| ApiDoc::openapi().to_pretty_json().unwrap_or_default())
 }

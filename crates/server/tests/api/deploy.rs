@@ -458,6 +458,14 @@ async fn the_kubernetes_manifests_parse_and_their_probes_point_at_routes_that_an
     let pod = &deployment["spec"]["template"]["spec"];
     let container = &pod["containers"][0];
     assert_eq!(pod["securityContext"]["runAsNonRoot"].as_bool(), Some(true));
+    // The image runs as the user the pod asks for, and its own health check probes a route.
+    let dockerfile = std::fs::read_to_string(deploy_dir().join("Dockerfile")).unwrap();
+    let uid = pod["securityContext"]["runAsUser"].as_u64().unwrap();
+    assert!(
+        dockerfile.contains(&format!("USER {uid}:{uid}")),
+        "the image runs as {uid}"
+    );
+    assert!(dockerfile.contains("HEALTHCHECK") && dockerfile.contains("/health/live"));
     assert_eq!(container["ports"][0]["containerPort"].as_u64(), Some(8080));
 
     let app = spawn_app(Backend::Sqlite).await;
