@@ -15,6 +15,8 @@
 //! cargo xtask db backup --out FILE    back up DATABASE_URL (SQLite: VACUUM INTO; PostgreSQL:
 //!                                      deploy/scripts/backup-db.sh)
 //! cargo xtask db restore --from FILE [--yes]  check FILE, then replace DATABASE_URL with it
+//! cargo xtask doctor                  configuration and connectivity (database, migrations, Redis,
+//!                                      OTLP, Twilio/OpenAI mode) as a table; non-zero on a failure
 //! cargo xtask openapi                 write the served OpenAPI document to docs/openapi.json
 //! cargo xtask test [ARGS]             the whole suite on SQLite, PostgreSQL and Redis
 //! cargo xtask bench [login|rule_engine]  benchmarks: login cost with production argon2
@@ -82,9 +84,18 @@ fn main() -> ExitCode {
         Some("ci") => test::ci(),
         Some("bench") => bench(args.get(1).map(String::as_str)),
         Some("openapi") => write_openapi(),
+        // The server's own configuration and adapters do the checking: one truth for both.
+        Some("doctor") => run(cargo().args([
+            "run",
+            "--quiet",
+            "--package",
+            "plant-texts-server",
+            "--",
+            "doctor",
+        ])),
         _ => {
             eprintln!(
-                "usage: cargo xtask <dev | db <migrate|rollback [N]|status|fresh|reset|seed|sql|backup|restore> | test [cargo test args] | bench | openapi | ci>"
+                "usage: cargo xtask <dev | db <migrate|rollback [N]|status|fresh|reset|seed|sql|backup|restore> | test [cargo test args] | bench | openapi | doctor | ci>"
             );
             Err("unknown command".into())
         }

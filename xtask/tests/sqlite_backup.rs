@@ -1,7 +1,10 @@
 //! `cargo xtask db backup` and `db restore` on SQLite: a populated database round-trips with
 //! every row count equal, and a damaged or foreign file is refused before the target is touched.
 
-#![expect(clippy::unwrap_used, reason = "set-up code of the tests fails the test loudly")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "set-up code of the tests fails the test loudly"
+)]
 
 use std::{
     collections::BTreeMap,

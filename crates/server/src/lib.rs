@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod doctor;
 pub mod startup;
 pub mod telemetry;
 pub mod workers;

@@ -1,15 +1,19 @@
 //! `plant-texts`: the Plant Texts API server; `plant-texts migrate` applies the pending
-//! migrations and exits.
+//! migrations and exits; `plant-texts doctor` checks the configuration and every dependency.
 
 use std::process::ExitCode;
 
 use plant_texts_server::{
     config::{EXIT_CONFIG, Settings},
+    doctor,
     startup::{self, Application, shutdown_signal},
     telemetry,
 };
 
 fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("doctor") {
+        return doctor();
+    }
     // A bad configuration stops the process before anything is bound, listing every problem.
     let settings = match Settings::load() {
         Ok(settings) => settings,
@@ -52,7 +56,7 @@ fn main() -> ExitCode {
             }
         }),
         Some(_) => {
-            eprintln!("usage: plant-texts [migrate]");
+            eprintln!("usage: plant-texts [migrate | doctor]");
             ExitCode::from(2)
         }
     };
@@ -78,5 +82,26 @@ async fn serve(settings: &Settings) -> ExitCode {
             tracing::error!(error = %error, "server failed");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Prints the doctor's table (no logging: the table is the output); 1 when a check fails.
+fn doctor() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let findings = runtime.block_on(doctor::diagnose());
+    print!("{}", doctor::render(&findings));
+    if findings.iter().all(|finding| finding.healthy) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }

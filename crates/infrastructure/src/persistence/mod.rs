@@ -21,7 +21,7 @@ mod unit_of_work;
 
 pub use audit_log::SeaOrmAuditLog;
 pub use catalog::SeaOrmCatalogRepository;
-pub use connection::{Database, DatabaseSettings, PersistenceError};
+pub use connection::{Database, DatabaseSettings, PersistenceError, backend_name};
 pub use database_status::SeaOrmDatabaseInspector;
 pub use flags::SeaOrmFlagStore;
 pub use health::{DatabaseProbe, MigrationsProbe};

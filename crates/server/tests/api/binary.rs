@@ -278,7 +278,9 @@ fn an_unknown_command_is_refused_with_the_usage() {
         command.output().expect("the binary runs")
     };
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("usage: plant-texts [migrate]"));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("usage: plant-texts [migrate | doctor]")
+    );
 }
 
 #[test]
@@ -298,4 +300,95 @@ fn environment_values_are_read_as_raw_text() {
         stderr.contains("DATABASE_URL: is required in production"),
         "{stderr}"
     );
+}
+
+fn doctor(env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_plant-texts"));
+    command
+        .arg("doctor")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().expect("the binary runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+/// The doctor's verdict for one check.
+fn verdict<'a>(table: &'a str, check: &str) -> &'a str {
+    table
+        .lines()
+        .find(|line| line.split_whitespace().next() == Some(check))
+        .and_then(|line| line.split_whitespace().nth(1))
+        .unwrap_or_else(|| panic!("no {check} line in:\n{table}"))
+}
+
+#[test]
+fn the_doctor_passes_a_sound_setup_and_fails_on_any_broken_dependency_without_printing_secrets() {
+    const SECRET: &str = "doctor-secret-signing-key-0123456789abcdef";
+    let dir = std::env::temp_dir().join(format!(
+        "plant-texts-doctor-{}",
+        uuid::Uuid::now_v7().simple()
+    ));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let url = format!("sqlite://{}/db.sqlite?mode=rwc", dir.display());
+    let base = [
+        ("APP_ENV", "test"),
+        ("DATABASE_URL", url.as_str()),
+        ("SECRET_KEY", SECRET),
+        ("AUTO_MIGRATE", "false"),
+    ];
+
+    let (code, table) = doctor(&base);
+    assert_eq!(code, Some(1), "pending migrations fail:\n{table}");
+    assert_eq!(verdict(&table, "database"), "up");
+    assert_eq!(verdict(&table, "migrations"), "FAIL");
+
+    let mut migrate = Command::new(env!("CARGO_BIN_EXE_plant-texts"));
+    migrate.arg("migrate").env_clear().envs(base);
+    assert!(migrate.output().unwrap().status.success());
+    let (code, table) = doctor(&base);
+    assert_eq!(code, Some(0), "{table}");
+    for (check, expected) in [
+        ("configuration", "ok"),
+        ("migrations", "up"),
+        ("redis", "disabled"),
+        ("otlp", "disabled"),
+        ("twilio", "demo"),
+        ("openai", "templates"),
+    ] {
+        assert_eq!(verdict(&table, check), expected, "{table}");
+    }
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let otlp = format!("http://127.0.0.1:{closed_port}");
+    let redis = format!("redis://:redis-password-0123@127.0.0.1:{closed_port}/0");
+    let (code, table) = doctor(&[
+        base[0],
+        base[1],
+        base[2],
+        base[3],
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", otlp.as_str()),
+        ("REDIS_URL", redis.as_str()),
+    ]);
+    assert_eq!(code, Some(1), "{table}");
+    assert_eq!(verdict(&table, "otlp"), "FAIL");
+    assert_eq!(verdict(&table, "redis"), "FAIL");
+    assert!(
+        !table.contains(SECRET) && !table.contains("redis-password-0123"),
+        "{table}"
+    );
+
+    let (code, table) = doctor(&[("APP_ENV", "production"), ("SECRET_KEY", "short-secret")]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(code, Some(1));
+    assert_eq!(verdict(&table, "configuration"), "FAIL");
+    assert!(table.contains("DATABASE_URL"), "{table}");
+    assert!(!table.contains("short-secret"), "{table}");
 }
