@@ -70,7 +70,40 @@ const CHECK_TOOLS: &[(&str, &[&str], &str)] = &[
     ("openssl", &["version"], "openssl"),
     // deploy/docker-compose.yml, when Docker's compose plugin is missing.
     ("docker-compose", &["version"], "docker-compose"),
+    // The browser test of /docs (driven by playwright-core, installed by `ensure_playwright`).
+    ("chromium", &["--version"], "chromium"),
 ];
+
+/// The version of playwright-core the browser test drives Chromium with.
+const PLAYWRIGHT_CORE: &str = "playwright-core@1.64.1";
+
+/// Installs playwright-core from the npm registry under `target/e2e` when it is missing (it
+/// brings no browser: the test uses Debian's Chromium). Reports and carries on on failure: the
+/// browser test then skips with a printed reason.
+pub(crate) fn ensure_playwright() {
+    let prefix = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/e2e");
+    if prefix.join("node_modules/playwright-core").is_dir() {
+        return;
+    }
+    let _ = std::fs::create_dir_all(&prefix);
+    eprintln!("xtask: installing {PLAYWRIGHT_CORE} with npm under target/e2e");
+    let installed = Command::new("npm")
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            "--prefix",
+        ])
+        .arg(&prefix)
+        .arg(PLAYWRIGHT_CORE)
+        // The package brings no browser; nothing else to fetch.
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+        .status();
+    if !installed.is_ok_and(|status| status.success()) {
+        eprintln!("xtask: {PLAYWRIGHT_CORE} unavailable; the browser test will be skipped");
+    }
+}
 
 /// Makes the checking tools available, installing the Debian packages of those missing in one
 /// go. Where they cannot be installed their checks skip with a printed reason, so this reports

@@ -132,6 +132,7 @@ fn with_test_services(
     then: impl FnOnce(&mut Command) -> TaskResult,
 ) -> TaskResult {
     services::ensure_check_tools();
+    services::ensure_playwright();
     // The services live until the end of this function, then their Drop stops them.
     let postgres = match std::env::var("TEST_DATABASE_URL") {
         Ok(url) => {

@@ -28,8 +28,7 @@ const INITIALIZER: &str = r##"window.onload = function () {
 };
 "##;
 
-/// The OpenAPI document, rendered once.
-/// The document `GET /api/v2/openapi.json` serves, pretty-printed; `cargo xtask openapi` writes
+/// The document `GET /api/v2/openapi.json` serves, pretty-printed once; `cargo xtask openapi` writes
 /// it to docs/openapi.json.
 #[must_use]
 pub fn openapi_json() -> &'static str {

@@ -18,6 +18,7 @@ mod binary;
 mod catalog;
 mod chat;
 mod deploy;
+mod docs_page;
 mod errors;
 mod gardens;
 mod hardening;
