@@ -22,15 +22,8 @@ fn main() -> ExitCode {
             return ExitCode::from(u8::try_from(EXIT_CONFIG).unwrap_or(1));
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime(tokio::runtime::Builder::new_multi_thread()) else {
+        return ExitCode::FAILURE;
     };
     // The gRPC exporter starts its connection on the runtime it is built in.
     let telemetry = {
@@ -87,15 +80,8 @@ async fn serve(settings: &Settings) -> ExitCode {
 
 /// Prints the doctor's table (no logging: the table is the output); 1 when a check fails.
 fn doctor() -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
+    let Some(runtime) = runtime(tokio::runtime::Builder::new_current_thread()) else {
+        return ExitCode::FAILURE;
     };
     let findings = runtime.block_on(doctor::diagnose());
     print!("{}", doctor::render(&findings));
@@ -104,4 +90,13 @@ fn doctor() -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// The runtime `builder` makes, with I/O and timers; `None`, said on stderr, when it cannot.
+fn runtime(mut builder: tokio::runtime::Builder) -> Option<tokio::runtime::Runtime> {
+    builder
+        .enable_all()
+        .build()
+        .inspect_err(|error| eprintln!("cannot start the async runtime: {error}"))
+        .ok()
 }

@@ -11,7 +11,9 @@ use std::{
     process::Command,
 };
 
-use migration::sea_orm::{ConnectOptions, ConnectionTrait, Database, DbBackend, Statement};
+use migration::sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, Statement,
+};
 
 use crate::TaskResult;
 
@@ -44,18 +46,7 @@ pub(crate) async fn backup(url: &str, out: &Path) -> TaskResult {
     match sqlite_file(url) {
         Some(file) => {
             let file = file?;
-            let db = Database::connect(ConnectOptions::new(format!(
-                "sqlite://{}?mode=ro",
-                file.display()
-            )))
-            .await?;
-            db.execute_raw(Statement::from_sql_and_values(
-                DbBackend::Sqlite,
-                "VACUUM INTO ?",
-                [out.display().to_string().into()],
-            ))
-            .await?;
-            db.close().await?;
+            copy_sqlite(&file, out).await?;
             check_sqlite_backup(out).await?;
         }
         None => {
@@ -121,20 +112,7 @@ pub(crate) async fn restore(url: &str, from: &Path, confirmed: bool) -> TaskResu
     // A compacted copy next to the target, then one rename: a failure leaves the target as it was.
     let incoming = target.with_extension("restoring");
     let _ = std::fs::remove_file(&incoming);
-    let db = Database::connect(ConnectOptions::new(format!(
-        "sqlite://{}?mode=ro",
-        from.display()
-    )))
-    .await?;
-    let copied = db
-        .execute_raw(Statement::from_sql_and_values(
-            DbBackend::Sqlite,
-            "VACUUM INTO ?",
-            [incoming.display().to_string().into()],
-        ))
-        .await;
-    db.close().await?;
-    copied?;
+    copy_sqlite(from, &incoming).await?;
     std::fs::rename(&incoming, &target)?;
     for suffix in ["-wal", "-shm"] {
         let mut stale = target.clone().into_os_string();
@@ -147,11 +125,7 @@ pub(crate) async fn restore(url: &str, from: &Path, confirmed: bool) -> TaskResu
 
 /// A SQLite backup must pass `PRAGMA integrity_check` and hold the migration table.
 async fn check_sqlite_backup(file: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    let db = Database::connect(ConnectOptions::new(format!(
-        "sqlite://{}?mode=ro",
-        file.display()
-    )))
-    .await?;
+    let db = open_read_only(file).await?;
     let checked = async {
         let integrity = db
             .query_one_raw(Statement::from_string(
@@ -175,4 +149,26 @@ async fn check_sqlite_backup(file: &Path) -> Result<(), Box<dyn std::error::Erro
     .await;
     db.close().await?;
     checked
+}
+
+async fn open_read_only(file: &Path) -> Result<DatabaseConnection, DbErr> {
+    Database::connect(ConnectOptions::new(format!(
+        "sqlite://{}?mode=ro",
+        file.display()
+    )))
+    .await
+}
+
+/// Writes a consistent, compacted copy of the SQLite database `from` to the new file `to`.
+async fn copy_sqlite(from: &Path, to: &Path) -> Result<(), DbErr> {
+    let db = open_read_only(from).await?;
+    let copied = db
+        .execute_raw(Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            "VACUUM INTO ?",
+            [to.display().to_string().into()],
+        ))
+        .await;
+    db.close().await?;
+    copied.map(|_| ())
 }

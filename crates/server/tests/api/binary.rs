@@ -6,15 +6,19 @@ use std::{
     process::{Command, Output, Stdio},
 };
 
-fn run_server(env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_plant-texts"));
-    command
+/// Runs the binary with `args` in exactly `env` (and PATH), to its end.
+fn run_binary(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_plant-texts"))
+        .args(args)
         .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    command.output().expect("the server binary runs")
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().copied())
+        .output()
+        .expect("the server binary runs")
+}
+
+fn run_server(env: &[(&str, &str)]) -> Output {
+    run_binary(&[], env)
 }
 
 #[test]
@@ -225,30 +229,14 @@ async fn the_migrate_command_applies_the_schema_a_server_without_auto_migrate_th
         ("LOG_FORMAT", "json"),
     ];
 
-    let migrate = {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_plant-texts"));
-        command
-            .arg("migrate")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .envs(env);
-        command.output().expect("the binary runs")
-    };
+    let migrate = run_binary(&["migrate"], &env);
     assert_eq!(
         migrate.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&migrate.stderr)
     );
-    let again = {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_plant-texts"));
-        command
-            .arg("migrate")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .envs(env);
-        command.output().expect("the binary runs")
-    };
+    let again = run_binary(&["migrate"], &env);
     assert_eq!(
         again.status.code(),
         Some(0),
@@ -268,15 +256,7 @@ async fn the_migrate_command_applies_the_schema_a_server_without_auto_migrate_th
 
 #[test]
 fn an_unknown_command_is_refused_with_the_usage() {
-    let output = {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_plant-texts"));
-        command
-            .arg("serve-please")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("APP_ENV", "test");
-        command.output().expect("the binary runs")
-    };
+    let output = run_binary(&["serve-please"], &[("APP_ENV", "test")]);
     assert_eq!(output.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("usage: plant-texts [migrate | doctor]")
@@ -303,15 +283,7 @@ fn environment_values_are_read_as_raw_text() {
 }
 
 fn doctor(env: &[(&str, &str)]) -> (Option<i32>, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_plant-texts"));
-    command
-        .arg("doctor")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let output = command.output().expect("the binary runs");
+    let output = run_binary(&["doctor"], env);
     (
         output.status.code(),
         String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -348,9 +320,7 @@ fn the_doctor_passes_a_sound_setup_and_fails_on_any_broken_dependency_without_pr
     assert_eq!(verdict(&table, "database"), "up");
     assert_eq!(verdict(&table, "migrations"), "FAIL");
 
-    let mut migrate = Command::new(env!("CARGO_BIN_EXE_plant-texts"));
-    migrate.arg("migrate").env_clear().envs(base);
-    assert!(migrate.output().unwrap().status.success());
+    assert!(run_binary(&["migrate"], &base).status.success());
     let (code, table) = doctor(&base);
     assert_eq!(code, Some(0), "{table}");
     for (check, expected) in [

@@ -226,6 +226,27 @@ fn the_backup_script_refuses_a_database_that_is_not_postgres_and_leaves_no_file(
     let _ = std::fs::remove_dir_all(&backups);
 }
 
+#[tokio::test]
+async fn a_backup_whose_dump_fails_exits_non_zero_and_leaves_no_file_behind() {
+    let app = spawn_app(Backend::Postgres).await;
+    let backups = scratch_dir("backups");
+    // The server answers, the database does not exist: pg_dump fails after the file was opened.
+    let missing_database = app
+        .database
+        .url
+        .rsplit_once('/')
+        .map(|(server, _)| format!("{server}/plant_texts_no_such_database"))
+        .unwrap();
+
+    let output = script("backup-db.sh", &missing_database, &backups, &[]);
+
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("pg_dump failed"));
+    let left: Vec<_> = std::fs::read_dir(&backups).unwrap().collect();
+    assert!(left.is_empty(), "partial files left: {left:?}");
+    let _ = std::fs::remove_dir_all(&backups);
+}
+
 #[test]
 fn the_nginx_configuration_passes_nginx_t_with_a_test_certificate_and_matches_the_apps_limits() {
     let site = std::fs::read_to_string(deploy_dir().join("nginx/plant-texts.conf")).unwrap();
