@@ -37,6 +37,7 @@ pub fn build_app(
     let max_body_bytes = state.settings.max_body_bytes;
     let cors = cors::cors(&state.settings.cors_origins);
     let http_metrics = state.observability.http.clone();
+    let trace_sampling = state.settings.trace_sampling;
     App::new()
         .app_data(web::Data::new(state))
         .app_data(json_config(max_body_bytes))
@@ -55,7 +56,9 @@ pub fn build_app(
         .wrap(cors)
         .wrap(from_fn(cors::withhold_cors_from_other_origins))
         .wrap(from_fn(check_host))
-        .wrap(from_fn(assign_request_id))
+        .wrap(from_fn(move |req, next| {
+            assign_request_id(trace_sampling, req, next)
+        }))
         .wrap(from_fn(add_security_headers))
         .wrap(from_fn(move |req, next| {
             count_request(http_metrics.clone(), req, next)

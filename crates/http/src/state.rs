@@ -3,7 +3,10 @@ use std::sync::{
     atomic::{AtomicBool, Ordering},
 };
 
-use crate::{middleware::client_ip::TrustedProxies, ops::metrics::Observability};
+use crate::{
+    middleware::client_ip::TrustedProxies, ops::metrics::Observability,
+    trace_context::TraceSampling,
+};
 use application::{
     admin::Administration,
     catalog::Catalog,
@@ -38,6 +41,8 @@ pub struct HttpSettings {
     pub cors_origins: Vec<String>,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: TrustedProxies,
+    /// Which requests' traces are exported.
+    pub trace_sampling: TraceSampling,
 }
 
 /// The use cases behind Twilio's webhooks.

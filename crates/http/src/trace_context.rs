@@ -6,7 +6,7 @@ use actix_web::http::header::{HeaderMap, HeaderName};
 use opentelemetry::{
     Context,
     propagation::Extractor,
-    trace::{SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState},
+    trace::{SpanId, TraceContextExt as _, TraceId},
 };
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
@@ -17,17 +17,14 @@ pub fn is_untraced(path: &str) -> bool {
     crate::ops::is_probe_or_scrape(path)
 }
 
-/// The target of the request spans of `/health/live` and `/metrics`, which the exporter's
-/// filter drops at once: they call nothing that makes spans, and the busiest probe should not
-/// pay for a span it never exports. (The other untraced paths reach the database, so their
-/// spans stay, under an unsampled parent that hides their children too.)
-pub const INVISIBLE_TARGET: &str = "plant_texts::untraced";
+/// The name of every request's span. The exporter's sampler keeps such a span when it starts a
+/// trace: the request-id middleware has already decided that its trace is sampled.
+pub const REQUEST_SPAN_NAME: &str = "http.request";
 
-/// Whether the request span of `path` takes [`INVISIBLE_TARGET`].
-#[must_use]
-pub fn is_invisible(path: &str) -> bool {
-    matches!(path, "/health/live" | "/metrics")
-}
+/// The target of the request spans whose trace is not exported (probes, scrapes, and the
+/// requests the sampler drops), which the exporter's filter refuses at once: the span is never
+/// built for the OpenTelemetry layer, and neither are its children (see [`is_exported_here`]).
+pub const INVISIBLE_TARGET: &str = "plant_texts::untraced";
 
 tokio::task_local! {
     static EXPORTED: bool;
@@ -58,6 +55,73 @@ impl Extractor for ActixHeaders<'_> {
     }
 }
 
+/// Which requests' traces are exported: the sampling decision, taken once per request before
+/// its span exists, so that the spans of a dropped request (nine in ten at a ratio of 0.1) cost
+/// the exporter's layer nothing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TraceSampling {
+    exporting: bool,
+    ratio: f64,
+}
+
+impl TraceSampling {
+    /// No exporter: no request is sampled.
+    pub const OFF: Self = Self {
+        exporting: false,
+        ratio: 0.0,
+    };
+
+    /// An exporter is running: a caller's trace is sampled as the caller says (parent-based),
+    /// a new one with probability `ratio` (clamped to 0..=1).
+    #[must_use]
+    pub fn exporting(ratio: f64) -> Self {
+        Self {
+            exporting: true,
+            ratio: ratio.clamp(0.0, 1.0),
+        }
+    }
+
+    /// Where the request for `path` with `headers` sits in its trace, and whether its trace is
+    /// exported. Probes and scrapes never are, whatever the caller says.
+    #[must_use]
+    pub fn place(&self, headers: &HeaderMap, path: &str) -> Placement {
+        let caller = opentelemetry::global::get_text_map_propagator(|propagator| {
+            propagator.extract(&ActixHeaders(headers))
+        });
+        let callers = caller.span().span_context().clone();
+        let traced = self.exporting && !is_untraced(path);
+        if callers.is_valid() {
+            Placement {
+                trace_id: callers.trace_id(),
+                sampled: traced && callers.is_sampled(),
+                caller: Some(caller),
+            }
+        } else {
+            Placement {
+                trace_id: random_trace_id(),
+                sampled: traced && self.keeps_a_new_trace(),
+                caller: None,
+            }
+        }
+    }
+
+    fn keeps_a_new_trace(&self) -> bool {
+        self.ratio >= 1.0 || rand::random::<f64>() < self.ratio
+    }
+}
+
+/// A request's place in its trace, decided before its span is made.
+#[derive(Debug)]
+pub struct Placement {
+    /// The caller's context, when it sent a valid `traceparent`.
+    caller: Option<Context>,
+    /// The caller's trace id, or a new one (replaced by the exporter's when a new trace is
+    /// sampled).
+    trace_id: TraceId,
+    /// Whether the request's spans are exported.
+    pub sampled: bool,
+}
+
 /// The ids a request's log lines carry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceIds {
@@ -65,54 +129,36 @@ pub struct TraceIds {
     pub trace_id: String,
     /// 16 lower-case hex digits.
     pub span_id: String,
-    /// Whether the span goes to the OpenTelemetry layer (traces are on), sampled or not.
-    pub traced: bool,
-    /// Whether the sampler keeps it (and so its children).
-    pub sampled: bool,
+    /// Whether the request's span is exported (its name can be updated).
+    pub exported: bool,
 }
 
-/// Places `span`, a request's root span not yet entered, in its trace: under the caller's
-/// `traceparent` when there is one; under an unsampled parent when `untraced`, so that neither
-/// it nor its children are exported. Returns the ids for the logs — the exported span's when
-/// traces are on, else the caller's trace id (or a new one) and a new span id.
-pub fn join_trace(span: &tracing::Span, headers: &HeaderMap, untraced: bool) -> TraceIds {
-    let parent = if untraced {
-        Context::new().with_remote_span_context(SpanContext::new(
-            random_trace_id(),
-            random_span_id(),
-            TraceFlags::default(),
-            true,
-            TraceState::default(),
-        ))
-    } else {
-        opentelemetry::global::get_text_map_propagator(|propagator| {
-            propagator.extract(&ActixHeaders(headers))
-        })
-    };
-    // Fails only when no OpenTelemetry layer is installed (traces off): the ids are made below.
-    if span.set_parent(parent.clone()).is_ok() {
-        let context = span.context();
-        let own = context.span().span_context().clone();
-        if own.is_valid() {
-            return TraceIds {
-                trace_id: own.trace_id().to_string(),
-                span_id: own.span_id().to_string(),
-                traced: true,
-                sampled: own.is_sampled(),
-            };
+/// Places `span`, a request's root span not yet entered, in its trace: when its trace is
+/// sampled, under the caller's span (or as a new trace), and the ids for the logs are the
+/// exported span's; otherwise the span never reaches the exporter and the ids are the caller's
+/// trace id (or a new one) with a new span id.
+pub fn join_trace(span: &tracing::Span, placement: Placement) -> TraceIds {
+    if placement.sampled {
+        // Fails only when no OpenTelemetry layer is installed: the ids are made below.
+        let joined = placement
+            .caller
+            .map_or(Ok(()), |caller| span.set_parent(caller));
+        if joined.is_ok() {
+            let context = span.context();
+            let own = context.span().span_context().clone();
+            if own.is_valid() {
+                return TraceIds {
+                    trace_id: own.trace_id().to_string(),
+                    span_id: own.span_id().to_string(),
+                    exported: true,
+                };
+            }
         }
     }
-    let caller = parent.span().span_context().clone();
-    let trace_id = if caller.is_valid() {
-        caller.trace_id()
-    } else {
-        random_trace_id()
-    };
     TraceIds {
-        trace_id: trace_id.to_string(),
+        trace_id: placement.trace_id.to_string(),
         span_id: random_span_id().to_string(),
-        traced: false,
-        sampled: false,
+        exported: false,
     }
 }
 
@@ -131,33 +177,74 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn without_traces_a_callers_trace_id_is_kept_for_the_logs() {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            HeaderName::from_static("traceparent"),
-            HeaderValue::from_static("00-4bf92f3577b34da6a3ce929b0e0e4736-00f067aa0ba902b7-01"),
-        );
+    const CALLER_TRACE: &str = "4bf92f3577b34da6a3ce929b0e0e4736";
+
+    fn from_a_caller(flags: &'static str) -> HeaderMap {
         opentelemetry::global::set_text_map_propagator(
             opentelemetry_sdk::propagation::TraceContextPropagator::new(),
         );
-        let ids = join_trace(&tracing::Span::none(), &headers, false);
-        assert_eq!(ids.trace_id, "4bf92f3577b34da6a3ce929b0e0e4736");
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            HeaderName::from_static("traceparent"),
+            HeaderValue::from_str(&format!("00-{CALLER_TRACE}-00f067aa0ba902b7-{flags}")).unwrap(),
+        );
+        headers
+    }
+
+    #[test]
+    fn without_traces_a_callers_trace_id_is_kept_for_the_logs() {
+        let placement = TraceSampling::OFF.place(&from_a_caller("01"), "/api/v2/plants");
+        assert!(!placement.sampled);
+        let ids = join_trace(&tracing::Span::none(), placement);
+        assert_eq!(ids.trace_id, CALLER_TRACE);
         assert_eq!(ids.span_id.len(), 16);
-        assert!(!ids.traced);
+        assert!(!ids.exported);
     }
 
     #[test]
     fn without_a_caller_every_request_gets_ids_of_its_own() {
-        let first = join_trace(&tracing::Span::none(), &HeaderMap::new(), false);
-        let second = join_trace(&tracing::Span::none(), &HeaderMap::new(), true);
+        let sampling = TraceSampling::exporting(1.0);
+        let first = join_trace(
+            &tracing::Span::none(),
+            sampling.place(&HeaderMap::new(), "/api/v2/plants"),
+        );
+        let second = join_trace(
+            &tracing::Span::none(),
+            sampling.place(&HeaderMap::new(), "/api/v2/plants"),
+        );
         assert_eq!(first.trace_id.len(), 32);
         assert_ne!(first.trace_id, second.trace_id);
         assert_ne!(first.span_id, second.span_id);
     }
 
     #[test]
-    fn probes_and_scrapes_are_untraced_and_api_routes_are_not() {
+    fn a_callers_sampled_flag_decides_whatever_the_ratio() {
+        let never = TraceSampling::exporting(0.0);
+        assert!(never.place(&from_a_caller("01"), "/api/v2/plants").sampled);
+        let always = TraceSampling::exporting(1.0);
+        assert!(!always.place(&from_a_caller("00"), "/api/v2/plants").sampled);
+    }
+
+    #[test]
+    fn a_new_trace_is_sampled_at_the_ratio() {
+        let count = |ratio: f64| {
+            let sampling = TraceSampling::exporting(ratio);
+            (0..10_000)
+                .filter(|_| sampling.place(&HeaderMap::new(), "/api/v2/plants").sampled)
+                .count()
+        };
+        assert_eq!(count(0.0), 0);
+        assert_eq!(count(1.0), 10_000);
+        // Binomial(10 000, 0.1): 1 000 ± 30; outside 800..1 200 one run in more than 10^20.
+        let tenth = count(0.1);
+        assert!((800..1_200).contains(&tenth), "{tenth} of 10 000 sampled");
+        // A ratio outside 0..=1 is clamped, not trusted.
+        assert_eq!(count(7.0), 10_000);
+    }
+
+    #[test]
+    fn probes_and_scrapes_are_never_sampled_even_when_the_caller_is_tracing() {
+        let sampling = TraceSampling::exporting(1.0);
         for path in [
             "/health",
             "/health/live",
@@ -166,9 +253,28 @@ mod tests {
             "/metrics",
         ] {
             assert!(is_untraced(path), "{path}");
+            assert!(
+                !sampling.place(&from_a_caller("01"), path).sampled,
+                "{path}"
+            );
         }
         for path in ["/api/v2/plants", "/metrics/", "/healthz"] {
             assert!(!is_untraced(path), "{path}");
+            assert!(sampling.place(&from_a_caller("01"), path).sampled, "{path}");
         }
+    }
+
+    #[test]
+    fn without_an_exporter_no_request_is_sampled() {
+        assert!(
+            !TraceSampling::OFF
+                .place(&HeaderMap::new(), "/api/v2/plants")
+                .sampled
+        );
+        assert!(
+            !TraceSampling::OFF
+                .place(&from_a_caller("01"), "/api/v2/plants")
+                .sampled
+        );
     }
 }

@@ -26,6 +26,7 @@ use http_api::{
     ApiState, HttpSettings, Lifecycle, SmsWebhooks, build_app,
     middleware::client_ip::TrustedProxies,
     ops::metrics::{HttpMetrics, Observability},
+    trace_context::TraceSampling,
 };
 use infrastructure::{
     cache::{InProcessCatalogCache, RedisCatalogCache},
@@ -292,6 +293,11 @@ impl Application {
                 hsts: deployed,
                 cors_origins: settings.cors_origins.clone(),
                 trusted_proxies: TrustedProxies::parse(&settings.trusted_proxies),
+                trace_sampling: if settings.otel.endpoint.is_some() {
+                    TraceSampling::exporting(settings.otel.sampler_ratio)
+                } else {
+                    TraceSampling::OFF
+                },
             },
         };
 

@@ -262,12 +262,17 @@ async fn twilio() -> MockServer {
     server
 }
 
-async fn app_calling(openai: &MockServer, twilio: &MockServer) -> TestApp {
+/// An app exporting to `telemetry`'s receiver, every request sampled, calling the mocks.
+async fn app_calling(telemetry: &Telemetry, openai: &MockServer, twilio: &MockServer) -> TestApp {
     let openai_url = format!("{}/v1", openai.uri());
     let twilio_url = twilio.uri();
+    let receiver_url = telemetry.receiver.uri();
     spawn_app_with(
         Backend::Sqlite,
         &[
+            // The exporter is the process's (installed above); the app decides what it samples.
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver_url.as_str()),
+            ("OTEL_TRACES_SAMPLER_ARG", "1.0"),
             ("OPENAI_API_KEY", "sk-test-key-for-the-telemetry-tests"),
             ("OPENAI_BASE_URL", openai_url.as_str()),
             ("TWILIO_ACCOUNT_SID", TWILIO_SID),
@@ -305,7 +310,7 @@ async fn a_request_is_traced_through_the_database_openai_twilio_and_the_rule_eng
     let telemetry = telemetry().await;
     let openai = openai().await;
     let twilio = twilio().await;
-    let app = app_calling(&openai, &twilio).await;
+    let app = app_calling(telemetry, &openai, &twilio).await;
     let user = app.signed_up("demo", "traced@example.com").await;
     let plant = app.add_plant(&user, "Basil", "Basilio").await;
     let plant_id = plant["id"].as_str().unwrap();
@@ -501,7 +506,7 @@ async fn an_error_is_recorded_on_its_span() {
     let telemetry = telemetry().await;
     let openai = openai().await;
     let twilio = twilio().await;
-    let app = app_calling(&openai, &twilio).await;
+    let app = app_calling(telemetry, &openai, &twilio).await;
     // A statement that fails: the database is gone under the running app.
     let user = app.signed_up("demo", "broken@example.com").await;
     app.execute_sql("DROP TABLE user_plants", Vec::new()).await;
@@ -523,7 +528,7 @@ async fn logs_carry_correlation_ids_and_never_a_secret_or_a_full_phone_number() 
     let telemetry = telemetry().await;
     let openai = openai().await;
     let twilio = twilio().await;
-    let app = app_calling(&openai, &twilio).await;
+    let app = app_calling(telemetry, &openai, &twilio).await;
 
     let registered = app.register("demo", "private@example.com", PASSWORD).await;
     assert_eq!(registered.status, 201, "{}", registered.body);
@@ -630,4 +635,16 @@ async fn logs_carry_correlation_ids_and_never_a_secret_or_a_full_phone_number() 
     assert_eq!(completed["trace_id"].as_str().unwrap().len(), 32);
     assert_eq!(completed["service"], "plant-texts-under-test");
     assert_eq!(completed["environment"], "test");
+}
+
+#[tokio::test]
+async fn with_traces_on_a_debug_line_is_skipped_without_asking_the_filters() {
+    telemetry().await;
+    // RUST_LOG says `info` and the exporter takes `info`: the process-wide ceiling stays there,
+    // so every `debug!` and `trace!` costs one comparison. A filter without a level hint would
+    // lift it to TRACE and send each of them through both layers' filters.
+    assert_eq!(
+        tracing::level_filters::LevelFilter::current(),
+        tracing::level_filters::LevelFilter::INFO
+    );
 }

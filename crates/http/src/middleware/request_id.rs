@@ -23,7 +23,7 @@ use crate::{
     correlation::{self, Correlation},
     errors::ApiError,
     identity::extractors::AuthenticatedRequest,
-    trace_context::{INVISIBLE_TARGET, is_invisible, is_untraced, join_trace, within_trace},
+    trace_context::{INVISIBLE_TARGET, REQUEST_SPAN_NAME, TraceSampling, join_trace, within_trace},
 };
 
 /// The request id header.
@@ -44,11 +44,13 @@ pub fn is_acceptable(id: &str) -> bool {
 
 /// Middleware: assigns the request id, runs the request inside its span, turns any error
 /// response that is not yet a problem document into one, echoes `X-Request-ID`, and logs one
-/// line per request.
+/// line per request. `sampling` decides, before the request's span exists, whether its trace
+/// is exported.
 ///
 /// # Errors
 /// None of its own: errors of inner services are turned into responses here.
 pub async fn assign_request_id(
+    sampling: TraceSampling,
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
@@ -65,7 +67,7 @@ pub async fn assign_request_id(
         ($target:expr) => {
             tracing::info_span!(
                 target: $target,
-                "http.request",
+                REQUEST_SPAN_NAME,
                 otel.kind = "server",
                 otel.status_code = Empty,
                 request_id = %id,
@@ -78,12 +80,13 @@ pub async fn assign_request_id(
                 )
         };
     }
-    let span = if is_invisible(req.path()) {
-        request_span!(INVISIBLE_TARGET)
-    } else {
+    let placement = sampling.place(req.headers(), req.path());
+    let span = if placement.sampled {
         request_span!(module_path!())
+    } else {
+        request_span!(INVISIBLE_TARGET)
     };
-    let trace = join_trace(&span, req.headers(), is_untraced(req.path()));
+    let trace = join_trace(&span, placement);
     let method = req.method().clone();
     let started = Instant::now();
     let ids = Correlation {
@@ -93,10 +96,7 @@ pub async fn assign_request_id(
     };
     let outcome = correlation::scope(
         ids.clone(),
-        within_trace(
-            trace.sampled || !trace.traced,
-            next.call(req).instrument(span.clone()),
-        ),
+        within_trace(trace.exported, next.call(req).instrument(span.clone())),
     )
     .await;
     // The tail runs in the request's scope too: its log lines and problem bodies carry the ids.
@@ -105,7 +105,7 @@ pub async fn assign_request_id(
         let completion = Completion {
             span: &span,
             method: &method,
-            exported: trace.traced,
+            exported: trace.exported,
             started,
         };
         match outcome {

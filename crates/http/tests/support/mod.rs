@@ -51,6 +51,7 @@ use plant_texts_http::{
     ApiState, HttpSettings, Lifecycle, SmsWebhooks,
     middleware::client_ip::TrustedProxies,
     ops::metrics::{HttpMetrics, Observability},
+    trace_context::TraceSampling,
 };
 
 /// An app state over a fresh in-memory SQLite database, migrated and seeded when `migrate`, with
@@ -225,6 +226,7 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
             hsts: false,
             cors_origins: Vec::new(),
             trusted_proxies: TrustedProxies::default(),
+            trace_sampling: TraceSampling::OFF,
         },
     }
 }

@@ -2,16 +2,22 @@
 
 use std::time::Duration;
 
-use opentelemetry::{KeyValue, trace::TracerProvider as _};
+use opentelemetry::{
+    Context, KeyValue,
+    trace::{
+        Link, SamplingDecision, SamplingResult, SpanKind, TraceContextExt as _, TraceId,
+        TracerProvider as _,
+    },
+};
 use opentelemetry_otlp::{Protocol, SpanExporter, WithExportConfig as _};
 use opentelemetry_sdk::{
     Resource,
-    trace::{Sampler, SdkTracerProvider},
+    trace::{Sampler, SdkTracerProvider, ShouldSample},
 };
 use tracing::Subscriber;
 use tracing_subscriber::{
     EnvFilter, Layer,
-    filter::{FilterExt as _, dynamic_filter_fn, filter_fn},
+    filter::{FilterExt as _, LevelFilter, dynamic_filter_fn, filter_fn},
     registry::LookupSpan,
 };
 
@@ -23,6 +29,12 @@ const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 /// What is exported: our spans and the database's at `info`, never the exporter's own HTTP and
 /// gRPC machinery (whose spans would be exported by exporting them, forever).
 const EXPORTED: &str = "info,plant_texts::untraced=off,h2=off,hyper=off,hyper_util=off,tonic=off,tower=off,reqwest=off,opentelemetry=off,opentelemetry_sdk=off,opentelemetry_otlp=off,opentelemetry_http=off";
+
+/// The most verbose level exported. Every part of the exporter's filter says so: a part without
+/// a hint leaves the whole layer without one, and then every `debug!` and `trace!` of every
+/// crate, and every record of the `log` crate, is asked about at run time instead of being
+/// skipped at once (measured in docs/benchmarks.md).
+const EXPORTED_LEVEL: LevelFilter = LevelFilter::INFO;
 
 /// Owns the span exporter: [`TelemetryGuard::shutdown`] exports what is buffered.
 #[derive(Debug, Default)]
@@ -69,11 +81,15 @@ impl TelemetryGuard {
                 .with_tracer(provider.tracer("plant-texts"))
                 .with_filter(
                     filter
-                        .and(filter_fn(|metadata| metadata.is_span()))
+                        .and(
+                            filter_fn(|metadata| metadata.is_span())
+                                .with_max_level_hint(EXPORTED_LEVEL),
+                        )
                         // The children of a dropped request are dropped before they are made.
-                        .and(dynamic_filter_fn(|_, _| {
-                            http_api::trace_context::is_exported_here()
-                        })),
+                        .and(
+                            dynamic_filter_fn(|_, _| http_api::trace_context::is_exported_here())
+                                .with_max_level_hint(EXPORTED_LEVEL),
+                        ),
                 ),
         )
     }
@@ -126,9 +142,108 @@ fn provider(
         .build();
     Ok(SdkTracerProvider::builder()
         .with_resource(resource)
-        .with_sampler(Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(
-            settings.otel.sampler_ratio,
-        ))))
+        .with_sampler(DecidedAtTheEdge::new(settings.otel.sampler_ratio))
         .with_batch_exporter(exporter)
         .build())
+}
+
+/// Parent-based ratio sampling, except for a request's span that starts a trace: the request-id
+/// middleware has already sampled it at the same ratio (`http_api::trace_context::TraceSampling`),
+/// before the span was made, and a dropped request's span never reaches the exporter.
+#[derive(Debug, Clone)]
+struct DecidedAtTheEdge {
+    otherwise: Sampler,
+}
+
+impl DecidedAtTheEdge {
+    fn new(ratio: f64) -> Self {
+        Self {
+            otherwise: Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio))),
+        }
+    }
+}
+
+impl ShouldSample for DecidedAtTheEdge {
+    fn should_sample(
+        &self,
+        parent_context: Option<&Context>,
+        trace_id: TraceId,
+        name: &str,
+        span_kind: &SpanKind,
+        attributes: &[KeyValue],
+        links: &[Link],
+    ) -> SamplingResult {
+        let starts_a_trace = parent_context.is_none_or(|parent| !parent.has_active_span());
+        if starts_a_trace && name == http_api::trace_context::REQUEST_SPAN_NAME {
+            return SamplingResult {
+                decision: SamplingDecision::RecordAndSample,
+                attributes: Vec::new(),
+                trace_state: opentelemetry::trace::TraceState::default(),
+            };
+        }
+        self.otherwise
+            .should_sample(parent_context, trace_id, name, span_kind, attributes, links)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceState};
+
+    use super::*;
+
+    fn decide(sampler: &DecidedAtTheEdge, parent: Option<&Context>, name: &str) -> bool {
+        let trace_id = TraceId::from_bytes(rand::random::<u128>().to_be_bytes());
+        let result = sampler.should_sample(parent, trace_id, name, &SpanKind::Internal, &[], &[]);
+        result.decision == SamplingDecision::RecordAndSample
+    }
+
+    fn under_a_parent(sampled: bool) -> Context {
+        Context::new().with_remote_span_context(SpanContext::new(
+            TraceId::from_bytes(rand::random::<u128>().to_be_bytes()),
+            SpanId::from_bytes(rand::random::<u64>().to_be_bytes()),
+            if sampled {
+                TraceFlags::SAMPLED
+            } else {
+                TraceFlags::default()
+            },
+            true,
+            TraceState::default(),
+        ))
+    }
+
+    #[test]
+    fn a_request_starting_a_trace_was_sampled_upstream_and_is_kept() {
+        let never = DecidedAtTheEdge::new(0.0);
+        assert!(decide(&never, None, "http.request"));
+        assert!(decide(&never, Some(&Context::new()), "http.request"));
+    }
+
+    #[test]
+    fn other_spans_starting_a_trace_follow_the_ratio() {
+        assert!(!decide(
+            &DecidedAtTheEdge::new(0.0),
+            None,
+            "sms.outbox.deliver"
+        ));
+        assert!(decide(
+            &DecidedAtTheEdge::new(1.0),
+            None,
+            "sms.outbox.deliver"
+        ));
+    }
+
+    #[test]
+    fn a_span_under_a_parent_follows_the_parent() {
+        let always = DecidedAtTheEdge::new(1.0);
+        let never = DecidedAtTheEdge::new(0.0);
+        assert!(!decide(
+            &always,
+            Some(&under_a_parent(false)),
+            "http.request"
+        ));
+        assert!(!decide(&always, Some(&under_a_parent(false)), "db.query"));
+        assert!(decide(&never, Some(&under_a_parent(true)), "http.request"));
+        assert!(decide(&never, Some(&under_a_parent(true)), "db.query"));
+    }
 }
