@@ -15,6 +15,7 @@ mod fields;
 pub mod gardens;
 mod hex;
 pub mod identity;
+pub mod json_body;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;

@@ -10,7 +10,7 @@ use actix_web::{
     http::{StatusCode, header},
     test, web,
 };
-use plant_texts_http::build_app;
+use plant_texts_http::{build_app, json_body::JsonBody};
 use serde_json::Value;
 
 #[derive(serde::Deserialize)]
@@ -19,7 +19,7 @@ struct Greeting {
     name: String,
 }
 
-async fn greet(_body: web::Json<Greeting>) -> HttpResponse {
+async fn greet(_body: JsonBody<Greeting>) -> HttpResponse {
     HttpResponse::Created().finish()
 }
 
@@ -98,17 +98,39 @@ async fn malformed_json_is_a_400_problem() {
 }
 
 #[actix_web::test]
-async fn json_of_the_wrong_shape_is_a_422_problem_naming_the_body() {
+async fn json_without_a_required_field_is_a_422_problem_naming_the_field() {
     let (status, headers, body) = call(false, greeting(r#"{"nom": "Fern"}"#)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_problem(&headers, &body, 422, "ERR_VALIDATION_001");
-    assert_eq!(body["errors"][0]["field"], "body");
+    assert_eq!(body["errors"][0]["field"], "name");
     assert!(
         body["errors"][0]["message"]
             .as_str()
             .unwrap()
             .contains("missing field `name`")
     );
+}
+
+#[actix_web::test]
+async fn a_field_of_the_wrong_json_type_is_a_422_problem_naming_the_field() {
+    let (status, headers, body) = call(false, greeting(r#"{"name": 7}"#)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_problem(&headers, &body, 422, "ERR_VALIDATION_001");
+    assert_eq!(body["errors"][0]["field"], "name");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid type: integer `7`, expected a string"),
+        "{body}"
+    );
+}
+
+#[actix_web::test]
+async fn a_json_document_that_is_not_an_object_is_a_422_problem_naming_the_body() {
+    let (status, _, body) = call(false, greeting("[1, 2]")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["errors"][0]["field"], "body");
 }
 
 #[actix_web::test]

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::audited_body;
+use crate::json_body::JsonBody;
 use crate::{
     ApiState,
     errors::{ApiError, Problem},
@@ -96,7 +97,7 @@ pub async fn get_flags(
 pub async fn update_flags(
     state: web::Data<ApiState>,
     PlatformAdmin(actor): PlatformAdmin,
-    body: Result<web::Json<FlagChangesRequest>, actix_web::Error>,
+    body: Result<JsonBody<FlagChangesRequest>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
     let FlagChanges(changes) = audited_body(
         &state,

@@ -9,9 +9,9 @@ mod sms_log_query;
 pub mod tenants;
 pub mod users;
 
-use actix_web::web;
 use application::admin::AdminActor;
 
+use crate::json_body::JsonBody;
 use crate::{ApiState, errors::ApiError};
 
 /// The parsed body of an admin call. A body refused before the use case — malformed JSON, a
@@ -25,7 +25,7 @@ pub(crate) async fn audited_body<B, T>(
     actor: &AdminActor,
     action: &str,
     target: Option<String>,
-    body: Result<web::Json<B>, actix_web::Error>,
+    body: Result<JsonBody<B>, actix_web::Error>,
 ) -> Result<T, actix_web::Error>
 where
     T: TryFrom<B, Error = ApiError>,

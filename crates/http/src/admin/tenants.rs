@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::audited_body;
+use crate::json_body::JsonBody;
 use crate::{
     ApiState,
     errors::{ApiError, Problem, Refusal},
@@ -99,7 +100,7 @@ impl From<Tenant> for TenantDocument {
 pub async fn create_tenant(
     state: web::Data<ApiState>,
     PlatformAdmin(actor): PlatformAdmin,
-    body: Result<web::Json<CreateTenantRequest>, actix_web::Error>,
+    body: Result<JsonBody<CreateTenantRequest>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
     let new: NewTenant = audited_body(&state, &actor, "tenants.create", None, body).await?;
     let tenant = state

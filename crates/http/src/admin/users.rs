@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::audited_body;
+use crate::json_body::JsonBody;
 use crate::{
     ApiState,
     errors::{ApiError, Problem},
@@ -63,7 +64,7 @@ pub async fn update_user(
     state: web::Data<ApiState>,
     PlatformAdmin(actor): PlatformAdmin,
     id: web::Path<Uuid>,
-    body: Result<web::Json<UpdateUserRequest>, actix_web::Error>,
+    body: Result<JsonBody<UpdateUserRequest>, actix_web::Error>,
 ) -> actix_web::Result<HttpResponse> {
     let id = UserId::from_uuid(id.into_inner());
     let changes: UserChanges = audited_body(

@@ -12,6 +12,7 @@ use super::documents::{
     CreateEventRequest, CreatePlantingRequest, EventDocument, PlantingDocument, PlantingsQuery,
     UpdatePlantingRequest,
 };
+use crate::json_body::JsonBody;
 use crate::{
     ApiState,
     errors::{ApiError, Problem},
@@ -78,7 +79,7 @@ pub async fn create_planting(
     state: web::Data<ApiState>,
     Authenticated(principal): Authenticated,
     id: web::Path<Uuid>,
-    body: web::Json<CreatePlantingRequest>,
+    body: JsonBody<CreatePlantingRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let new = NewPlanting::try_from(body.into_inner())?;
     let planting = state
@@ -119,7 +120,7 @@ pub async fn update_planting(
     state: web::Data<ApiState>,
     Authenticated(principal): Authenticated,
     id: web::Path<Uuid>,
-    body: web::Json<UpdatePlantingRequest>,
+    body: JsonBody<UpdatePlantingRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let changes = PlantingChanges::try_from(body.into_inner())?;
     let planting = state
@@ -244,7 +245,7 @@ pub async fn create_event(
     state: web::Data<ApiState>,
     Authenticated(principal): Authenticated,
     id: web::Path<Uuid>,
-    body: web::Json<CreateEventRequest>,
+    body: JsonBody<CreateEventRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let new = NewEvent::try_from(body.into_inner())?;
     let event = state

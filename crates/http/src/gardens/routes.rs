@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::documents::{
     AnalysisDocument, CreateGardenRequest, GardenDocument, LayoutDocument, UpdateGardenRequest,
 };
+use crate::json_body::JsonBody;
 use crate::{
     ApiState,
     errors::{ApiError, Problem},
@@ -59,7 +60,7 @@ pub async fn list_gardens(
 pub async fn create_garden(
     state: web::Data<ApiState>,
     Authenticated(principal): Authenticated,
-    body: web::Json<CreateGardenRequest>,
+    body: JsonBody<CreateGardenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let new = NewGarden::try_from(body.into_inner())?;
     let garden = state.gardens.create(Owner::from(&principal), new).await?;
@@ -117,7 +118,7 @@ pub async fn update_garden(
     state: web::Data<ApiState>,
     Authenticated(principal): Authenticated,
     id: web::Path<Uuid>,
-    body: web::Json<UpdateGardenRequest>,
+    body: JsonBody<UpdateGardenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let changes = GardenChanges::try_from(body.into_inner())?;
     let garden = state

@@ -10,6 +10,7 @@ use super::{
     },
     extractors::Authenticated,
 };
+use crate::json_body::JsonBody;
 use crate::{
     ApiState,
     errors::{ApiError, Problem},
@@ -33,7 +34,7 @@ use crate::{
 )]
 pub async fn register(
     state: web::Data<ApiState>,
-    body: web::Json<RegisterRequest>,
+    body: JsonBody<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let registration = Registration::try_from(body.into_inner())?;
     let user = state.identity.register(registration).await?;
@@ -59,7 +60,7 @@ pub async fn register(
 )]
 pub async fn login(
     state: web::Data<ApiState>,
-    body: web::Json<LoginRequest>,
+    body: JsonBody<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let credentials = Credentials::try_from(body.into_inner())?;
     let session = state.identity.log_in(credentials).await?;
@@ -82,7 +83,7 @@ pub async fn login(
 )]
 pub async fn refresh(
     state: web::Data<ApiState>,
-    body: web::Json<RefreshTokenRequest>,
+    body: JsonBody<RefreshTokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let token = Secret::try_from(body.into_inner())?;
     let session = state.identity.refresh(&token).await?;
@@ -105,7 +106,7 @@ pub async fn refresh(
 pub async fn logout(
     state: web::Data<ApiState>,
     Authenticated(principal): Authenticated,
-    body: web::Json<RefreshTokenRequest>,
+    body: JsonBody<RefreshTokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let token = Secret::try_from(body.into_inner())?;
     state.identity.log_out(&principal, &token).await?;

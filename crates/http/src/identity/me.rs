@@ -9,6 +9,7 @@ use super::{
     export_stream::export_body,
     extractors::Authenticated,
 };
+use crate::json_body::JsonBody;
 use crate::{
     ApiState,
     errors::{ApiError, Problem},
@@ -53,7 +54,7 @@ pub async fn get_me(
 pub async fn update_me(
     state: web::Data<ApiState>,
     Authenticated(principal): Authenticated,
-    body: web::Json<UpdateMeRequest>,
+    body: JsonBody<UpdateMeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let changes = ProfileChanges::try_from(body.into_inner())?;
     let user = state.identity.update_profile(&principal, changes).await?;
@@ -77,7 +78,7 @@ pub async fn update_me(
 pub async fn delete_me(
     state: web::Data<ApiState>,
     Authenticated(principal): Authenticated,
-    body: web::Json<DeleteMeRequest>,
+    body: JsonBody<DeleteMeRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let password = Secret::try_from(body.into_inner())?;
     state.identity.erase_account(&principal, &password).await?;

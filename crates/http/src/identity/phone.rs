@@ -7,6 +7,7 @@ use super::{
     documents::{ConfirmPhoneRequest, UserDocument, VerificationSentDocument},
     extractors::Authenticated,
 };
+use crate::json_body::JsonBody;
 use crate::{
     ApiState,
     errors::{ApiError, Problem},
@@ -52,7 +53,7 @@ pub async fn request_code(
 pub async fn confirm(
     state: web::Data<ApiState>,
     Authenticated(principal): Authenticated,
-    body: web::Json<ConfirmPhoneRequest>,
+    body: JsonBody<ConfirmPhoneRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let code = VerificationCode::try_from(body.into_inner())?;
     let user = state.phone_verification.confirm(&principal, &code).await?;

@@ -9,6 +9,7 @@ use domain::{
 use uuid::Uuid;
 
 use super::documents::{ChatReplyDocument, ChatRequest, MessageDocument};
+use crate::json_body::JsonBody;
 use crate::{
     ApiState,
     errors::{ApiError, Problem},
@@ -38,7 +39,7 @@ pub async fn chat(
     state: web::Data<ApiState>,
     Authenticated(principal): Authenticated,
     id: web::Path<Uuid>,
-    body: web::Json<ChatRequest>,
+    body: JsonBody<ChatRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let text = ChatText::try_from(body.into_inner())?;
     let reply = state

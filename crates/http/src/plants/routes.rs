@@ -6,6 +6,7 @@ use domain::plants::UserPlantId;
 use uuid::Uuid;
 
 use super::documents::{CreatePlantRequest, PlantDocument, UpdatePlantRequest};
+use crate::json_body::JsonBody;
 use crate::{
     ApiState,
     errors::{ApiError, Problem},
@@ -54,7 +55,7 @@ pub async fn list_plants(
 pub async fn create_plant(
     state: web::Data<ApiState>,
     Authenticated(principal): Authenticated,
-    body: web::Json<CreatePlantRequest>,
+    body: JsonBody<CreatePlantRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let new = NewPlant::try_from(body.into_inner())?;
     let owned = state.plants.create(Owner::from(&principal), new).await?;
@@ -113,7 +114,7 @@ pub async fn update_plant(
     state: web::Data<ApiState>,
     Authenticated(principal): Authenticated,
     id: web::Path<Uuid>,
-    body: web::Json<UpdatePlantRequest>,
+    body: JsonBody<UpdatePlantRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let changes = PlantChanges::try_from(body.into_inner())?;
     let owned = state

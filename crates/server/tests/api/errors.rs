@@ -97,3 +97,33 @@ async fn every_get_route_answers_head_with_the_headers_and_no_body() {
     let unknown = app.send(|c, url| c.head(url), "/api/v2/nothing-here").await;
     assert_eq!(unknown.status, 404);
 }
+
+#[tokio::test]
+async fn a_body_field_of_the_wrong_json_type_is_named_in_the_problem() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let user = app.signed_up("demo", "types@example.com").await;
+
+    for (path, body, field) in [
+        (
+            "/api/v2/gardens",
+            serde_json::json!({"name": "Plot", "width": "x", "length": 2}),
+            "width",
+        ),
+        (
+            "/api/v2/plants",
+            serde_json::json!({"catalog_plant_id": 7, "nickname": "Fern"}),
+            "catalog_plant_id",
+        ),
+        (
+            "/api/v2/auth/login",
+            serde_json::json!({"tenant": "demo", "email": "types@example.com", "password": ["x"]}),
+            "password",
+        ),
+    ] {
+        let response = app.post_json_as(&user.access_token, path, &body).await;
+        assert_eq!(response.status, 422, "{path}: {}", response.body);
+        let problem = response.json();
+        assert_eq!(problem["code"], "ERR_VALIDATION_001", "{path}");
+        assert_eq!(problem["errors"][0]["field"], field, "{path}: {problem}");
+    }
+}
