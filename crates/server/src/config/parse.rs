@@ -61,6 +61,8 @@ impl Reader {
 
     /// The trimmed value, `None` when unset or blank.
     pub(super) fn text(&self, variable: &str) -> Option<String> {
+        #[cfg(test)]
+        asked::record(variable);
         self.values
             .get(variable)
             .map(|value| value.trim().to_owned())
@@ -198,5 +200,25 @@ mod tests {
     fn lists_are_trimmed_and_skip_empty_items() {
         let reader = Reader::new(HashMap::from([("X".to_owned(), " a, b ,,c ".to_owned())]));
         assert_eq!(reader.list("X"), ["a", "b", "c"]);
+    }
+}
+
+/// The names the configuration asked for on this thread, for the test that holds
+/// [`super::VARIABLES`], docs/configuration.md and `.env.example` to what is read.
+#[cfg(test)]
+pub(super) mod asked {
+    use std::{cell::RefCell, collections::BTreeSet};
+
+    thread_local! {
+        static ASKED: RefCell<BTreeSet<String>> = const { RefCell::new(BTreeSet::new()) };
+    }
+
+    pub(in super::super) fn record(variable: &str) {
+        ASKED.with(|asked| asked.borrow_mut().insert(variable.to_owned()));
+    }
+
+    /// Every name asked for on this thread so far.
+    pub(in super::super) fn names() -> BTreeSet<String> {
+        ASKED.with(|asked| asked.borrow().clone())
     }
 }

@@ -489,3 +489,74 @@ fn sms_caps_default_to_twenty_per_recipient_and_ten_thousand_in_all() {
         ["SMS_DAILY_LIMIT_PER_USER"]
     );
 }
+
+mod documented_variables {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn variables() -> BTreeSet<String> {
+        VARIABLES.iter().map(|name| (*name).to_owned()).collect()
+    }
+
+    /// The names in the first column of docs/configuration.md's tables.
+    fn in_configuration_md() -> BTreeSet<String> {
+        include_str!("../../../../docs/configuration.md")
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `"))
+            .filter_map(|rest| rest.split_once('`').map(|(name, _)| name.to_owned()))
+            .filter(|name| {
+                name.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            })
+            .collect()
+    }
+
+    /// The names `.env.example` sets or shows commented out.
+    fn in_env_example() -> BTreeSet<String> {
+        include_str!("../../../../.env.example")
+            .lines()
+            .map(|line| line.trim_start_matches('#').trim())
+            .filter_map(|line| line.split_once('='))
+            .map(|(name, _)| name.trim().to_owned())
+            .filter(|name| {
+                !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_variable_read_is_listed_and_every_listed_one_is_read() {
+        // Both the defaults and a production configuration, which asks for more.
+        let _ = load(&[]);
+        let _ = load(&production());
+        let _ = load(&[("APP_ENV", ""), ("ENVIRONMENT", "test")]);
+        let asked = parse::asked::names();
+        assert_eq!(
+            asked,
+            variables(),
+            "read (left) and VARIABLES (right) differ"
+        );
+    }
+
+    #[test]
+    fn every_listed_variable_is_documented_and_every_documented_one_is_listed() {
+        assert_eq!(
+            in_configuration_md(),
+            variables(),
+            "docs/configuration.md (left) and VARIABLES (right) differ"
+        );
+    }
+
+    #[test]
+    fn every_listed_variable_is_in_the_env_example_and_nothing_else_is() {
+        assert_eq!(
+            in_env_example(),
+            variables(),
+            ".env.example (left) and VARIABLES (right) differ"
+        );
+    }
+}
