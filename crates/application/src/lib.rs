@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod catalog;
 pub mod chat;
+pub mod compose;
 pub mod failure;
 pub mod flags;
 pub mod gardens;
@@ -22,4 +23,6 @@ pub mod ratelimit;
 pub mod sms;
 pub mod store;
 pub mod system;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod unit_of_work;

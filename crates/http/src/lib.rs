@@ -27,4 +27,4 @@ pub mod trace_context;
 pub mod webhooks;
 
 pub use app::build_app;
-pub use state::{ApiState, HttpSettings, Lifecycle, SmsWebhooks};
+pub use state::{ApiState, HttpSettings, Lifecycle, MetricsAccess, SmsWebhooks};

@@ -4,13 +4,15 @@ use std::sync::{
 };
 
 use crate::{
-    middleware::client_ip::TrustedProxies, ops::metrics::Observability,
+    middleware::client_ip::TrustedProxies,
+    ops::metrics::{HttpMetrics, Observability},
     trace_context::TraceSampling,
 };
 use application::{
     admin::Administration,
     catalog::Catalog,
     chat::Conversations,
+    compose::UseCases,
     gardens::Gardens,
     idempotency::Idempotency,
     identity::Identity,
@@ -107,4 +109,47 @@ pub struct ApiState {
     pub observability: Observability,
     /// HTTP settings.
     pub settings: HttpSettings,
+}
+
+/// Who may read `/metrics` and what it reports about the build.
+#[derive(Debug, Clone)]
+pub struct MetricsAccess {
+    /// The bearer token `/metrics` asks for; `None` leaves it open.
+    pub token: Option<domain::secret::Secret>,
+    /// The commit the binary was built from, for `build_info`.
+    pub commit: &'static str,
+}
+
+impl ApiState {
+    /// The handlers' state over the composed `use_cases`, not shutting down.
+    #[must_use]
+    pub fn new(use_cases: UseCases, settings: HttpSettings, metrics_access: MetricsAccess) -> Self {
+        Self {
+            health: use_cases.health,
+            identity: use_cases.identity,
+            admin: use_cases.admin,
+            catalog: use_cases.catalog,
+            plants: use_cases.plants,
+            gardens: use_cases.gardens,
+            conversations: use_cases.conversations,
+            sms: SmsWebhooks {
+                gate: use_cases.webhook_gate,
+                inbound: use_cases.inbound_texts,
+                outbox: use_cases.outbox,
+            },
+            phone_verification: use_cases.phone_verification,
+            idempotency: use_cases.idempotency,
+            rate_limiter: use_cases.rate_limiter,
+            lifecycle: Lifecycle::default(),
+            observability: Observability {
+                metrics: use_cases.metrics,
+                http: HttpMetrics::default(),
+                pools: use_cases.pools,
+                flags: use_cases.flags,
+                token: metrics_access.token,
+                commit: metrics_access.commit,
+            },
+            settings,
+        }
+    }
 }

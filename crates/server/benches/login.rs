@@ -20,16 +20,20 @@ use std::{
     time::{Duration, Instant},
 };
 
-use application::identity::{Credentials, Identity, Registration};
+use application::{
+    compose::compose,
+    identity::{Credentials, Identity, Registration},
+    metrics::Metrics,
+};
 use domain::{
     identity::{Email, FullName, Password, TenantSlug},
     secret::Secret,
 };
-use infrastructure::{flags::InMemoryFlags, persistence::Database};
+use infrastructure::persistence::Database;
 use migration::{Migrator, MigratorTrait, seed};
 use plant_texts_server::{
     config::Settings,
-    startup::{identity_use_cases, switchboard},
+    startup::{adapters, tunables},
 };
 
 const EMAIL: &str = "gardener@example.com";
@@ -48,8 +52,8 @@ async fn identity() -> Identity {
     let database = Database::connect(&settings.database).await.unwrap();
     Migrator::up(database.connection(), None).await.unwrap();
     seed::run(database.connection()).await.unwrap();
-    let flags = switchboard(&database, std::sync::Arc::new(InMemoryFlags::new(|_| true)));
-    let (identity, _) = identity_use_cases(&database, &settings, flags).unwrap();
+    let adapters = adapters(&database, None, &settings, Metrics::default()).unwrap();
+    let identity = compose(adapters, tunables(&settings)).identity;
     let email = Email::parse(EMAIL).unwrap();
     let tenant = TenantSlug::parse("demo").unwrap();
     identity

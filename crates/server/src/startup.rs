@@ -4,45 +4,27 @@ use std::{future::Future, net::TcpListener, sync::Arc, time::Duration};
 
 use actix_web::{HttpServer, dev::Server};
 use application::{
-    admin::{Administration, AdministrationPorts},
-    catalog::{Catalog, ports::CatalogCache},
-    chat::{ChatModel, ConversationPorts, Conversations},
-    flags::{FeatureFlags, Flag, FlagValues, Switchboard},
-    gardens::{GardenPorts, Gardens},
-    idempotency::Idempotency,
-    identity::{Identity, IdentityPorts, ports::HasherError},
+    chat::ChatModel,
+    compose::{Adapters, RateLimitStores, Tunables, compose},
+    flags::{Flag, FlagValues, Switchboard},
+    identity::ports::HasherError,
     metrics::Metrics,
-    ops::{CheckHealth, EnsureSchema, HealthProbe, Retention, SchemaCheckError, StaticProbe},
-    plants::{PlantPorts, Plants},
-    ratelimit::{RateLimitStore, RateLimiter},
-    sms::{
-        InboundPorts, InboundTexts, PhoneVerification, PhoneVerificationPorts, ReminderPorts,
-        Reminders, SmsCaps, SmsOutbox, SmsOutboxPorts, SmsSender, WebhookGate,
-    },
-    system::{Clock, StopSignal},
+    ops::{EnsureSchema, HealthProbe, Retention, SchemaCheckError, StaticProbe},
+    ratelimit::RateLimitStore,
+    sms::{Reminders, SmsCaps, SmsOutbox, SmsSender, WebhookGate},
+    system::StopSignal,
 };
 use domain::ops::{CheckStatus, Dependency};
 use http_api::{
-    ApiState, HttpSettings, Lifecycle, SmsWebhooks, build_app,
-    middleware::client_ip::TrustedProxies,
-    ops::metrics::{HttpMetrics, Observability},
-    trace_context::TraceSampling,
+    ApiState, HttpSettings, Lifecycle, MetricsAccess, build_app,
+    middleware::client_ip::TrustedProxies, trace_context::TraceSampling,
 };
 use infrastructure::{
     cache::{InProcessCatalogCache, RedisCatalogCache},
     flags::InMemoryFlags,
     openai::{OpenAiChatModel, OpenAiError, OpenAiSettings},
     persistence::{
-        Database, DatabaseProbe, MigrationsProbe, PersistenceError, SeaOrmAuditLog,
-        SeaOrmCatalogRepository, SeaOrmDatabaseInspector, SeaOrmFlagStore, SeaOrmIdempotencyStore,
-        SeaOrmRetentionStore, SeaOrmSchemaMigrator, SeaOrmUnitOfWork,
-        gardens::{SeaOrmComplianceAudit, SeaOrmGardenRepository, SeaOrmPlantingRepository},
-        identity::{SeaOrmRefreshTokenRepository, SeaOrmTenantRepository, SeaOrmUserRepository},
-        plants::{SeaOrmMessageRepository, SeaOrmUserPlantRepository},
-        sms::{
-            SeaOrmInboundSmsLog, SeaOrmReminderQueue, SeaOrmSmsAccounts, SeaOrmSmsLog,
-            SeaOrmVerificationCodes,
-        },
+        Database, DatabaseProbe, MigrationsProbe, PersistenceError, SeaOrmSchemaMigrator, stores,
     },
     ratelimit::{InProcessRateLimitStore, RedisRateLimitStore},
     redis::{RedisError, RedisPool, RedisProbe},
@@ -73,6 +55,18 @@ const TWILIO_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long one health probe may take before it counts as down.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The first pause between two attempts at OpenAI; it doubles after each.
+const OPENAI_INITIAL_BACKOFF: Duration = Duration::from_millis(500);
+
+/// Longest a client may take to send a request's head before it is answered 408.
+const CLIENT_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Longest a closing connection is given to shut down cleanly.
+const CLIENT_DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// What every Redis key of this service starts with, so that it can share a Redis.
+const KEY_PREFIX: &str = "plant-texts:";
 
 /// How often an instance re-reads the stored feature flags: a change made through another
 /// instance applies here within this period (SPEC §4: within 5 s).
@@ -123,6 +117,11 @@ pub struct Application {
     lifecycle: Lifecycle,
     shutdown_grace: Duration,
     database: Database,
+    background: Background,
+}
+
+/// What runs beside the HTTP server: the workers and the flag refresh, and their stop signal.
+struct Background {
     reminders: Reminders,
     outbox: SmsOutbox,
     retention: Retention,
@@ -168,172 +167,43 @@ impl Application {
         let database = Database::connect(&settings.database)
             .await?
             .recording_into(metrics.clone());
-        let migrator = Arc::new(SeaOrmSchemaMigrator::new(database.clone()));
-        EnsureSchema::new(migrator)
-            .run(settings.auto_migrate)
-            .await?;
-        if matches!(
-            settings.environment,
-            Environment::Development | Environment::Test
-        ) {
-            let report = migration::seed::run(database.connection())
-                .await
-                .map_err(StartupError::Seed)?;
-            tracing::info!(?report, "reference data seeded");
-        }
-
-        let redis = match &settings.redis {
-            Some(redis_settings) => {
-                let redis = RedisPool::new(redis_settings)?;
-                if let Err(error) = redis.wait_until_ready(redis_settings.connect_retries).await {
-                    // Redis is optional: the service starts degraded and the pool reconnects later.
-                    tracing::warn!(%error, "Redis unreachable at startup; continuing degraded");
-                }
-                Some(redis)
-            }
-            None => None,
-        };
-        let redis_probe: Arc<dyn HealthProbe> = match &redis {
-            Some(redis) => Arc::new(RedisProbe::new(redis.clone())),
-            None => Arc::new(StaticProbe::new(Dependency::Redis, CheckStatus::Disabled)),
-        };
-        let catalog_cache: Arc<dyn CatalogCache> = match &redis {
-            Some(redis) => Arc::new(RedisCatalogCache::new(redis.clone(), "plant-texts:")),
-            None => Arc::new(InProcessCatalogCache::new()),
-        };
-        let initial_flags = initial_flags(settings);
-        let flags = Arc::new(InMemoryFlags::new(|flag| initial_flags[&flag]));
-        let switchboard = switchboard(&database, flags.clone());
-        let stored_flags = switchboard
-            .start(&initial_flags)
+        prepare_schema(&database, settings).await?;
+        let redis = connect_redis(settings).await?;
+        let use_cases = compose(
+            adapters(&database, redis.as_ref(), settings, metrics)?,
+            tunables(settings),
+        );
+        let stored_flags = use_cases
+            .switchboard
+            .start(&initial_flags(settings))
             .await
             .map_err(StartupError::Flags)?;
         tracing::info!(?stored_flags, "feature flags");
-        let openai_mode = if settings.openai.api_key.is_some() && settings.flags.ai_chat {
-            CheckStatus::Live
-        } else {
-            CheckStatus::Fallback
+        let background = Background {
+            reminders: use_cases.reminders.clone(),
+            outbox: use_cases.outbox.clone(),
+            retention: use_cases.retention.clone(),
+            switchboard: use_cases.switchboard.clone(),
+            stop: use_cases.stop.clone(),
         };
-        let twilio_mode = if settings.twilio.is_some() {
-            CheckStatus::Live
-        } else {
-            CheckStatus::Demo
-        };
-        let health = CheckHealth::new(
-            vec![
-                Arc::new(DatabaseProbe::new(database.clone())),
-                Arc::new(MigrationsProbe::new(database.clone())),
-                redis_probe,
-                Arc::new(StaticProbe::new(Dependency::OpenAi, openai_mode)),
-                Arc::new(StaticProbe::new(Dependency::Twilio, twilio_mode)),
-            ],
-            PROBE_TIMEOUT,
-        );
-
-        let (identity, admin) = identity_use_cases(&database, settings, switchboard.clone())?;
-        let (catalog, plants, conversations) =
-            plant_use_cases(&database, settings, catalog_cache, flags.clone())?;
-        let conversations = conversations.recording_into(metrics.clone());
-        let gardens = garden_use_cases(&database, catalog.clone(), flags.clone())
-            .recording_into(metrics.clone());
-        let sms = sms_use_cases(
-            &database,
-            settings,
-            conversations.clone(),
-            flags.clone(),
-            sms_sender(settings)?,
-            Arc::new(SystemClock),
-            &metrics,
-        );
-        let lifecycle = Lifecycle::default();
-        let deployed = matches!(
-            settings.environment,
-            Environment::Staging | Environment::Production
-        );
-        let state = ApiState {
-            health,
-            identity,
-            admin,
-            catalog,
-            plants,
-            gardens,
-            conversations,
-            sms: sms.webhooks,
-            phone_verification: sms.phone_verification,
-            idempotency: Idempotency::new(
-                Arc::new(SeaOrmIdempotencyStore::new(database.clone())),
-                Arc::new(SystemClock),
-            ),
-            rate_limiter: settings.rate_limit_enabled.then(|| {
-                RateLimiter::new(
-                    redis.as_ref().map(|redis| -> Arc<dyn RateLimitStore> {
-                        Arc::new(RedisRateLimitStore::new(redis.clone(), "plant-texts:"))
-                    }),
-                    Arc::new(InProcessRateLimitStore::new()),
-                    Arc::new(SystemClock),
-                )
-                .recording_into(metrics.clone())
-            }),
-            lifecycle: lifecycle.clone(),
-            observability: Observability {
-                metrics,
-                http: HttpMetrics::default(),
-                pools: Arc::new(SeaOrmDatabaseInspector::new(database.clone())),
-                flags,
+        let state = ApiState::new(
+            use_cases,
+            http_settings(settings),
+            MetricsAccess {
                 token: settings.metrics_token.clone(),
                 commit: BUILD_COMMIT,
             },
-            settings: HttpSettings {
-                version: env!("CARGO_PKG_VERSION"),
-                max_body_bytes: settings.max_body_bytes,
-                expose_internal_errors: settings.environment == Environment::Development,
-                public_base_url: settings.public_base_url.clone(),
-                request_timeout: settings.request_timeout,
-                allowed_hosts: deployed.then(|| settings.allowed_hosts.clone()),
-                hsts: deployed,
-                cors_origins: settings.cors_origins.clone(),
-                trusted_proxies: TrustedProxies::parse(&settings.trusted_proxies),
-                trace_sampling: if settings.otel.endpoint.is_some() {
-                    TraceSampling::exporting(settings.otel.sampler_ratio)
-                } else {
-                    TraceSampling::OFF
-                },
-            },
-        };
-
-        let address = format!("{}:{}", settings.host, settings.port);
-        let listener = TcpListener::bind(&address).map_err(|source| StartupError::Bind {
-            address: address.clone(),
-            source,
-        })?;
-        let port = listener
-            .local_addr()
-            .map_err(|source| StartupError::Bind {
-                address: address.clone(),
-                source,
-            })?
-            .port();
-        let server = HttpServer::new(move || build_app(state.clone(), |_| {}))
-            .listen(listener)
-            .map_err(|source| StartupError::Bind { address, source })?
-            .disable_signals()
-            .shutdown_timeout(settings.shutdown_timeout.as_secs())
-            .client_request_timeout(Duration::from_secs(5))
-            .client_disconnect_timeout(Duration::from_secs(1))
-            .run();
+        );
+        let lifecycle = state.lifecycle.clone();
+        let (server, port) = serve(state, settings)?;
         tracing::info!(host = %settings.host, port, environment = settings.environment.as_str(), "listening");
-        let retention = retention_use_case(&database, Arc::new(SystemClock));
         Ok(Self {
             port,
             server,
             lifecycle,
             shutdown_grace: settings.shutdown_grace,
             database,
-            reminders: sms.reminders,
-            outbox: sms.outbox,
-            retention,
-            switchboard,
-            stop: sms.stop,
+            background,
         })
     }
 
@@ -377,15 +247,16 @@ impl Application {
         with_workers: bool,
     ) -> std::io::Result<()> {
         // The flags follow the store in every mode: tests with two instances rely on it.
-        let flag_refresh = tokio::spawn(refresh_flags(self.switchboard, self.stop.clone()));
-        let workers = with_workers.then(|| {
-            Workers::start(
-                self.reminders,
-                self.outbox,
-                self.retention,
-                self.stop.clone(),
-            )
-        });
+        let Background {
+            reminders,
+            outbox,
+            retention,
+            switchboard,
+            stop,
+        } = self.background;
+        let flag_refresh = tokio::spawn(refresh_flags(switchboard, stop.clone()));
+        let workers =
+            with_workers.then(|| Workers::start(reminders, outbox, retention, stop.clone()));
         let handle = self.server.handle();
         let lifecycle = self.lifecycle.clone();
         let grace = self.shutdown_grace;
@@ -404,7 +275,7 @@ impl Application {
         if let Some(workers) = workers {
             workers.stop().await;
         }
-        self.stop.raise();
+        stop.raise();
         flag_refresh.abort();
         served?;
         if let Err(error) = self.database.close().await {
@@ -415,25 +286,62 @@ impl Application {
     }
 }
 
-/// The identity and administration use cases over the database and the configured secrets.
+/// Checks the schema against this binary, migrating when AUTO_MIGRATE allows, and seeds the
+/// reference data in development and test.
+async fn prepare_schema(database: &Database, settings: &Settings) -> Result<(), StartupError> {
+    let migrator = Arc::new(SeaOrmSchemaMigrator::new(database.clone()));
+    EnsureSchema::new(migrator)
+        .run(settings.auto_migrate)
+        .await?;
+    if matches!(
+        settings.environment,
+        Environment::Development | Environment::Test
+    ) {
+        let report = migration::seed::run(database.connection())
+            .await
+            .map_err(StartupError::Seed)?;
+        tracing::info!(?report, "reference data seeded");
+    }
+    Ok(())
+}
+
+/// The Redis pool when REDIS_URL is set. Redis is optional: when it does not answer at startup
+/// the service starts degraded and the pool reconnects later.
 ///
 /// # Errors
-/// [`StartupError::Hasher`] when the argon2 parameters are out of range.
-pub fn identity_use_cases(
+/// [`StartupError::Redis`] when the URL is unusable.
+pub async fn connect_redis(settings: &Settings) -> Result<Option<RedisPool>, StartupError> {
+    let Some(redis_settings) = &settings.redis else {
+        return Ok(None);
+    };
+    let redis = RedisPool::new(redis_settings)?;
+    if let Err(error) = redis.wait_until_ready(redis_settings.connect_retries).await {
+        tracing::warn!(%error, "Redis unreachable at startup; continuing degraded");
+    }
+    Ok(Some(redis))
+}
+
+/// The production adapter of every port: the database's stores, Redis when configured, the
+/// providers when their credentials are, and the system clock — the only one outside tests,
+/// shared by every use case. Tests replace single fields (the clock, the SMS sender) before
+/// [`compose`].
+///
+/// # Errors
+/// [`StartupError`] when the argon2 parameters are out of range or a provider's client cannot
+/// be built.
+pub fn adapters(
     database: &Database,
+    redis: Option<&RedisPool>,
     settings: &Settings,
-    flags: Switchboard,
-) -> Result<(Identity, Administration), StartupError> {
-    let tenants = Arc::new(SeaOrmTenantRepository::new(database.clone()));
-    let users = Arc::new(SeaOrmUserRepository::new(database.clone()));
-    let refresh_tokens = Arc::new(SeaOrmRefreshTokenRepository::new(database.clone()));
-    let clock = Arc::new(SystemClock);
-    let ids = Arc::new(UuidV7Ids);
-    let unit_of_work = Arc::new(SeaOrmUnitOfWork::new(database.clone()));
-    let identity = Identity::new(IdentityPorts {
-        tenants: tenants.clone(),
-        users: users.clone(),
-        refresh_tokens,
+    metrics: Metrics,
+) -> Result<Adapters, StartupError> {
+    let initial_flags = initial_flags(settings);
+    Ok(Adapters {
+        stores: stores(database),
+        catalog_cache: match redis {
+            Some(redis) => Arc::new(RedisCatalogCache::new(redis.clone(), KEY_PREFIX)),
+            None => Arc::new(InProcessCatalogCache::new()),
+        },
         hasher: Arc::new(Argon2PasswordHasher::new(
             Argon2Parameters::OWASP,
             HashingLimits {
@@ -449,74 +357,118 @@ pub fn identity_use_cases(
             refresh_ttl: settings.jwt.refresh_ttl,
             session_lifetime: settings.jwt.session_lifetime,
         })),
-        unit_of_work: unit_of_work.clone(),
-        clock: clock.clone(),
-        ids: ids.clone(),
-    });
-    let admin = Administration::new(AdministrationPorts {
-        keyring: Arc::new(Sha256AdminKeyring::new(&settings.admin_api_keys)),
-        audit_log: Arc::new(SeaOrmAuditLog::new(database.clone())),
-        sms_log: Arc::new(SeaOrmSmsLog::new(database.clone())),
-        tenants,
-        users,
-        flags,
-        compliance: Arc::new(SeaOrmComplianceAudit::new(database.clone())),
-        database: Arc::new(SeaOrmDatabaseInspector::new(database.clone())),
-        unit_of_work,
-        clock,
-        ids,
-    });
-    Ok((identity, admin))
+        admin_keyring: Arc::new(Sha256AdminKeyring::new(&settings.admin_api_keys)),
+        chat_model: chat_model(settings)?,
+        sms_sender: sms_sender(settings)?,
+        webhook_gate: match &settings.twilio {
+            Some(twilio) => WebhookGate::new(
+                Arc::new(TwilioSignatureVerifier::new(twilio.auth_token.clone())),
+                twilio.account_sid.clone(),
+            ),
+            None => WebhookGate::closed(),
+        },
+        flags: Arc::new(InMemoryFlags::new(|flag| initial_flags[&flag])),
+        rate_limits: settings.rate_limit_enabled.then(|| RateLimitStores {
+            shared: redis.map(|redis| -> Arc<dyn RateLimitStore> {
+                Arc::new(RedisRateLimitStore::new(redis.clone(), KEY_PREFIX))
+            }),
+            local: Arc::new(InProcessRateLimitStore::new()),
+        }),
+        health_probes: health_probes(database, redis, settings),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(UuidV7Ids),
+        metrics,
+    })
 }
 
-/// The catalog, plant and conversation use cases over the database, a catalog cache and the
-/// feature flags; the chat model is OpenAI when a key is configured.
-///
-/// # Errors
-/// [`StartupError::ChatModel`] when the OpenAI client cannot be built.
-pub fn plant_use_cases(
+/// The numbers the use cases take from the configuration.
+#[must_use]
+pub fn tunables(settings: &Settings) -> Tunables {
+    Tunables {
+        sms_caps: SmsCaps {
+            per_recipient: settings.sms_daily_limit_per_user,
+            platform: settings.sms_daily_limit,
+        },
+        sms_status_callback: settings
+            .public_base_url
+            .as_ref()
+            .map(|base| format!("{base}/api/v2/webhooks/twilio/status")),
+        probe_timeout: PROBE_TIMEOUT,
+    }
+}
+
+/// What `/health` asks: the database and its migrations, Redis, and whether OpenAI and Twilio
+/// are live or stood in for.
+fn health_probes(
     database: &Database,
+    redis: Option<&RedisPool>,
     settings: &Settings,
-    catalog_cache: Arc<dyn CatalogCache>,
-    flags: Arc<dyn FeatureFlags>,
-) -> Result<(Catalog, Plants, Conversations), StartupError> {
-    let catalog = Catalog::new(
-        Arc::new(SeaOrmCatalogRepository::new(database.clone())),
-        catalog_cache,
-    );
-    let user_plants = Arc::new(SeaOrmUserPlantRepository::new(database.clone()));
-    let clock = Arc::new(SystemClock);
-    let ids = Arc::new(UuidV7Ids);
-    let model: Option<Arc<dyn ChatModel>> = match &settings.openai.api_key {
-        Some(api_key) => Some(Arc::new(OpenAiChatModel::new(OpenAiSettings {
-            api_key: api_key.clone(),
-            base_url: settings.openai.base_url.clone(),
-            model: settings.openai.model.clone(),
-            max_tokens: settings.openai.max_tokens,
-            temperature: settings.openai.temperature,
-            attempt_timeout: settings.openai.timeout,
-            max_attempts: settings.openai.max_attempts,
-            budget: settings.openai.budget,
-            initial_backoff: Duration::from_millis(500),
-        })?)),
-        None => None,
+) -> Vec<Arc<dyn HealthProbe>> {
+    let redis_probe: Arc<dyn HealthProbe> = match redis {
+        Some(redis) => Arc::new(RedisProbe::new(redis.clone())),
+        None => Arc::new(StaticProbe::new(Dependency::Redis, CheckStatus::Disabled)),
     };
-    let plants = Plants::new(PlantPorts {
-        plants: user_plants.clone(),
-        catalog: catalog.clone(),
-        clock: clock.clone(),
-        ids: ids.clone(),
-    });
-    let conversations = Conversations::new(ConversationPorts {
-        plants: user_plants,
-        messages: Arc::new(SeaOrmMessageRepository::new(database.clone())),
-        catalog: catalog.clone(),
-        model,
-        flags,
-        clock,
-        ids,
-    });
-    Ok((catalog, plants, conversations))
+    let openai_mode = if settings.openai.api_key.is_some() && settings.flags.ai_chat {
+        CheckStatus::Live
+    } else {
+        CheckStatus::Fallback
+    };
+    let twilio_mode = if settings.twilio.is_some() {
+        CheckStatus::Live
+    } else {
+        CheckStatus::Demo
+    };
+    vec![
+        Arc::new(DatabaseProbe::new(database.clone())),
+        Arc::new(MigrationsProbe::new(database.clone())),
+        redis_probe,
+        Arc::new(StaticProbe::new(Dependency::OpenAi, openai_mode)),
+        Arc::new(StaticProbe::new(Dependency::Twilio, twilio_mode)),
+    ]
+}
+
+/// What the HTTP layer takes from the configuration.
+fn http_settings(settings: &Settings) -> HttpSettings {
+    let deployed = matches!(
+        settings.environment,
+        Environment::Staging | Environment::Production
+    );
+    HttpSettings {
+        version: env!("CARGO_PKG_VERSION"),
+        max_body_bytes: settings.max_body_bytes,
+        expose_internal_errors: settings.environment == Environment::Development,
+        public_base_url: settings.public_base_url.clone(),
+        request_timeout: settings.request_timeout,
+        allowed_hosts: deployed.then(|| settings.allowed_hosts.clone()),
+        hsts: deployed,
+        cors_origins: settings.cors_origins.clone(),
+        trusted_proxies: TrustedProxies::parse(&settings.trusted_proxies),
+        trace_sampling: if settings.otel.endpoint.is_some() {
+            TraceSampling::exporting(settings.otel.sampler_ratio)
+        } else {
+            TraceSampling::OFF
+        },
+    }
+}
+
+/// Binds HOST:PORT and builds the HTTP server over `state`; returns it with the bound port.
+fn serve(state: ApiState, settings: &Settings) -> Result<(Server, u16), StartupError> {
+    let address = format!("{}:{}", settings.host, settings.port);
+    let bind_error = |source| StartupError::Bind {
+        address: address.clone(),
+        source,
+    };
+    let listener = TcpListener::bind(&address).map_err(bind_error)?;
+    let port = listener.local_addr().map_err(bind_error)?.port();
+    let server = HttpServer::new(move || build_app(state.clone(), |_| {}))
+        .listen(listener)
+        .map_err(bind_error)?
+        .disable_signals()
+        .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
+        .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
+        .run();
+    Ok((server, port))
 }
 
 /// The initial value of every feature flag, from FEATURE_*: stored on first start, then the
@@ -537,16 +489,6 @@ pub fn initial_flags(settings: &Settings) -> FlagValues {
         .collect()
 }
 
-/// The feature flags `flags` of this instance, kept in step with those stored in `database`.
-#[must_use]
-pub fn switchboard(database: &Database, flags: Arc<dyn FeatureFlags>) -> Switchboard {
-    Switchboard::new(
-        Arc::new(SeaOrmFlagStore::new(database.clone())),
-        flags,
-        Arc::new(SystemClock),
-    )
-}
-
 /// Re-reads the stored flags every [`FLAG_REFRESH_INTERVAL`] until `stop` is raised; a failed
 /// read keeps the values in memory.
 async fn refresh_flags(switchboard: Switchboard, stop: StopSignal) {
@@ -560,22 +502,25 @@ async fn refresh_flags(switchboard: Switchboard, stop: StopSignal) {
     }
 }
 
-/// The garden use cases over the database, the catalog and the feature flags.
-#[must_use]
-pub fn garden_use_cases(
-    database: &Database,
-    catalog: Catalog,
-    flags: Arc<dyn FeatureFlags>,
-) -> Gardens {
-    Gardens::new(GardenPorts {
-        gardens: Arc::new(SeaOrmGardenRepository::new(database.clone())),
-        plantings: Arc::new(SeaOrmPlantingRepository::new(database.clone())),
-        compliance: Arc::new(SeaOrmComplianceAudit::new(database.clone())),
-        catalog,
-        flags,
-        clock: Arc::new(SystemClock),
-        ids: Arc::new(UuidV7Ids),
-    })
+/// The chat model: OpenAI when a key is configured, else `None` (template replies).
+///
+/// # Errors
+/// [`StartupError::ChatModel`] when the OpenAI client cannot be built.
+fn chat_model(settings: &Settings) -> Result<Option<Arc<dyn ChatModel>>, StartupError> {
+    let Some(api_key) = &settings.openai.api_key else {
+        return Ok(None);
+    };
+    Ok(Some(Arc::new(OpenAiChatModel::new(OpenAiSettings {
+        api_key: api_key.clone(),
+        base_url: settings.openai.base_url.clone(),
+        model: settings.openai.model.clone(),
+        max_tokens: settings.openai.max_tokens,
+        temperature: settings.openai.temperature,
+        attempt_timeout: settings.openai.timeout,
+        max_attempts: settings.openai.max_attempts,
+        budget: settings.openai.budget,
+        initial_backoff: OPENAI_INITIAL_BACKOFF,
+    })?)))
 }
 
 /// The SMS provider: Twilio when its credentials are configured, else demo mode.
@@ -593,99 +538,6 @@ pub fn sms_sender(settings: &Settings) -> Result<Arc<dyn SmsSender>, StartupErro
         })?),
         None => Arc::new(DemoSmsSender),
     })
-}
-
-/// The SMS channel's use cases.
-#[derive(Debug, Clone)]
-pub struct SmsUseCases {
-    /// Behind Twilio's webhooks.
-    pub webhooks: SmsWebhooks,
-    /// The outbox, also run by the retry worker.
-    pub outbox: SmsOutbox,
-    /// Run by the reminders worker.
-    pub reminders: Reminders,
-    /// Verifying the number of an account.
-    pub phone_verification: PhoneVerification,
-    /// Raised at shutdown: the SMS workers stop after their current item.
-    pub stop: StopSignal,
-}
-
-/// The SMS channel over the database, sending through `sender`, on `clock`'s time, counting
-/// into `metrics`.
-#[must_use]
-pub fn sms_use_cases(
-    database: &Database,
-    settings: &Settings,
-    conversations: Conversations,
-    flags: Arc<dyn FeatureFlags>,
-    sender: Arc<dyn SmsSender>,
-    clock: Arc<dyn Clock>,
-    metrics: &Metrics,
-) -> SmsUseCases {
-    let stop = StopSignal::new();
-    let accounts = Arc::new(SeaOrmSmsAccounts::new(database.clone()));
-    let outbox = SmsOutbox::new(SmsOutboxPorts {
-        sender,
-        log: Arc::new(SeaOrmSmsLog::new(database.clone())),
-        accounts: accounts.clone(),
-        reminder_texts: Arc::new(conversations.clone()),
-        status_callback: settings
-            .public_base_url
-            .as_ref()
-            .map(|base| format!("{base}/api/v2/webhooks/twilio/status")),
-        caps: SmsCaps {
-            per_recipient: settings.sms_daily_limit_per_user,
-            platform: settings.sms_daily_limit,
-        },
-        clock: clock.clone(),
-        ids: Arc::new(UuidV7Ids),
-        stop: stop.clone(),
-    })
-    .recording_into(metrics.clone());
-    let gate = match &settings.twilio {
-        Some(twilio) => WebhookGate::new(
-            Arc::new(TwilioSignatureVerifier::new(twilio.auth_token.clone())),
-            twilio.account_sid.clone(),
-        ),
-        None => WebhookGate::closed(),
-    };
-    let inbound = InboundTexts::new(InboundPorts {
-        accounts,
-        received: Arc::new(SeaOrmInboundSmsLog::new(database.clone())),
-        plants: Arc::new(SeaOrmUserPlantRepository::new(database.clone())),
-        conversations: conversations.clone(),
-        clock: clock.clone(),
-    });
-    let phone_verification = PhoneVerification::new(PhoneVerificationPorts {
-        users: Arc::new(SeaOrmUserRepository::new(database.clone())),
-        codes: Arc::new(SeaOrmVerificationCodes::new(database.clone())),
-        outbox: outbox.clone(),
-        clock: clock.clone(),
-        ids: Arc::new(UuidV7Ids),
-    });
-    let reminders = Reminders::new(ReminderPorts {
-        queue: Arc::new(SeaOrmReminderQueue::new(database.clone())),
-        outbox: outbox.clone(),
-        flags,
-        clock,
-    });
-    SmsUseCases {
-        phone_verification,
-        webhooks: SmsWebhooks {
-            gate,
-            inbound,
-            outbox: outbox.clone(),
-        },
-        outbox,
-        reminders,
-        stop,
-    }
-}
-
-/// The daily retention job over the database, on `clock`'s time.
-#[must_use]
-pub fn retention_use_case(database: &Database, clock: Arc<dyn Clock>) -> Retention {
-    Retention::new(Arc::new(SeaOrmRetentionStore::new(database.clone())), clock)
 }
 
 /// Completes on SIGTERM or SIGINT (Ctrl-C).

@@ -8,21 +8,10 @@
 use std::{sync::Arc, time::Duration};
 
 use application::{
-    admin::{Administration, AdministrationPorts},
-    catalog::Catalog,
-    chat::{ConversationPorts, Conversations},
-    flags::{FeatureFlags, Switchboard},
-    gardens::{GardenPorts, Gardens},
-    idempotency::Idempotency,
-    identity::{Identity, IdentityPorts},
+    compose::{Adapters, Tunables, compose},
     metrics::Metrics,
-    ops::{CheckHealth, StaticProbe},
-    plants::{PlantPorts, Plants},
-    sms::{
-        InboundPorts, InboundTexts, PhoneVerification, PhoneVerificationPorts, SmsCaps, SmsOutbox,
-        SmsOutboxPorts, WebhookGate,
-    },
-    system::StopSignal,
+    ops::StaticProbe,
+    sms::{SmsCaps, WebhookGate},
 };
 use domain::{
     ops::{CheckStatus, Dependency},
@@ -31,14 +20,7 @@ use domain::{
 use infrastructure::{
     cache::InProcessCatalogCache,
     flags::InMemoryFlags,
-    persistence::{
-        Database, DatabaseSettings, SeaOrmAuditLog, SeaOrmCatalogRepository,
-        SeaOrmDatabaseInspector, SeaOrmFlagStore, SeaOrmIdempotencyStore, SeaOrmUnitOfWork,
-        gardens::{SeaOrmComplianceAudit, SeaOrmGardenRepository, SeaOrmPlantingRepository},
-        identity::{SeaOrmRefreshTokenRepository, SeaOrmTenantRepository, SeaOrmUserRepository},
-        plants::{SeaOrmMessageRepository, SeaOrmUserPlantRepository},
-        sms::{SeaOrmInboundSmsLog, SeaOrmSmsAccounts, SeaOrmSmsLog, SeaOrmVerificationCodes},
-    },
+    persistence::{Database, DatabaseSettings, stores},
     security::{
         Argon2Parameters, Argon2PasswordHasher, HashingLimits, JwtSettings, JwtTokenService,
         Sha256AdminKeyring,
@@ -48,9 +30,7 @@ use infrastructure::{
 };
 use migration::{Migrator, MigratorTrait, seed};
 use plant_texts_http::{
-    ApiState, HttpSettings, Lifecycle, SmsWebhooks,
-    middleware::client_ip::TrustedProxies,
-    ops::metrics::{HttpMetrics, Observability},
+    ApiState, HttpSettings, MetricsAccess, middleware::client_ip::TrustedProxies,
     trace_context::TraceSampling,
 };
 
@@ -74,14 +54,10 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
         Migrator::up(database.connection(), None).await.unwrap();
         seed::run(database.connection()).await.unwrap();
     }
-    let tenants = Arc::new(SeaOrmTenantRepository::new(database.clone()));
-    let users = Arc::new(SeaOrmUserRepository::new(database.clone()));
-    let refresh_tokens = Arc::new(SeaOrmRefreshTokenRepository::new(database.clone()));
-    let unit_of_work = Arc::new(SeaOrmUnitOfWork::new(database.clone()));
-    let identity = Identity::new(IdentityPorts {
-        tenants: tenants.clone(),
-        users: users.clone(),
-        refresh_tokens,
+    let keys: Vec<Secret> = admin_keys.iter().map(|key| Secret::new(*key)).collect();
+    let adapters = Adapters {
+        stores: stores(&database),
+        catalog_cache: Arc::new(InProcessCatalogCache::new()),
         hasher: Arc::new(
             Argon2PasswordHasher::new(
                 Argon2Parameters {
@@ -101,122 +77,31 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
             refresh_ttl: Duration::from_secs(3600),
             session_lifetime: Duration::from_secs(7200),
         })),
-        unit_of_work: unit_of_work.clone(),
+        admin_keyring: Arc::new(Sha256AdminKeyring::new(&keys)),
+        chat_model: None,
+        sms_sender: Arc::new(DemoSmsSender),
+        webhook_gate: WebhookGate::closed(),
+        flags: Arc::new(InMemoryFlags::new(|_| true)),
+        rate_limits: None,
+        health_probes: vec![
+            Arc::new(StaticProbe::new(Dependency::Database, CheckStatus::Up)),
+            Arc::new(StaticProbe::new(Dependency::Migrations, CheckStatus::Up)),
+        ],
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Ids),
-    });
-    let catalog = Catalog::new(
-        Arc::new(SeaOrmCatalogRepository::new(database.clone())),
-        Arc::new(InProcessCatalogCache::new()),
-    );
-    let user_plants = Arc::new(SeaOrmUserPlantRepository::new(database.clone()));
-    let plants = Plants::new(PlantPorts {
-        plants: user_plants.clone(),
-        catalog: catalog.clone(),
-        clock: Arc::new(SystemClock),
-        ids: Arc::new(UuidV7Ids),
-    });
-    let flags: Arc<dyn FeatureFlags> = Arc::new(InMemoryFlags::new(|_| true));
-    let metric_flags = flags.clone();
-    let gardens = Gardens::new(GardenPorts {
-        gardens: Arc::new(SeaOrmGardenRepository::new(database.clone())),
-        plantings: Arc::new(SeaOrmPlantingRepository::new(database.clone())),
-        compliance: Arc::new(SeaOrmComplianceAudit::new(database.clone())),
-        catalog: catalog.clone(),
-        flags: flags.clone(),
-        clock: Arc::new(SystemClock),
-        ids: Arc::new(UuidV7Ids),
-    });
-    let conversations = Conversations::new(ConversationPorts {
-        plants: user_plants.clone(),
-        messages: Arc::new(SeaOrmMessageRepository::new(database.clone())),
-        catalog: catalog.clone(),
-        model: None,
-        flags: flags.clone(),
-        clock: Arc::new(SystemClock),
-        ids: Arc::new(UuidV7Ids),
-    });
-    let outbox = SmsOutbox::new(SmsOutboxPorts {
-        sender: Arc::new(DemoSmsSender),
-        log: Arc::new(SeaOrmSmsLog::new(database.clone())),
-        accounts: Arc::new(SeaOrmSmsAccounts::new(database.clone())),
-        reminder_texts: Arc::new(conversations.clone()),
-        status_callback: None,
-        caps: SmsCaps {
+        metrics: Metrics::default(),
+    };
+    let tunables = Tunables {
+        sms_caps: SmsCaps {
             per_recipient: 20,
             platform: 10_000,
         },
-        clock: Arc::new(SystemClock),
-        ids: Arc::new(UuidV7Ids),
-        stop: StopSignal::new(),
-    });
-    let phone_verification = PhoneVerification::new(PhoneVerificationPorts {
-        users: users.clone(),
-        codes: Arc::new(SeaOrmVerificationCodes::new(database.clone())),
-        outbox: outbox.clone(),
-        clock: Arc::new(SystemClock),
-        ids: Arc::new(UuidV7Ids),
-    });
-    let sms = SmsWebhooks {
-        gate: WebhookGate::closed(),
-        inbound: InboundTexts::new(InboundPorts {
-            accounts: Arc::new(SeaOrmSmsAccounts::new(database.clone())),
-            received: Arc::new(SeaOrmInboundSmsLog::new(database.clone())),
-            plants: user_plants,
-            conversations: conversations.clone(),
-            clock: Arc::new(SystemClock),
-        }),
-        outbox,
+        sms_status_callback: None,
+        probe_timeout: Duration::from_secs(1),
     };
-    let keys: Vec<Secret> = admin_keys.iter().map(|key| Secret::new(*key)).collect();
-    let admin = Administration::new(AdministrationPorts {
-        keyring: Arc::new(Sha256AdminKeyring::new(&keys)),
-        audit_log: Arc::new(SeaOrmAuditLog::new(database.clone())),
-        sms_log: Arc::new(SeaOrmSmsLog::new(database.clone())),
-        tenants,
-        users,
-        flags: Switchboard::new(
-            Arc::new(SeaOrmFlagStore::new(database.clone())),
-            flags,
-            Arc::new(SystemClock),
-        ),
-        compliance: Arc::new(SeaOrmComplianceAudit::new(database.clone())),
-        database: Arc::new(SeaOrmDatabaseInspector::new(database.clone())),
-        unit_of_work,
-        clock: Arc::new(SystemClock),
-        ids: Arc::new(UuidV7Ids),
-    });
-    ApiState {
-        health: CheckHealth::new(
-            vec![
-                Arc::new(StaticProbe::new(Dependency::Database, CheckStatus::Up)),
-                Arc::new(StaticProbe::new(Dependency::Migrations, CheckStatus::Up)),
-            ],
-            Duration::from_secs(1),
-        ),
-        identity,
-        admin,
-        catalog,
-        plants,
-        gardens,
-        conversations,
-        sms,
-        phone_verification,
-        idempotency: Idempotency::new(
-            Arc::new(SeaOrmIdempotencyStore::new(database.clone())),
-            Arc::new(SystemClock),
-        ),
-        rate_limiter: None,
-        lifecycle: Lifecycle::default(),
-        observability: Observability {
-            metrics: Metrics::default(),
-            http: HttpMetrics::default(),
-            pools: Arc::new(SeaOrmDatabaseInspector::new(database.clone())),
-            flags: metric_flags,
-            token: None,
-            commit: "test",
-        },
-        settings: HttpSettings {
+    ApiState::new(
+        compose(adapters, tunables),
+        HttpSettings {
             version: "test",
             max_body_bytes: 1024,
             expose_internal_errors,
@@ -228,5 +113,9 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
             trusted_proxies: TrustedProxies::default(),
             trace_sampling: TraceSampling::OFF,
         },
-    }
+        MetricsAccess {
+            token: None,
+            commit: "test",
+        },
+    )
 }

@@ -17,6 +17,7 @@ mod retention;
 mod schema;
 pub mod sms;
 mod store_error;
+mod stores;
 mod unit_of_work;
 
 pub use audit_log::SeaOrmAuditLog;
@@ -28,4 +29,5 @@ pub use health::{DatabaseProbe, MigrationsProbe};
 pub use idempotency::SeaOrmIdempotencyStore;
 pub use retention::SeaOrmRetentionStore;
 pub use schema::SeaOrmSchemaMigrator;
+pub use stores::stores;
 pub use unit_of_work::SeaOrmUnitOfWork;

@@ -4,7 +4,6 @@
 
 use chrono::TimeDelta;
 use domain::{phone::PhoneNumber, sms::SmsBody};
-use plant_texts_server::startup::retention_use_case;
 use serde_json::json;
 
 use crate::{
@@ -56,9 +55,9 @@ on_both_backends! {
             )
         };
         assert_eq!(counts().await, (1, 2, 1, 1, 1));
-        let retention = retention_use_case(&channel.database, channel.clock.clone());
-        let other_instance = SmsChannel::over(&app.database, &[]).await;
-        let second = retention_use_case(&other_instance.database, channel.clock.clone());
+        let retention = channel.sms.retention.clone();
+        let other_instance = SmsChannel::on_clock(&app.database, channel.clock.clone()).await;
+        let second = other_instance.sms.retention.clone();
 
         channel.clock.advance(TimeDelta::days(2));
         let first_run = retention.run_daily().await.unwrap().expect("the day's run");

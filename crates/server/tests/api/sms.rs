@@ -4,13 +4,14 @@
 
 use std::sync::Arc;
 
+use application::compose::{UseCases, compose};
 use application::flags::Flag;
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use domain::{phone::PhoneNumber, sms::SmsBody};
 use hmac::{Hmac, KeyInit as _, Mac as _};
-use infrastructure::{cache::InProcessCatalogCache, flags::InMemoryFlags, persistence::Database};
+use infrastructure::{flags::InMemoryFlags, persistence::Database};
 use migration::sea_orm::{ConnectionTrait as _, Statement};
-use plant_texts_server::startup::{SmsUseCases, plant_use_cases, sms_sender, sms_use_cases};
+use plant_texts_server::startup::{adapters, tunables};
 use serde_json::json;
 use sha1::Sha1;
 use wiremock::{
@@ -412,10 +413,10 @@ async fn in_demo_mode_every_webhook_is_refused() {
     assert_refused(&app.post_signed(STATUS_PATH, &params).await);
 }
 
-/// The SMS use cases over a test database, as a second instance of the server would have them,
-/// on a clock the test moves.
+/// The use cases over a test database, as a second instance of the server would have them,
+/// composed as production composes them, on a clock the test moves.
 pub struct SmsChannel {
-    pub sms: SmsUseCases,
+    pub sms: UseCases,
     /// This instance's flags, following the stored ones on `reload`.
     pub flags: application::flags::Switchboard,
     pub clock: Arc<TestClock>,
@@ -424,7 +425,7 @@ pub struct SmsChannel {
 
 impl SmsChannel {
     pub async fn over(test_database: &TestDatabase, overrides: &[(&str, &str)]) -> Self {
-        Self::over_sending_with(test_database, overrides, None).await
+        Self::composed(test_database, overrides, None, TestClock::new()).await
     }
 
     /// The same, sending through `sender` (when given) instead of the configured provider.
@@ -433,35 +434,43 @@ impl SmsChannel {
         overrides: &[(&str, &str)],
         sender: Option<Arc<dyn application::sms::SmsSender>>,
     ) -> Self {
+        Self::composed(test_database, overrides, sender, TestClock::new()).await
+    }
+
+    /// Another instance over the same database, on the same `clock`.
+    pub async fn on_clock(test_database: &TestDatabase, clock: Arc<TestClock>) -> Self {
+        Self::composed(test_database, &[], None, clock).await
+    }
+
+    async fn composed(
+        test_database: &TestDatabase,
+        overrides: &[(&str, &str)],
+        sender: Option<Arc<dyn application::sms::SmsSender>>,
+        clock: Arc<TestClock>,
+    ) -> Self {
         let settings = test_settings(test_database, overrides);
         let database = Database::connect(&settings.database).await.unwrap();
         let reminders_on = settings.flags.sms_reminders;
-        let flags = Arc::new(InMemoryFlags::new(move |flag| match flag {
+        let mut adapters = adapters(
+            &database,
+            None,
+            &settings,
+            application::metrics::Metrics::default(),
+        )
+        .unwrap();
+        adapters.flags = Arc::new(InMemoryFlags::new(move |flag| match flag {
             Flag::AiChat => false,
             Flag::SmsReminders => reminders_on,
             _ => true,
         }));
-        let (_, _, conversations) = plant_use_cases(
-            &database,
-            &settings,
-            Arc::new(InProcessCatalogCache::new()),
-            flags.clone(),
-        )
-        .unwrap();
-        let clock = TestClock::new();
-        let switchboard = plant_texts_server::startup::switchboard(&database, flags.clone());
-        let sms = sms_use_cases(
-            &database,
-            &settings,
-            conversations,
-            flags,
-            sender.unwrap_or_else(|| sms_sender(&settings).unwrap()),
-            clock.clone(),
-            &application::metrics::Metrics::default(),
-        );
+        adapters.clock = clock.clone();
+        if let Some(sender) = sender {
+            adapters.sms_sender = sender;
+        }
+        let sms = compose(adapters, tunables(&settings));
         Self {
+            flags: sms.switchboard.clone(),
             sms,
-            flags: switchboard,
             clock,
             database,
         }
