@@ -23,7 +23,6 @@ pub const VARIABLES: &[&str] = &[
     "HOST",
     "PORT",
     "DATABASE_URL",
-    "DATABASE_READ_URL",
     "DB_POOL_SIZE",
     "DB_MIN_CONNECTIONS",
     "DB_ACQUIRE_TIMEOUT_SECS",

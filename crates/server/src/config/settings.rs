@@ -150,8 +150,6 @@ pub struct Settings {
     pub port: u16,
     /// Primary database.
     pub database: DatabaseSettings,
-    /// Optional read replica.
-    pub database_read_url: Option<Secret>,
     /// Redis, when configured.
     pub redis: Option<RedisSettings>,
     /// JWT signing key.
@@ -327,13 +325,6 @@ impl Settings {
             }
             None => DEVELOPMENT_DATABASE_URL.to_owned(),
         };
-        let database_read_url = r.text("DATABASE_READ_URL");
-        if database_read_url
-            .as_deref()
-            .is_some_and(|url| !is_postgres(url))
-        {
-            r.problem("DATABASE_READ_URL", "must be a postgres:// URL");
-        }
         let pool_size = r.number("DB_POOL_SIZE", 20_u32, 1, 1000);
         let min_connections = r.number("DB_MIN_CONNECTIONS", 2_u32, 0, 1000);
         if min_connections > pool_size {
@@ -614,7 +605,6 @@ impl Settings {
             host,
             port,
             database,
-            database_read_url: database_read_url.map(Secret::new),
             redis,
             secret_key,
             secret_key_generated,

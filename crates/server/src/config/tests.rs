@@ -167,10 +167,6 @@ fn an_unknown_database_scheme_is_refused() {
         refused_variables(&[("DATABASE_URL", "mysql://db/x")]),
         ["DATABASE_URL"]
     );
-    assert_eq!(
-        refused_variables(&[("DATABASE_READ_URL", "sqlite://x.db")]),
-        ["DATABASE_READ_URL"]
-    );
 }
 
 #[test]
