@@ -127,8 +127,8 @@ pub async fn diagnose_settings(settings: &Settings) -> Vec<Finding> {
             Err(_) => Finding::new("redis", false, "FAIL", "REDIS_URL is not usable"),
         },
     });
-    findings.push(otlp_finding(settings.otel.endpoint.as_deref()).await);
-    findings.push(match &settings.twilio {
+    findings.push(otlp_finding(settings.observability.otel.endpoint.as_deref()).await);
+    findings.push(match &settings.providers.twilio {
         Some(_) => Finding::new("twilio", true, "live", "texts are sent through Twilio"),
         None => Finding::new(
             "twilio",
@@ -137,12 +137,12 @@ pub async fn diagnose_settings(settings: &Settings) -> Vec<Finding> {
             "no credentials: texts are logged and stored, not sent",
         ),
     });
-    findings.push(if settings.openai.api_key.is_some() {
+    findings.push(if settings.providers.openai.api_key.is_some() {
         Finding::new(
             "openai",
             true,
             "live",
-            format!("model {}", settings.openai.model),
+            format!("model {}", settings.providers.openai.model),
         )
     } else {
         Finding::new(

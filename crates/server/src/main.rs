@@ -30,7 +30,7 @@ fn main() -> ExitCode {
         let _runtime = runtime.enter();
         telemetry::init(&settings)
     };
-    if settings.secret_key_generated {
+    if settings.secrets.secret_key_generated {
         tracing::warn!(
             "SECRET_KEY is not set: using a random key for this run; tokens will not survive a restart"
         );

@@ -190,7 +190,7 @@ impl Application {
             use_cases,
             http_settings(settings),
             MetricsAccess {
-                token: settings.metrics_token.clone(),
+                token: settings.observability.metrics_token.clone(),
                 commit: BUILD_COMMIT,
             },
         );
@@ -201,7 +201,7 @@ impl Application {
             port,
             server,
             lifecycle,
-            shutdown_grace: settings.shutdown_grace,
+            shutdown_grace: settings.edge.shutdown_grace,
             database,
             background,
         })
@@ -345,22 +345,22 @@ pub fn adapters(
         hasher: Arc::new(Argon2PasswordHasher::new(
             Argon2Parameters::OWASP,
             HashingLimits {
-                concurrency: settings.hash_concurrency,
-                queue: settings.hash_queue,
+                concurrency: settings.secrets.hash_concurrency,
+                queue: settings.secrets.hash_queue,
             },
         )?),
         tokens: Arc::new(JwtTokenService::new(JwtSettings {
-            secret: settings.secret_key.clone(),
-            issuer: settings.jwt.issuer.clone(),
-            audience: settings.jwt.audience.clone(),
-            access_ttl: settings.jwt.access_ttl,
-            refresh_ttl: settings.jwt.refresh_ttl,
-            session_lifetime: settings.jwt.session_lifetime,
+            secret: settings.secrets.secret_key.clone(),
+            issuer: settings.secrets.jwt.issuer.clone(),
+            audience: settings.secrets.jwt.audience.clone(),
+            access_ttl: settings.secrets.jwt.access_ttl,
+            refresh_ttl: settings.secrets.jwt.refresh_ttl,
+            session_lifetime: settings.secrets.jwt.session_lifetime,
         })),
-        admin_keyring: Arc::new(Sha256AdminKeyring::new(&settings.admin_api_keys)),
+        admin_keyring: Arc::new(Sha256AdminKeyring::new(&settings.secrets.admin_api_keys)),
         chat_model: chat_model(settings)?,
         sms_sender: sms_sender(settings)?,
-        webhook_gate: match &settings.twilio {
+        webhook_gate: match &settings.providers.twilio {
             Some(twilio) => WebhookGate::new(
                 Arc::new(TwilioSignatureVerifier::new(twilio.auth_token.clone())),
                 twilio.account_sid.clone(),
@@ -368,7 +368,7 @@ pub fn adapters(
             None => WebhookGate::closed(),
         },
         flags: Arc::new(InMemoryFlags::new(|flag| initial_flags[&flag])),
-        rate_limits: settings.rate_limit_enabled.then(|| RateLimitStores {
+        rate_limits: settings.edge.rate_limit_enabled.then(|| RateLimitStores {
             shared: redis.map(|redis| -> Arc<dyn RateLimitStore> {
                 Arc::new(RedisRateLimitStore::new(redis.clone(), KEY_PREFIX))
             }),
@@ -386,10 +386,11 @@ pub fn adapters(
 pub fn tunables(settings: &Settings) -> Tunables {
     Tunables {
         sms_caps: SmsCaps {
-            per_recipient: settings.sms_daily_limit_per_user,
-            platform: settings.sms_daily_limit,
+            per_recipient: settings.providers.sms_daily_limit_per_user,
+            platform: settings.providers.sms_daily_limit,
         },
         sms_status_callback: settings
+            .providers
             .public_base_url
             .as_ref()
             .map(|base| format!("{base}/api/v2/webhooks/twilio/status")),
@@ -408,12 +409,12 @@ fn health_probes(
         Some(redis) => Arc::new(RedisProbe::new(redis.clone())),
         None => Arc::new(StaticProbe::new(Dependency::Redis, CheckStatus::Disabled)),
     };
-    let openai_mode = if settings.openai.api_key.is_some() && settings.flags.ai_chat {
+    let openai_mode = if settings.providers.openai.api_key.is_some() && settings.flags.ai_chat {
         CheckStatus::Live
     } else {
         CheckStatus::Fallback
     };
-    let twilio_mode = if settings.twilio.is_some() {
+    let twilio_mode = if settings.providers.twilio.is_some() {
         CheckStatus::Live
     } else {
         CheckStatus::Demo
@@ -435,16 +436,16 @@ fn http_settings(settings: &Settings) -> HttpSettings {
     );
     HttpSettings {
         version: env!("CARGO_PKG_VERSION"),
-        max_body_bytes: settings.max_body_bytes,
+        max_body_bytes: settings.edge.max_body_bytes,
         expose_internal_errors: settings.environment == Environment::Development,
-        public_base_url: settings.public_base_url.clone(),
-        request_timeout: settings.request_timeout,
-        allowed_hosts: deployed.then(|| settings.allowed_hosts.clone()),
+        public_base_url: settings.providers.public_base_url.clone(),
+        request_timeout: settings.edge.request_timeout,
+        allowed_hosts: deployed.then(|| settings.edge.allowed_hosts.clone()),
         hsts: deployed,
-        cors_origins: settings.cors_origins.clone(),
-        trusted_proxies: TrustedProxies::parse(&settings.trusted_proxies),
-        trace_sampling: if settings.otel.endpoint.is_some() {
-            TraceSampling::exporting(settings.otel.sampler_ratio)
+        cors_origins: settings.edge.cors_origins.clone(),
+        trusted_proxies: TrustedProxies::parse(&settings.edge.trusted_proxies),
+        trace_sampling: if settings.observability.otel.endpoint.is_some() {
+            TraceSampling::exporting(settings.observability.otel.sampler_ratio)
         } else {
             TraceSampling::OFF
         },
@@ -464,7 +465,7 @@ fn serve(state: ApiState, settings: &Settings) -> Result<(Server, u16), StartupE
         .listen(listener)
         .map_err(bind_error)?
         .disable_signals()
-        .shutdown_timeout(settings.shutdown_timeout.as_secs())
+        .shutdown_timeout(settings.edge.shutdown_timeout.as_secs())
         .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
         .client_disconnect_timeout(CLIENT_DISCONNECT_TIMEOUT)
         .run();
@@ -507,18 +508,18 @@ async fn refresh_flags(switchboard: Switchboard, stop: StopSignal) {
 /// # Errors
 /// [`StartupError::ChatModel`] when the OpenAI client cannot be built.
 fn chat_model(settings: &Settings) -> Result<Option<Arc<dyn ChatModel>>, StartupError> {
-    let Some(api_key) = &settings.openai.api_key else {
+    let Some(api_key) = &settings.providers.openai.api_key else {
         return Ok(None);
     };
     Ok(Some(Arc::new(OpenAiChatModel::new(OpenAiSettings {
         api_key: api_key.clone(),
-        base_url: settings.openai.base_url.clone(),
-        model: settings.openai.model.clone(),
-        max_tokens: settings.openai.max_tokens,
-        temperature: settings.openai.temperature,
-        attempt_timeout: settings.openai.timeout,
-        max_attempts: settings.openai.max_attempts,
-        budget: settings.openai.budget,
+        base_url: settings.providers.openai.base_url.clone(),
+        model: settings.providers.openai.model.clone(),
+        max_tokens: settings.providers.openai.max_tokens,
+        temperature: settings.providers.openai.temperature,
+        attempt_timeout: settings.providers.openai.timeout,
+        max_attempts: settings.providers.openai.max_attempts,
+        budget: settings.providers.openai.budget,
         initial_backoff: OPENAI_INITIAL_BACKOFF,
     })?)))
 }
@@ -528,9 +529,9 @@ fn chat_model(settings: &Settings) -> Result<Option<Arc<dyn ChatModel>>, Startup
 /// # Errors
 /// [`StartupError::Twilio`] when the HTTP client cannot be built.
 pub fn sms_sender(settings: &Settings) -> Result<Arc<dyn SmsSender>, StartupError> {
-    Ok(match &settings.twilio {
+    Ok(match &settings.providers.twilio {
         Some(twilio) => Arc::new(TwilioSmsSender::new(TwilioSettings {
-            base_url: settings.twilio_base_url.clone(),
+            base_url: settings.providers.twilio_base_url.clone(),
             account_sid: twilio.account_sid.clone(),
             auth_token: twilio.auth_token.clone(),
             from: twilio.phone_number.clone(),

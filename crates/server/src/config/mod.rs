@@ -4,14 +4,21 @@
 //! problem, so that a bad deployment learns all it must fix at once. Problems name the variable
 //! and the rule it broke, never the value (it may be a secret).
 
+mod database;
+mod edge;
+mod observability;
 mod parse;
+mod providers;
+mod secrets;
 mod settings;
 
+pub use database::StorageSettings;
+pub use edge::EdgeSettings;
+pub use observability::{LogFormat, ObservabilitySettings, OtelSettings, OtlpProtocol};
 pub use parse::{ConfigProblem, ConfigProblems};
-pub use settings::{
-    Environment, InitialFlags, JwtSettings, LogFormat, OpenAiSettings, OtelSettings, OtlpProtocol,
-    Settings, TwilioSettings,
-};
+pub use providers::{OpenAiSettings, ProviderSettings, TwilioSettings};
+pub use secrets::{JwtSettings, SecretSettings};
+pub use settings::{Environment, InitialFlags, Settings};
 
 /// The exit status for a bad configuration (`EX_CONFIG` from sysexits.h).
 pub const EXIT_CONFIG: i32 = 78;

@@ -57,12 +57,12 @@ fn development_needs_no_configuration_at_all() {
         settings.database.url.expose(),
         "sqlite://plant-texts.db?mode=rwc"
     );
-    assert!(settings.secret_key_generated);
-    assert_eq!(settings.secret_key.expose().len(), 64);
-    assert_eq!(settings.log_format, LogFormat::Pretty);
+    assert!(settings.secrets.secret_key_generated);
+    assert_eq!(settings.secrets.secret_key.expose().len(), 64);
+    assert_eq!(settings.observability.log_format, LogFormat::Pretty);
     assert!(settings.auto_migrate);
-    assert!(settings.redis.is_none() && settings.twilio.is_none());
-    assert!((settings.otel.sampler_ratio - 1.0).abs() < f64::EPSILON);
+    assert!(settings.redis.is_none() && settings.providers.twilio.is_none());
+    assert!((settings.observability.otel.sampler_ratio - 1.0).abs() < f64::EPSILON);
 }
 
 #[test]
@@ -75,16 +75,16 @@ fn the_documented_defaults_apply() {
     assert_eq!(settings.database.max_lifetime.as_secs(), 3600);
     assert_eq!(settings.database.statement_timeout.as_millis(), 5000);
     assert_eq!(settings.database.slow_statement_threshold.as_millis(), 200);
-    assert_eq!(settings.jwt.access_ttl.as_secs(), 900);
-    assert_eq!(settings.jwt.refresh_ttl.as_secs(), 2_592_000);
-    assert_eq!(settings.openai.model, "gpt-4o-mini");
-    assert_eq!(settings.openai.timeout.as_secs(), 10);
-    assert_eq!(settings.openai.max_attempts, 3);
-    assert_eq!(settings.openai.budget.as_secs(), 20);
-    assert_eq!(settings.max_body_bytes, 65_536);
-    assert_eq!(settings.request_timeout.as_secs(), 30);
-    assert_eq!(settings.shutdown_timeout.as_secs(), 30);
-    assert!(settings.rate_limit_enabled);
+    assert_eq!(settings.secrets.jwt.access_ttl.as_secs(), 900);
+    assert_eq!(settings.secrets.jwt.refresh_ttl.as_secs(), 2_592_000);
+    assert_eq!(settings.providers.openai.model, "gpt-4o-mini");
+    assert_eq!(settings.providers.openai.timeout.as_secs(), 10);
+    assert_eq!(settings.providers.openai.max_attempts, 3);
+    assert_eq!(settings.providers.openai.budget.as_secs(), 20);
+    assert_eq!(settings.edge.max_body_bytes, 65_536);
+    assert_eq!(settings.edge.request_timeout.as_secs(), 30);
+    assert_eq!(settings.edge.shutdown_timeout.as_secs(), 30);
+    assert!(settings.edge.rate_limit_enabled);
     assert_eq!(
         settings.flags,
         InitialFlags {
@@ -101,19 +101,19 @@ fn a_complete_production_configuration_is_accepted_with_production_defaults() {
     let settings = load(&production()).unwrap();
     assert_eq!(settings.environment, Environment::Production);
     assert_eq!(settings.host.to_string(), "0.0.0.0");
-    assert_eq!(settings.log_format, LogFormat::Json);
+    assert_eq!(settings.observability.log_format, LogFormat::Json);
     assert!(!settings.auto_migrate);
-    assert!(!settings.secret_key_generated);
-    assert!((settings.otel.sampler_ratio - 0.1).abs() < f64::EPSILON);
-    assert_eq!(settings.shutdown_grace.as_secs(), 5);
+    assert!(!settings.secrets.secret_key_generated);
+    assert!((settings.observability.otel.sampler_ratio - 0.1).abs() < f64::EPSILON);
+    assert_eq!(settings.edge.shutdown_grace.as_secs(), 5);
 }
 
 #[test]
 fn the_shutdown_grace_is_configurable_and_bounded() {
-    assert_eq!(load(&[]).unwrap().shutdown_grace.as_secs(), 0);
+    assert_eq!(load(&[]).unwrap().edge.shutdown_grace.as_secs(), 0);
     let mut production = production();
     production.push(("SHUTDOWN_GRACE_SECS", "12"));
-    assert_eq!(load(&production).unwrap().shutdown_grace.as_secs(), 12);
+    assert_eq!(load(&production).unwrap().edge.shutdown_grace.as_secs(), 12);
     for refused in ["-1", "121", "soon"] {
         assert_eq!(
             refused_variables(&[("SHUTDOWN_GRACE_SECS", refused)]),
@@ -204,7 +204,7 @@ fn every_admin_key_must_be_long_enough_and_several_are_accepted_for_rotation() {
         "admin-key-0123456789-abcdefghijklmnop, admin-key-9876543210-abcdefghijklmnop",
     )]))
     .unwrap();
-    assert_eq!(settings.admin_api_keys.len(), 2);
+    assert_eq!(settings.secrets.admin_api_keys.len(), 2);
 }
 
 #[test]
@@ -232,7 +232,7 @@ fn origins_must_be_exact_origins() {
     )])
     .unwrap();
     assert_eq!(
-        settings.cors_origins,
+        settings.edge.cors_origins,
         ["https://a.example.com", "http://localhost:3000"]
     );
 }
@@ -249,7 +249,7 @@ fn twilio_credentials_come_all_together_or_not_at_all() {
         ("TWILIO_PHONE_NUMBER", "+14155552671"),
     ])
     .unwrap();
-    let twilio = settings.twilio.unwrap();
+    let twilio = settings.providers.twilio.unwrap();
     assert_eq!(twilio.phone_number.as_str(), "+14155552671");
     assert_eq!(format!("{:?}", twilio.auth_token), "[redacted]");
 }
@@ -292,12 +292,12 @@ fn numbers_out_of_range_or_not_numbers_are_refused() {
             ("PORT", "must be a number from 0 to 65535".to_owned()),
             ("DB_POOL_SIZE", "must be a number from 1 to 1000".to_owned()),
             (
-                "OTEL_TRACES_SAMPLER_ARG",
-                "must be a number from 0 to 1".to_owned()
-            ),
-            (
                 "MAX_BODY_BYTES",
                 "must be a number from 1024 to 10485760".to_owned()
+            ),
+            (
+                "OTEL_TRACES_SAMPLER_ARG",
+                "must be a number from 0 to 1".to_owned()
             ),
         ]
     );
@@ -330,7 +330,7 @@ fn booleans_accept_the_usual_spellings_and_refuse_others() {
         ("AUTO_MIGRATE", "no"),
     ])
     .unwrap();
-    assert!(!settings.rate_limit_enabled && !settings.flags.ai_chat && !settings.auto_migrate);
+    assert!(!settings.edge.rate_limit_enabled && !settings.flags.ai_chat && !settings.auto_migrate);
     assert_eq!(
         refused_variables(&[("FEATURE_RULE_ENGINE_ENABLED", "maybe")]),
         ["FEATURE_RULE_ENGINE_ENABLED"]
@@ -378,7 +378,10 @@ fn log_settings_are_checked() {
     assert_eq!(refused_variables(&[("LOG_FORMAT", "xml")]), ["LOG_FORMAT"]);
     assert_eq!(refused_variables(&[("RUST_LOG", "info,[[[")]), ["RUST_LOG"]);
     assert_eq!(
-        load(&[("LOG_FORMAT", "json")]).unwrap().log_format,
+        load(&[("LOG_FORMAT", "json")])
+            .unwrap()
+            .observability
+            .log_format,
         LogFormat::Json
     );
 }
@@ -394,12 +397,17 @@ fn a_short_metrics_token_is_refused() {
 #[test]
 fn the_otlp_protocol_is_http_protobuf_unless_grpc_is_asked_for() {
     assert_eq!(
-        load(&[("APP_ENV", "test")]).unwrap().otel.protocol,
+        load(&[("APP_ENV", "test")])
+            .unwrap()
+            .observability
+            .otel
+            .protocol,
         OtlpProtocol::HttpProtobuf
     );
     assert_eq!(
         load(&[("APP_ENV", "test"), ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")])
             .unwrap()
+            .observability
             .otel
             .protocol,
         OtlpProtocol::Grpc
@@ -450,23 +458,26 @@ fn access_tokens_live_at_most_an_hour_and_sessions_have_an_absolute_end() {
         ["JWT_ACCESS_TTL_SECS"]
     );
     let settings = load(&[("JWT_ACCESS_TTL_SECS", "3600")]).unwrap();
-    assert_eq!(settings.jwt.access_ttl.as_secs(), 3600);
+    assert_eq!(settings.secrets.jwt.access_ttl.as_secs(), 3600);
     assert_eq!(
-        settings.jwt.session_lifetime.as_secs(),
+        settings.secrets.jwt.session_lifetime.as_secs(),
         2_592_000,
         "30 days by default"
     );
     let shorter = load(&[("REFRESH_ABSOLUTE_TTL_SECS", "86400")]).unwrap();
-    assert_eq!(shorter.jwt.session_lifetime.as_secs(), 86_400);
+    assert_eq!(shorter.secrets.jwt.session_lifetime.as_secs(), 86_400);
 }
 
 #[test]
 fn password_hashing_is_bounded_by_default_and_configurable() {
     let defaults = load(&[]).unwrap();
-    assert!(defaults.hash_concurrency >= 1);
-    assert_eq!(defaults.hash_queue, 64);
+    assert!(defaults.secrets.hash_concurrency >= 1);
+    assert_eq!(defaults.secrets.hash_queue, 64);
     let set = load(&[("HASH_CONCURRENCY", "3"), ("HASH_QUEUE", "0")]).unwrap();
-    assert_eq!((set.hash_concurrency, set.hash_queue), (3, 0));
+    assert_eq!(
+        (set.secrets.hash_concurrency, set.secrets.hash_queue),
+        (3, 0)
+    );
     assert_eq!(
         refused_variables(&[("HASH_CONCURRENCY", "0")]),
         ["HASH_CONCURRENCY"]
@@ -477,7 +488,10 @@ fn password_hashing_is_bounded_by_default_and_configurable() {
 fn sms_caps_default_to_twenty_per_recipient_and_ten_thousand_in_all() {
     let defaults = load(&[]).unwrap();
     assert_eq!(
-        (defaults.sms_daily_limit_per_user, defaults.sms_daily_limit),
+        (
+            defaults.providers.sms_daily_limit_per_user,
+            defaults.providers.sms_daily_limit
+        ),
         (20, 10_000)
     );
     assert_eq!(

@@ -42,14 +42,14 @@ where
         opentelemetry_sdk::propagation::TraceContextPropagator::new(),
     );
     let guard = TelemetryGuard::new(settings);
-    let filter =
-        EnvFilter::try_new(&settings.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_new(&settings.observability.log_filter)
+        .unwrap_or_else(|_| EnvFilter::new("info"));
     let writer = Redacting::new(writer);
-    let logs = match settings.log_format {
+    let logs = match settings.observability.log_format {
         LogFormat::Json => fmt::layer()
             .fmt_fields(SkipSpanFields)
             .event_format(JsonLines::new(
-                &settings.otel.service_name,
+                &settings.observability.otel.service_name,
                 settings.environment.as_str(),
             ))
             .with_writer(writer)

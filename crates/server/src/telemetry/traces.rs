@@ -46,7 +46,7 @@ impl TelemetryGuard {
     /// The exporter for `settings`; none without an endpoint, or when the exporter cannot be
     /// built (said on stderr: logging is not up yet).
     pub(super) fn new(settings: &Settings) -> Self {
-        let Some(endpoint) = settings.otel.endpoint.as_deref() else {
+        let Some(endpoint) = settings.observability.otel.endpoint.as_deref() else {
             return Self::default();
         };
         match provider(settings, endpoint) {
@@ -118,7 +118,7 @@ fn provider(
     settings: &Settings,
     endpoint: &str,
 ) -> Result<SdkTracerProvider, opentelemetry_otlp::ExporterBuildError> {
-    let exporter = match settings.otel.protocol {
+    let exporter = match settings.observability.otel.protocol {
         OtlpProtocol::Grpc => SpanExporter::builder()
             .with_tonic()
             .with_endpoint(endpoint)
@@ -133,7 +133,7 @@ fn provider(
             .build()?,
     };
     let resource = Resource::builder()
-        .with_service_name(settings.otel.service_name.clone())
+        .with_service_name(settings.observability.otel.service_name.clone())
         .with_attribute(KeyValue::new(
             "deployment.environment.name",
             settings.environment.as_str(),
@@ -142,7 +142,9 @@ fn provider(
         .build();
     Ok(SdkTracerProvider::builder()
         .with_resource(resource)
-        .with_sampler(DecidedAtTheEdge::new(settings.otel.sampler_ratio))
+        .with_sampler(DecidedAtTheEdge::new(
+            settings.observability.otel.sampler_ratio,
+        ))
         .with_batch_exporter(exporter)
         .build())
 }
