@@ -435,6 +435,11 @@ impl Administration {
         actor: &AdminActor,
         changes: &FlagValues,
     ) -> Result<FlagValues, StoreError> {
+        let current = self.ports.flags.current();
+        let before: FlagValues = changes
+            .keys()
+            .filter_map(|flag| Some((*flag, *current.get(flag)?)))
+            .collect();
         let result = self.ports.flags.change(changes).await;
         let (old, new, outcome) = match &result {
             Ok((replaced, after)) => (
@@ -446,15 +451,25 @@ impl Administration {
             ),
             Err(_) => (None, Some(flag_document(changes.iter())), FAILED),
         };
-        self.audit(
-            &actor.fingerprint,
-            "feature_flags.update",
-            Some("feature_flags".to_owned()),
-            old,
-            new,
-            outcome,
-        )
-        .await?;
+        let audited = self
+            .audit(
+                &actor.fingerprint,
+                "feature_flags.update",
+                Some("feature_flags".to_owned()),
+                old,
+                new,
+                outcome,
+            )
+            .await;
+        if let (Err(error), Ok(_)) = (&audited, &result) {
+            // No flag change goes unaudited (SPEC §4): the flag store is not part of the audit
+            // log's transaction, so the change is undone instead.
+            tracing::error!(%error, "flag change not audited; undoing it");
+            if let Err(undo) = self.ports.flags.change(&before).await {
+                tracing::error!(error = %undo, "unaudited flag change could not be undone");
+            }
+        }
+        audited?;
         result.map(|(_, after)| after)
     }
 

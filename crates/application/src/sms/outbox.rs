@@ -272,6 +272,13 @@ impl SmsOutbox {
             };
             if self.ports.log.settle(sms.id, &outcome).await? {
                 settled += 1;
+                // Counted like any other send: a lost answer must not hide a failure from the
+                // alerts on sms_messages_total.
+                match &outcome {
+                    SendOutcome::Accepted { status, .. } => self.metrics.record_sms(*status),
+                    SendOutcome::Failed { .. } => self.metrics.record_sms(SmsStatus::Failed),
+                    SendOutcome::Unknown { .. } => {}
+                }
             }
         }
         tracing::Span::current().record("settled", settled);
@@ -500,7 +507,7 @@ impl SmsOutbox {
             }
         }
         if sms.purpose == SmsPurpose::Verification
-            && self.ports.clock.now() - sms.created_at > CODE_LIFETIME
+            && self.ports.clock.now() - sms.created_at >= CODE_LIFETIME
         {
             // A retried code that would arrive dead only confuses its reader.
             return self

@@ -398,10 +398,12 @@ impl CatalogRepository for InMemoryCatalog {
 type Cached = Option<(CatalogRevision, Arc<CatalogSnapshot>)>;
 
 /// In-memory [`CatalogCache`] holding the latest snapshot only, as the in-process cache does.
-/// During the outage every call fails with [`CacheError`] (a Redis cache down). Clones share it.
+/// During the outage, or while [`InMemoryCatalogCache::set_unreachable`] says so, every call
+/// fails with [`CacheError`] (a Redis cache down). Clones share it.
 #[derive(Debug, Clone, Default)]
 pub struct InMemoryCatalogCache {
     outage: Outage,
+    unreachable: Outage,
     latest: Arc<Mutex<Cached>>,
     puts: Arc<AtomicUsize>,
 }
@@ -430,9 +432,20 @@ impl InMemoryCatalogCache {
         self.puts.load(Ordering::SeqCst)
     }
 
+    /// Makes the cache alone fail (`true`) or answer again (`false`), whatever the shared
+    /// outage: a Redis cache down while the database is up.
+    pub fn set_unreachable(&self, unreachable: bool) {
+        if unreachable {
+            self.unreachable.begin();
+        } else {
+            self.unreachable.end();
+        }
+    }
+
     fn reachable(&self) -> Result<(), CacheError> {
         self.outage
             .check()
+            .and_then(|()| self.unreachable.check())
             .map_err(|error| CacheError(error.to_string()))
     }
 }

@@ -11,7 +11,7 @@ use domain::{
 
 use super::{
     Outage, lock,
-    plants::{keyset_page, refused},
+    plants::{Races, keyset_page, refused},
 };
 use crate::{
     gardens::{
@@ -82,6 +82,7 @@ fn planting_owned_by(planting: &Planting, owner: Owner) -> bool {
 struct Shared {
     outage: Outage,
     tables: Arc<Mutex<GardenTables>>,
+    races: Races,
 }
 
 impl Shared {
@@ -89,7 +90,14 @@ impl Shared {
         Self {
             outage,
             tables: Arc::default(),
+            races: Races::default(),
         }
+    }
+
+    /// The tables for a write, once the race queued for it ran and the outage check passed.
+    fn up_for_write(&self) -> Result<std::sync::MutexGuard<'_, GardenTables>, StoreError> {
+        self.races.run_next();
+        self.up()
     }
 
     /// The tables, once the outage check passed.
@@ -142,6 +150,27 @@ impl InMemoryGardens {
         tables.gardens.push(garden);
     }
 
+    /// Deletes the garden with this id, whoever owns it, with its plantings and their events,
+    /// bypassing the port. `false` when there was none.
+    pub fn remove(&self, id: GardenId) -> bool {
+        let mut tables = lock(&self.shared.tables);
+        let before = tables.gardens.len();
+        tables.gardens.retain(|garden| garden.id != id);
+        let removed = tables.gardens.len() < before;
+        if removed {
+            tables.delete_plantings(|planting| planting.garden_id == id);
+        }
+        removed
+    }
+
+    /// Runs `race` just before the next write (create, update, delete, an event, an audit
+    /// entry) of this fake or its siblings starts: another request committing between a use
+    /// case's read and its write, such as a deletion ([`InMemoryGardens::remove`]) racing a
+    /// change. Races queue up, one per write.
+    pub fn before_next_write(&self, race: impl FnOnce() + Send + 'static) {
+        self.shared.races.push(race);
+    }
+
     /// Every stored garden, whoever owns it, in id order.
     #[must_use]
     pub fn gardens(&self) -> Vec<Garden> {
@@ -164,7 +193,7 @@ impl InMemoryGardens {
 #[async_trait]
 impl GardenRepository for InMemoryGardens {
     async fn create(&self, garden: &Garden) -> Result<(), StoreError> {
-        let mut tables = self.shared.up()?;
+        let mut tables = self.shared.up_for_write()?;
         if tables.gardens.iter().any(|stored| stored.id == garden.id) {
             return Err(refused(format!("duplicate garden id {}", garden.id)));
         }
@@ -195,7 +224,7 @@ impl GardenRepository for InMemoryGardens {
     }
 
     async fn update(&self, garden: &Garden, changed: GardenColumns) -> Result<bool, StoreError> {
-        let mut tables = self.shared.up()?;
+        let mut tables = self.shared.up_for_write()?;
         let owner = Owner {
             tenant_id: garden.tenant_id,
             user_id: garden.owner,
@@ -232,7 +261,7 @@ impl GardenRepository for InMemoryGardens {
     }
 
     async fn delete(&self, owner: Owner, id: GardenId) -> Result<bool, StoreError> {
-        let mut tables = self.shared.up()?;
+        let mut tables = self.shared.up_for_write()?;
         let before = tables.gardens.len();
         tables
             .gardens
@@ -288,6 +317,19 @@ impl InMemoryPlantings {
         tables.events.push(event);
     }
 
+    /// Deletes the planting with this id, whoever owns it, and its events, bypassing the port.
+    /// `false` when there was none.
+    pub fn remove(&self, id: PlantingId) -> bool {
+        lock(&self.shared.tables).delete_plantings(|planting| planting.id == id) > 0
+    }
+
+    /// Runs `race` just before the next write of this fake or its siblings starts (see
+    /// [`InMemoryGardens::before_next_write`]), such as another request moving the planting's
+    /// status ([`InMemoryPlantings::insert`]) between a move's read and its write.
+    pub fn before_next_write(&self, race: impl FnOnce() + Send + 'static) {
+        self.shared.races.push(race);
+    }
+
     /// Every stored planting, whoever owns it, in id order.
     #[must_use]
     pub fn plantings(&self) -> Vec<Planting> {
@@ -318,7 +360,7 @@ impl InMemoryPlantings {
 #[async_trait]
 impl PlantingRepository for InMemoryPlantings {
     async fn create(&self, planting: &Planting) -> Result<bool, StoreError> {
-        self.shared.up()?.insert_planting(planting)
+        self.shared.up_for_write()?.insert_planting(planting)
     }
 
     async fn find(&self, owner: Owner, id: PlantingId) -> Result<Option<Planting>, StoreError> {
@@ -369,7 +411,7 @@ impl PlantingRepository for InMemoryPlantings {
         expected: PlantingStatus,
         changed: PlantingColumns,
     ) -> Result<bool, StoreError> {
-        let mut tables = self.shared.up()?;
+        let mut tables = self.shared.up_for_write()?;
         let owner = Owner {
             tenant_id: planting.tenant_id,
             user_id: planting.owner,
@@ -395,7 +437,7 @@ impl PlantingRepository for InMemoryPlantings {
     }
 
     async fn delete(&self, owner: Owner, id: PlantingId) -> Result<bool, StoreError> {
-        let mut tables = self.shared.up()?;
+        let mut tables = self.shared.up_for_write()?;
         let deleted = tables
             .delete_plantings(|planting| planting.id == id && planting_owned_by(planting, owner));
         Ok(deleted > 0)
@@ -419,7 +461,7 @@ impl PlantingRepository for InMemoryPlantings {
     }
 
     async fn add_event(&self, event: &PlantingEvent) -> Result<bool, StoreError> {
-        let mut tables = self.shared.up()?;
+        let mut tables = self.shared.up_for_write()?;
         if tables.events.iter().any(|stored| stored.id == event.id) {
             return Err(refused(format!("duplicate planting event id {}", event.id)));
         }
@@ -490,7 +532,7 @@ impl ComplianceAudit for InMemoryComplianceAudit {
         entry: &ComplianceEntry,
         planting: Option<&Planting>,
     ) -> Result<bool, StoreError> {
-        let mut tables = self.shared.up()?;
+        let mut tables = self.shared.up_for_write()?;
         if tables.audit.iter().any(|stored| stored.id == entry.id) {
             return Err(refused(format!(
                 "duplicate compliance entry id {}",

@@ -494,11 +494,44 @@ fn audit_row(entry: &AuditEntry) -> Value {
 /// Called with each erased account once its erasure is written.
 type EraseHook = Arc<dyn Fn(TenantId, UserId) + Send + Sync>;
 
+/// Something a test makes happen once, in the middle of a use case: the change a concurrent
+/// request would make at that moment.
+pub(crate) struct Interruption(Box<dyn FnOnce() + Send>);
+
+impl Interruption {
+    pub(crate) fn new(hook: impl FnOnce() + Send + 'static) -> Self {
+        Self(Box::new(hook))
+    }
+
+    pub(crate) fn run(self) {
+        (self.0)();
+    }
+}
+
+impl std::fmt::Debug for Interruption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Interruption")
+    }
+}
+
+/// A repository call of the identity database that a test can slip a concurrent change in
+/// front of, with [`InMemoryIdentity::before_next`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdentityCall {
+    /// [`UserRepository::find`] (by tenant and id), in or out of a transaction.
+    FindUser,
+    /// [`UserRepository::update_profile`], in or out of a transaction.
+    UpdateProfile,
+    /// [`RefreshTokenRepository::rotate`].
+    RotateRefreshToken,
+}
+
 /// What the live tables and every transaction over them share.
 #[derive(Default)]
 struct Shared {
     outage: Outage,
     erase_hooks: Mutex<Vec<EraseHook>>,
+    interruptions: Mutex<Vec<(IdentityCall, Interruption)>>,
     fail_commits: AtomicBool,
     commits: AtomicUsize,
 }
@@ -514,6 +547,20 @@ impl std::fmt::Debug for Shared {
 }
 
 impl Shared {
+    /// Runs the interruption waiting for `call`, if any, before the call touches the tables.
+    fn before(&self, call: IdentityCall) {
+        let interruption = {
+            let mut waiting = lock(&self.interruptions);
+            waiting
+                .iter()
+                .position(|(awaited, _)| *awaited == call)
+                .map(|at| waiting.remove(at).1)
+        };
+        if let Some(interruption) = interruption {
+            interruption.run();
+        }
+    }
+
     fn erased(&self, erased: &[(TenantId, UserId)]) {
         if erased.is_empty() {
             return;
@@ -624,6 +671,14 @@ impl InMemoryIdentity {
     /// gardens, SMS log, idempotency keys) as the database's foreign keys do.
     pub fn on_erase(&self, hook: impl Fn(TenantId, UserId) + Send + Sync + 'static) {
         lock(&self.live.shared.erase_hooks).push(Arc::new(hook));
+    }
+
+    /// Runs `hook` once, just before the next `call` (from any repository or transaction of this
+    /// database) reads the tables: the way to make a concurrent request change the data in the
+    /// middle of a use case. `hook` changes the live tables (through the seeding helpers); a
+    /// transaction already begun does not see it, as it would not under its row locks.
+    pub fn before_next(&self, call: IdentityCall, hook: impl FnOnce() + Send + 'static) {
+        lock(&self.live.shared.interruptions).push((call, Interruption::new(hook)));
     }
 
     /// Makes every commit fail (`true`) as `Unexpected`, writing nothing, or succeed again.
@@ -774,6 +829,14 @@ impl InMemoryUsers {
         });
     }
 
+    /// Deletes the user with this id as it is (no cascade), answering it: an account gone
+    /// behind a use case's back.
+    pub fn remove(&self, id: UserId) -> Option<User> {
+        self.scope
+            .write(|tables| tables.users.remove(&id.as_uuid()))
+            .map(|row| row.user)
+    }
+
     /// Every user of every tenant, in id order.
     #[must_use]
     pub fn all(&self) -> Vec<User> {
@@ -810,6 +873,7 @@ impl UserRepository for InMemoryUsers {
     }
 
     async fn find(&self, tenant: TenantId, id: UserId) -> Result<Option<User>, StoreError> {
+        self.scope.shared.before(IdentityCall::FindUser);
         self.scope
             .run(|tables| Ok(tables.find_user(tenant, id).map(|row| row.user.clone())))
     }
@@ -859,6 +923,7 @@ impl UserRepository for InMemoryUsers {
         id: UserId,
         update: &ProfileUpdate,
     ) -> Result<bool, SaveUserError> {
+        self.scope.shared.before(IdentityCall::UpdateProfile);
         self.scope
             .run(|tables| tables.update_profile(tenant, id, update))
     }
@@ -1013,6 +1078,7 @@ impl RefreshTokenRepository for InMemoryRefreshTokens {
         new: &RefreshTokenRecord,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
+        self.scope.shared.before(IdentityCall::RotateRefreshToken);
         self.scope.run(|tables| {
             let live = tables
                 .refresh_tokens
@@ -1162,6 +1228,7 @@ const OLDER_PARAMETERS: &str = "v1";
 #[derive(Debug, Clone, Default)]
 pub struct FakeHasher {
     busy: Arc<AtomicBool>,
+    during_verify: Arc<Mutex<Option<Interruption>>>,
     salts: Arc<AtomicU64>,
     hashes: Arc<AtomicU64>,
     verifications: Arc<AtomicU64>,
@@ -1190,6 +1257,13 @@ impl FakeHasher {
     /// Makes every call answer [`HasherError::Busy`] (`true`), as a full queue does, or not.
     pub fn set_busy(&self, busy: bool) {
         self.busy.store(busy, Ordering::SeqCst);
+    }
+
+    /// Runs `hook` once, during the next verification against a stored hash (the slow part of
+    /// a login, a password change or an erasure): the way to make a concurrent request change
+    /// the account while its password is checked.
+    pub fn during_next_verify(&self, hook: impl FnOnce() + Send + 'static) {
+        *lock(&self.during_verify) = Some(Interruption::new(hook));
     }
 
     /// How many hashes were made.
@@ -1238,6 +1312,10 @@ impl PasswordHasher for FakeHasher {
     ) -> Result<PasswordCheck, HasherError> {
         self.admit()?;
         self.verifications.fetch_add(1, Ordering::SeqCst);
+        let interruption = lock(&self.during_verify).take();
+        if let Some(interruption) = interruption {
+            interruption.run();
+        }
         let unreadable = || HasherError::Failed("the stored hash is not a fake hash".to_owned());
         let (version, rest) = hash
             .as_str()

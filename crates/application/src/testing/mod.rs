@@ -140,7 +140,8 @@ impl Default for Fakes {
 }
 
 impl Fakes {
-    /// Every fake, up, with the sample catalog and every flag on.
+    /// Every fake, up, with the sample catalog (its species known to the plants store) and every
+    /// flag on.
     #[must_use]
     pub fn new() -> Self {
         let outage = Outage::default();
@@ -150,6 +151,11 @@ impl Fakes {
         let idempotency = idempotency::InMemoryIdempotencyStore::new(outage.clone());
         let messages = chat::InMemoryMessages::new(outage.clone());
         let plants = plants::InMemoryUserPlants::with_messages(outage.clone(), messages.clone());
+        let catalog = catalog::InMemoryCatalog::sample(outage.clone());
+        // The plants table's foreign key: plants of the catalog's species can be created.
+        for species in catalog.stored().plants {
+            plants.add_species(crate::plants::ports::CatalogSummary::from(&species));
+        }
         let gardens = gardens::InMemoryGardens::new(outage.clone());
         let sms_log = sms::InMemorySmsLog::new(outage.clone());
         let sms_accounts = sms::InMemorySmsAccounts::new(outage.clone());
@@ -165,7 +171,7 @@ impl Fakes {
             hasher: identity::FakeHasher::new(),
             keyring: admin::FakeKeyring::new(&[ADMIN_KEY]),
             database: admin::FakeDatabase::new(outage.clone()),
-            catalog: catalog::InMemoryCatalog::sample(outage.clone()),
+            catalog,
             catalog_cache: catalog::InMemoryCatalogCache::new(outage.clone()),
             chat_model: chat::ScriptedChatModel::new(),
             plantings: gardens.plantings(),

@@ -3,7 +3,7 @@
 //! paging of the database adapter.
 
 use std::{
-    collections::BTreeMap,
+    collections::{BTreeMap, VecDeque},
     sync::{Arc, Mutex},
 };
 
@@ -42,6 +42,36 @@ impl PlantTable {
                 plant: plant.clone(),
                 catalog: species.clone(),
             })
+    }
+}
+
+/// A write another request commits meanwhile.
+type Race = Box<dyn FnOnce() + Send>;
+
+/// Writes of other requests a test queues to land between a use case's read and its write: the
+/// next write of the fake holding them runs the first one, with no lock held, before it starts.
+/// Clones share the queue.
+#[derive(Clone, Default)]
+pub(super) struct Races(Arc<Mutex<VecDeque<Race>>>);
+
+impl std::fmt::Debug for Races {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Races").field(&lock(&self.0).len()).finish()
+    }
+}
+
+impl Races {
+    /// Queues `race` for a coming write.
+    pub(super) fn push(&self, race: impl FnOnce() + Send + 'static) {
+        lock(&self.0).push_back(Box::new(race));
+    }
+
+    /// Runs the first queued race, if any.
+    pub(super) fn run_next(&self) {
+        let next = lock(&self.0).pop_front();
+        if let Some(race) = next {
+            race();
+        }
     }
 }
 
@@ -98,6 +128,7 @@ pub struct InMemoryUserPlants {
     outage: Outage,
     table: Arc<Mutex<PlantTable>>,
     messages: InMemoryMessages,
+    races: Races,
 }
 
 impl Default for InMemoryUserPlants {
@@ -122,6 +153,7 @@ impl InMemoryUserPlants {
             outage,
             table: Arc::default(),
             messages,
+            races: Races::default(),
         }
     }
 
@@ -162,6 +194,26 @@ impl InMemoryUserPlants {
             .cloned()
     }
 
+    /// Deletes the plant with this id, whoever owns it, and its conversation, bypassing the port.
+    /// `false` when there was none.
+    pub fn remove(&self, id: UserPlantId) -> bool {
+        let mut table = lock(&self.table);
+        let before = table.plants.len();
+        table.plants.retain(|plant| plant.id != id);
+        let removed = table.plants.len() < before;
+        if removed {
+            self.messages.remove_plant(id);
+        }
+        removed
+    }
+
+    /// Runs `race` just before the next write (create, update, delete) starts: another request
+    /// committing between a use case's read and its write, such as a deletion
+    /// ([`InMemoryUserPlants::remove`]) racing a rename.
+    pub fn before_next_write(&self, race: impl FnOnce() + Send + 'static) {
+        self.races.push(race);
+    }
+
     /// Runs `change` on the tables under their lock: how the reminder-queue fake claims due
     /// plants and writes their reminders in one step.
     pub(super) fn with_table<R>(&self, change: impl FnOnce(&mut PlantTable) -> R) -> R {
@@ -172,6 +224,7 @@ impl InMemoryUserPlants {
 #[async_trait]
 impl UserPlantRepository for InMemoryUserPlants {
     async fn create(&self, plant: &UserPlant) -> Result<(), StoreError> {
+        self.races.run_next();
         self.outage.check()?;
         let mut table = lock(&self.table);
         if table.plants.iter().any(|stored| stored.id == plant.id) {
@@ -212,6 +265,7 @@ impl UserPlantRepository for InMemoryUserPlants {
     }
 
     async fn update(&self, plant: &UserPlant, changed: PlantColumns) -> Result<bool, StoreError> {
+        self.races.run_next();
         self.outage.check()?;
         let owner = Owner {
             tenant_id: plant.tenant_id,
@@ -288,6 +342,7 @@ impl UserPlantRepository for InMemoryUserPlants {
     }
 
     async fn delete(&self, owner: Owner, id: UserPlantId) -> Result<bool, StoreError> {
+        self.races.run_next();
         self.outage.check()?;
         let mut table = lock(&self.table);
         let before = table.plants.len();

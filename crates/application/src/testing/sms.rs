@@ -424,6 +424,7 @@ impl SmsLogRecord {
 pub struct InMemorySmsLog {
     outage: Outage,
     rows: Arc<Mutex<Vec<SmsLogRecord>>>,
+    interference: Interference,
 }
 
 impl InMemorySmsLog {
@@ -433,6 +434,7 @@ impl InMemorySmsLog {
         Self {
             outage,
             rows: Arc::default(),
+            interference: Interference::default(),
         }
     }
 
@@ -465,10 +467,81 @@ impl InMemorySmsLog {
             .is_some()
     }
 
+    /// Runs `hook` at the start of every later call of the [`SmsLog`] port that passes the
+    /// outage check, with the call and the rows: how a test plays another worker acting between
+    /// two steps of a use case (taking a hold over, moving a status), or a store going down
+    /// half-way through one (a hook that begins the outage fails every call after this one). The
+    /// rows are locked while it runs: the hook must not call the log itself. Replaces an earlier
+    /// hook.
+    pub fn interfere(&self, hook: impl FnMut(SmsLogCall, &mut Vec<SmsLogRecord>) + Send + 'static) {
+        *lock(&self.interference.0) = Some(Box::new(hook));
+    }
+
+    /// Removes the hook of [`Self::interfere`].
+    pub fn stop_interfering(&self) {
+        *lock(&self.interference.0) = None;
+    }
+
     /// The rows, once the outage check passed.
     fn up(&self) -> Result<std::sync::MutexGuard<'_, Vec<SmsLogRecord>>, StoreError> {
         self.outage.check()?;
         Ok(lock(&self.rows))
+    }
+
+    /// The rows for `call` of the port: the outage check passed, then the hook run.
+    fn call(
+        &self,
+        call: SmsLogCall,
+    ) -> Result<std::sync::MutexGuard<'_, Vec<SmsLogRecord>>, StoreError> {
+        self.outage.check()?;
+        let mut rows = lock(&self.rows);
+        if let Some(hook) = lock(&self.interference.0).as_mut() {
+            hook(call, &mut rows);
+        }
+        Ok(rows)
+    }
+}
+
+/// A method of the [`SmsLog`] port, as [`InMemorySmsLog::interfere`] names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsLogCall {
+    /// [`SmsLog::record_pending`].
+    RecordPending,
+    /// [`SmsLog::lease_pending`].
+    LeasePending,
+    /// [`SmsLog::write_body`].
+    WriteBody,
+    /// [`SmsLog::mark_attempt`].
+    MarkAttempt,
+    /// [`SmsLog::record_outcome`].
+    RecordOutcome,
+    /// [`SmsLog::sent_since`].
+    SentSince,
+    /// [`SmsLog::requeue_due_retries`].
+    RequeueDueRetries,
+    /// [`SmsLog::unsettled`].
+    Unsettled,
+    /// [`SmsLog::settle`].
+    Settle,
+    /// [`SmsLog::find_by_provider_id`].
+    FindByProviderId,
+    /// [`SmsLog::change_status`].
+    ChangeStatus,
+}
+
+/// What runs at the start of each call of the port that passes the outage check (see
+/// [`InMemorySmsLog::interfere`]).
+type InterferenceHook = Box<dyn FnMut(SmsLogCall, &mut Vec<SmsLogRecord>) + Send>;
+
+/// The hook of an [`InMemorySmsLog`], shared by its clones.
+#[derive(Clone, Default)]
+struct Interference(Arc<Mutex<Option<InterferenceHook>>>);
+
+impl std::fmt::Debug for Interference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Interference")
+            .field("set", &lock(&self.0).is_some())
+            .finish()
     }
 }
 
@@ -479,7 +552,7 @@ fn count(rows: &[SmsLogRecord], keep: impl Fn(&SmsLogRecord) -> bool) -> u64 {
 #[async_trait]
 impl SmsLog for InMemorySmsLog {
     async fn record_pending(&self, sms: &PendingSms) -> Result<(), StoreError> {
-        let mut rows = self.up()?;
+        let mut rows = self.call(SmsLogCall::RecordPending)?;
         if rows.iter().any(|row| row.id == sms.id) {
             return Err(refused(format!("duplicate SMS log id {}", sms.id)));
         }
@@ -499,7 +572,7 @@ impl SmsLog for InMemorySmsLog {
         lease: Lease,
         limit: u64,
     ) -> Result<Vec<LeasedSms>, StoreError> {
-        let mut rows = self.up()?;
+        let mut rows = self.call(SmsLogCall::LeasePending)?;
         let mut free: Vec<usize> = rows
             .iter()
             .enumerate()
@@ -525,7 +598,7 @@ impl SmsLog for InMemorySmsLog {
         lease: Lease,
         body: &SmsBody,
     ) -> Result<bool, StoreError> {
-        let mut rows = self.up()?;
+        let mut rows = self.call(SmsLogCall::WriteBody)?;
         Ok(rows
             .iter_mut()
             .find(|row| row.id == id && row.held_by(lease))
@@ -539,7 +612,7 @@ impl SmsLog for InMemorySmsLog {
         lease: Lease,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let mut rows = self.up()?;
+        let mut rows = self.call(SmsLogCall::MarkAttempt)?;
         Ok(rows
             .iter_mut()
             .find(|row| row.id == id && row.held_by(lease))
@@ -561,7 +634,7 @@ impl SmsLog for InMemorySmsLog {
         lease: Lease,
         outcome: &SendOutcome,
     ) -> Result<bool, StoreError> {
-        let mut rows = self.up()?;
+        let mut rows = self.call(SmsLogCall::RecordOutcome)?;
         Ok(rows
             .iter_mut()
             .find(|row| row.id == id && row.held_by(lease))
@@ -575,7 +648,7 @@ impl SmsLog for InMemorySmsLog {
         to: &PhoneNumber,
         since: DateTime<Utc>,
     ) -> Result<SentCounts, StoreError> {
-        let rows = self.up()?;
+        let rows = self.call(SmsLogCall::SentSince)?;
         let counted: Vec<SmsLogRecord> = rows
             .iter()
             .filter(|row| row.counts_since(since))
@@ -593,7 +666,7 @@ impl SmsLog for InMemorySmsLog {
     }
 
     async fn requeue_due_retries(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        let mut rows = self.up()?;
+        let mut rows = self.call(SmsLogCall::RequeueDueRetries)?;
         let mut requeued = 0;
         for row in rows.iter_mut().filter(|row| {
             row.status == SmsStatus::Failed
@@ -617,7 +690,7 @@ impl SmsLog for InMemorySmsLog {
         attempted_before: DateTime<Utc>,
         limit: u64,
     ) -> Result<Vec<UnsettledSms>, StoreError> {
-        let rows = self.up()?;
+        let rows = self.call(SmsLogCall::Unsettled)?;
         let mut unsettled: Vec<UnsettledSms> = rows
             .iter()
             .filter(|row| row.status == SmsStatus::Unknown)
@@ -638,7 +711,7 @@ impl SmsLog for InMemorySmsLog {
     }
 
     async fn settle(&self, id: SmsLogId, outcome: &SendOutcome) -> Result<bool, StoreError> {
-        let mut rows = self.up()?;
+        let mut rows = self.call(SmsLogCall::Settle)?;
         Ok(rows
             .iter_mut()
             .find(|row| row.id == id && row.status == SmsStatus::Unknown)
@@ -650,7 +723,7 @@ impl SmsLog for InMemorySmsLog {
         &self,
         provider_message_id: &str,
     ) -> Result<Option<(SmsLogId, SmsStatus)>, StoreError> {
-        let rows = self.up()?;
+        let rows = self.call(SmsLogCall::FindByProviderId)?;
         Ok(rows
             .iter()
             .find(|row| row.provider_message_id.as_deref() == Some(provider_message_id))
@@ -658,7 +731,7 @@ impl SmsLog for InMemorySmsLog {
     }
 
     async fn change_status(&self, id: SmsLogId, change: &StatusChange) -> Result<bool, StoreError> {
-        let mut rows = self.up()?;
+        let mut rows = self.call(SmsLogCall::ChangeStatus)?;
         let Some(row) = rows
             .iter_mut()
             .find(|row| row.id == id && row.status == change.from)
@@ -744,6 +817,7 @@ pub struct InboundRecord {
 pub struct InMemoryInboundSmsLog {
     outage: Outage,
     records: Arc<Mutex<Vec<InboundRecord>>>,
+    failing_releases: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl InMemoryInboundSmsLog {
@@ -753,7 +827,15 @@ impl InMemoryInboundSmsLog {
         Self {
             outage,
             records: Arc::default(),
+            failing_releases: Arc::default(),
         }
+    }
+
+    /// While `fail` holds, `release` fails as unavailable and forgets nothing, the rest of the
+    /// log answering: a store that goes down between processing a message and releasing it.
+    pub fn fail_releases(&self, fail: bool) {
+        self.failing_releases
+            .store(fail, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Seeds a record, bypassing the port (replacing one with the same id).
@@ -825,6 +907,12 @@ impl InboundSmsLog for InMemoryInboundSmsLog {
 
     async fn release(&self, message_sid: &str) -> Result<(), StoreError> {
         self.outage.check()?;
+        if self
+            .failing_releases
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(StoreError::Unavailable("the fake release fails".into()));
+        }
         lock(&self.records)
             .retain(|record| record.message_sid != message_sid || record.reply.is_some());
         Ok(())
