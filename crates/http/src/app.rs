@@ -1,3 +1,5 @@
+use std::rc::Rc;
+
 use actix_web::{
     App, HttpRequest, HttpResponse, Resource,
     body::MessageBody,
@@ -11,9 +13,17 @@ use crate::{
     ApiState,
     errors::{ApiError, FieldError},
     middleware::{
-        allowed_hosts::check_host, catch_panic::catch_panic, cors, idempotency::replay_idempotent,
-        metrics::count_request, rate_limit::limit_rate, request_id::assign_request_id,
-        security_headers::add_security_headers, timeout::limit_duration,
+        allowed_hosts::{HostCheck, check_host},
+        catch_panic::catch_panic,
+        cors,
+        idempotency::{Replays, replay_idempotent},
+        metrics::count_request,
+        no_store::forbid_storing_private_answers,
+        problem_fallback::fill_problem_body,
+        rate_limit::{RateLimits, limit_rate},
+        request_id::assign_request_id,
+        security_headers::add_security_headers,
+        timeout::limit_duration,
     },
     route_table,
 };
@@ -34,10 +44,31 @@ pub fn build_app(
         InitError = (),
     >,
 > {
-    let max_body_bytes = state.settings.max_body_bytes;
-    let cors = cors::cors(&state.settings.cors_origins);
+    let settings = &state.settings;
+    let max_body_bytes = settings.max_body_bytes;
+    let cors = cors::cors(&settings.cors_origins);
     let http_metrics = state.observability.http.clone();
-    let trace_sampling = state.settings.trace_sampling;
+    let trace_sampling = settings.trace_sampling;
+    let request_timeout = settings.request_timeout;
+    let expose_internal_errors = settings.expose_internal_errors;
+    let hsts = settings.hsts;
+    let host_check = settings.allowed_hosts.clone().map(|allowed| {
+        Rc::new(HostCheck {
+            allowed,
+            trusted_proxies: settings.trusted_proxies.clone(),
+        })
+    });
+    let rate_limits = state.rate_limiter.clone().map(|limiter| {
+        Rc::new(RateLimits {
+            limiter,
+            identity: state.identity.clone(),
+            trusted_proxies: settings.trusted_proxies.clone(),
+        })
+    });
+    let replays = Rc::new(Replays {
+        idempotency: state.idempotency.clone(),
+        identity: state.identity.clone(),
+    });
     App::new()
         .app_data(web::Data::new(state))
         .app_data(json_config(max_body_bytes))
@@ -47,19 +78,34 @@ pub fn build_app(
         .configure(route_table::configure)
         .configure(extra_routes)
         .default_service(web::to(route_not_found))
-        .wrap(from_fn(limit_duration))
-        .wrap(from_fn(replay_idempotent))
-        .wrap(from_fn(limit_rate))
-        .wrap(from_fn(catch_panic))
+        .wrap(from_fn(move |req, next| {
+            replay_idempotent(replays.clone(), req, next)
+        }))
+        .wrap(from_fn(move |req, next| {
+            limit_rate(rate_limits.clone(), req, next)
+        }))
+        // Around the rate-limit and idempotency stores too: a stuck store is a stuck request.
+        .wrap(from_fn(move |req, next| {
+            limit_duration(request_timeout, req, next)
+        }))
+        .wrap(from_fn(move |req, next| {
+            catch_panic(expose_internal_errors, req, next)
+        }))
         // Inside the host check and the request id: a preflight, which CORS answers itself,
         // is refused for a foreign Host and carries X-Request-ID like every answer.
         .wrap(cors)
         .wrap(from_fn(cors::withhold_cors_from_other_origins))
-        .wrap(from_fn(check_host))
+        .wrap(from_fn(move |req, next| {
+            check_host(host_check.clone(), req, next)
+        }))
+        .wrap(from_fn(forbid_storing_private_answers))
+        .wrap(from_fn(fill_problem_body))
         .wrap(from_fn(move |req, next| {
             assign_request_id(trace_sampling, req, next)
         }))
-        .wrap(from_fn(add_security_headers))
+        .wrap(from_fn(move |req, next| {
+            add_security_headers(hsts, req, next)
+        }))
         .wrap(from_fn(move |req, next| {
             count_request(http_metrics.clone(), req, next)
         }))

@@ -8,7 +8,9 @@
 
 pub mod admin;
 mod app;
+mod body;
 pub mod catalog;
+pub mod client_ip;
 pub mod correlation;
 pub mod errors;
 mod fields;

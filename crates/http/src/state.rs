@@ -4,7 +4,7 @@ use std::sync::{
 };
 
 use crate::{
-    middleware::client_ip::TrustedProxies,
+    client_ip::TrustedProxies,
     ops::metrics::{HttpMetrics, Observability},
     trace_context::TraceSampling,
 };

@@ -297,9 +297,7 @@ async fn forwarded_host_headers_count_only_from_trusted_proxies() {
         state_with(|state| {
             state.settings.allowed_hosts = Some(vec!["api.example.com".to_owned()]);
             state.settings.trusted_proxies =
-                plant_texts_http::middleware::client_ip::TrustedProxies::parse(&[
-                    "10.0.0.0/8".to_owned()
-                ]);
+                plant_texts_http::client_ip::TrustedProxies::parse(&["10.0.0.0/8".to_owned()]);
         })
     };
     let request = |peer: &str, host: &str, forwarded: &[(&str, &str)]| {
@@ -387,4 +385,52 @@ async fn probes_and_scrapes_by_the_instance_address_pass_the_host_check_and_the_
         .uri("/api/v2/catalog")
         .insert_header((header::HOST, "10.0.0.7:8080"));
     assert_eq!(send(state, request).await.status(), StatusCode::BAD_REQUEST);
+}
+
+/// A rate-limit store that never answers, as a Redis stuck mid-command would.
+struct StuckStore;
+
+#[async_trait::async_trait]
+impl application::ratelimit::RateLimitStore for StuckStore {
+    async fn admit_all(
+        &self,
+        _cells: &[application::ratelimit::Cell<'_>],
+        _now_ms: i64,
+    ) -> Result<Vec<domain::ratelimit::Admission>, application::ratelimit::LimiterUnavailable> {
+        std::future::pending().await
+    }
+
+    async fn refund(
+        &self,
+        _cells: &[application::ratelimit::Cell<'_>],
+        _now_ms: i64,
+    ) -> Result<(), application::ratelimit::LimiterUnavailable> {
+        std::future::pending().await
+    }
+}
+
+#[actix_web::test]
+async fn a_stuck_rate_limit_store_is_answered_503_within_the_request_timeout() {
+    let state = state_with(|state| {
+        state.settings.request_timeout = std::time::Duration::from_millis(50);
+        state.rate_limiter = Some(application::ratelimit::RateLimiter::new(
+            Some(std::sync::Arc::new(StuckStore)),
+            std::sync::Arc::new(StuckStore),
+            std::sync::Arc::new(infrastructure::system::SystemClock),
+        ));
+    })
+    .await;
+    // A hang guard, not a measurement: without the timeout around the limiter the request
+    // would never be answered.
+    let response = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        send(state, test::TestRequest::get().uri("/api/v2/catalog")),
+    )
+    .await
+    .expect("the request is answered");
+
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(header(&response, "x-request-id").is_some());
+    let body: serde_json::Value = serde_json::from_slice(&test::read_body(response).await).unwrap();
+    assert_eq!(body["code"], "ERR_UNAVAILABLE_002");
 }

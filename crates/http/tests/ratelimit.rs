@@ -22,7 +22,7 @@ use actix_web::{
 use application::{ratelimit::RateLimiter, system::Clock};
 use chrono::{DateTime, TimeDelta, Utc};
 use infrastructure::ratelimit::InProcessRateLimitStore;
-use plant_texts_http::{ApiState, build_app, middleware::client_ip::TrustedProxies};
+use plant_texts_http::{ApiState, build_app, client_ip::TrustedProxies};
 use serde_json::{Value, json};
 
 #[derive(Debug)]

@@ -16,8 +16,8 @@ use application::{
 };
 use domain::ops::{CheckStatus, Dependency};
 use http_api::{
-    ApiState, HttpSettings, Lifecycle, MetricsAccess, build_app,
-    middleware::client_ip::TrustedProxies, trace_context::TraceSampling,
+    ApiState, HttpSettings, Lifecycle, MetricsAccess, build_app, client_ip::TrustedProxies,
+    trace_context::TraceSampling,
 };
 use infrastructure::{
     cache::{InProcessCatalogCache, RedisCatalogCache},

@@ -1,35 +1,45 @@
 //! The Host check of deployed environments: a request for a host name we do not serve is refused
 //! before it reaches a handler (DNS rebinding, cache poisoning through forged Host headers).
 
+use std::rc::Rc;
+
 use actix_web::{
     Error,
     body::{BoxBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
     middleware::Next,
-    web,
 };
 
 use crate::{
-    ApiState,
+    client_ip::TrustedProxies,
     errors::{ApiError, Refusal},
 };
 
-/// Middleware: answers 400 when ALLOWED_HOSTS is enforced and the request's host is not in it.
+/// The host names served and the proxies whose `X-Forwarded-Host` is believed.
+#[derive(Debug, Clone)]
+pub struct HostCheck {
+    /// Host names served.
+    pub allowed: Vec<String>,
+    /// Proxies allowed to name the host the client asked for.
+    pub trusted_proxies: TrustedProxies,
+}
+
+/// Middleware: answers 400 when ALLOWED_HOSTS is enforced (`check` is `Some`) and the request's
+/// host is not in it.
 /// Health probes are exempt: orchestrators call them by the pod's address.
 ///
 /// # Errors
 /// Passes inner errors on.
 pub async fn check_host(
+    check: Option<Rc<HostCheck>>,
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let state = req.app_data::<web::Data<ApiState>>().cloned();
-    if let Some(state) = state
-        && let Some(allowed) = &state.settings.allowed_hosts
+    if let Some(check) = check
         && !is_health_probe(req.match_info().as_str())
     {
-        let host = requested_host(&req, &state);
-        if !is_allowed(&host, allowed) {
+        let host = requested_host(&req, &check.trusted_proxies);
+        if !is_allowed(&host, &check.allowed) {
             tracing::info!(host = %host, "request for a host this instance does not serve");
             let response = ApiError::from(Refusal::InvalidHost);
             return Ok(req.error_response(response).map_into_boxed_body());
@@ -43,10 +53,10 @@ pub async fn check_host(
 /// The host the client asked for: `Host` (or the HTTP/2 `:authority`). `X-Forwarded-Host` is
 /// believed only from a trusted proxy — from anyone else it would let the client pick the host
 /// it is checked against.
-fn requested_host(req: &ServiceRequest, state: &ApiState) -> String {
+fn requested_host(req: &ServiceRequest, trusted_proxies: &TrustedProxies) -> String {
     let from_trusted_proxy = req
         .peer_addr()
-        .is_some_and(|peer| state.settings.trusted_proxies.contains(peer.ip()));
+        .is_some_and(|peer| trusted_proxies.contains(peer.ip()));
     let header = |name: &str| {
         req.headers()
             .get(name)

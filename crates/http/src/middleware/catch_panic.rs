@@ -7,14 +7,10 @@ use actix_web::{
     body::{BoxBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
     middleware::Next,
-    web,
 };
 use futures_util::FutureExt as _;
 
-use crate::{
-    ApiState,
-    errors::{ApiError, EXPOSE_INTERNAL_ERRORS},
-};
+use crate::errors::{ApiError, EXPOSE_INTERNAL_ERRORS};
 
 /// A handler panicked; carries the panic message for the logs.
 #[derive(Debug, thiserror::Error)]
@@ -22,18 +18,15 @@ use crate::{
 pub struct HandlerPanicked(pub String);
 
 /// Middleware: answers 500 with a problem body when the inner service panics. The panic message
-/// is logged; it reaches the client only in development.
+/// is logged; it reaches the client only when `expose` (development).
 ///
 /// # Errors
 /// Passes through the inner service's errors.
 pub async fn catch_panic(
+    expose: bool,
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    // Read before the call: the request itself is consumed by routing.
-    let expose = req
-        .app_data::<web::Data<ApiState>>()
-        .is_some_and(|state| state.settings.expose_internal_errors);
     let call =
         EXPOSE_INTERNAL_ERRORS.scope(expose, AssertUnwindSafe(next.call(req)).catch_unwind());
     match call.await {

@@ -11,15 +11,18 @@ use actix_web::{
         header::{self, HeaderName, HeaderValue},
     },
     middleware::Next,
-    web,
 };
-use application::idempotency::{IdempotencyKey, KeyClaim, StoredResponse};
+use application::{
+    idempotency::{Idempotency, IdempotencyKey, KeyClaim, StoredResponse},
+    identity::Identity,
+};
 use domain::identity::UserId;
 use sha2::{Digest as _, Sha256};
 
-use super::body::peek_body;
+use std::rc::Rc;
+
 use crate::{
-    ApiState,
+    body::peek_body,
     errors::{ApiError, Refusal},
     hex::hex,
     identity::extractors::{AuthenticatedRequest, bearer_token},
@@ -45,18 +48,28 @@ fn takes_idempotency_key(req: &ServiceRequest) -> bool {
     matches!(route_table::route_of(req), Resolution::Route(route) if route.idempotent)
 }
 
+/// What idempotent replay needs: the stored answers, and the identity use case to know whose
+/// key it is.
+#[derive(Debug, Clone)]
+pub struct Replays {
+    /// Claims and stored answers.
+    pub idempotency: Idempotency,
+    /// Authenticates the caller.
+    pub identity: Identity,
+}
+
 /// Middleware: runs a create request with an `Idempotency-Key` at most once per user and key.
 /// Requests without the header, without a valid token, or to other endpoints pass untouched.
 ///
 /// # Errors
 /// Passes inner errors on.
 pub async fn replay_idempotent(
+    replays: Rc<Replays>,
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let applies = req.headers().contains_key(IDEMPOTENCY_KEY) && takes_idempotency_key(&req);
-    let state = req.app_data::<web::Data<ApiState>>().cloned();
-    let (true, Some(state)) = (applies, state) else {
+    if !applies {
         return next
             .call(req)
             .await
@@ -74,7 +87,7 @@ pub async fn replay_idempotent(
         );
         return Ok(req.error_response(error).map_into_boxed_body());
     };
-    let Some(user) = caller(&req, &state).await else {
+    let Some(user) = caller(&req, &replays).await else {
         // Not authenticated: the handler answers 401.
         return next
             .call(req)
@@ -87,7 +100,7 @@ pub async fn replay_idempotent(
     };
     let request_hash = hash(req.match_info().as_str(), &body);
 
-    let claim = match state.idempotency.claim(user, &key, &request_hash).await {
+    let claim = match replays.idempotency.claim(user, &key, &request_hash).await {
         Ok(claim) => claim,
         Err(error) => {
             return Ok(req
@@ -107,27 +120,80 @@ pub async fn replay_idempotent(
             Ok(ServiceResponse::new(request, replay(&stored)))
         }
         KeyClaim::Claimed => {
+            let claim = HeldClaim {
+                idempotency: replays.idempotency.clone(),
+                user,
+                key: Some(key),
+            };
             let outcome = next.call(req).await;
             let response = match outcome {
                 Ok(response) if !response.status().is_server_error() => response,
                 other => {
                     // Failed: the next retry runs again.
-                    if let Err(error) = state.idempotency.release(user, &key).await {
-                        tracing::error!(error = %error, "idempotency claim not released");
-                    }
+                    claim.release().await;
                     return other.map(ServiceResponse::map_into_boxed_body);
                 }
             };
-            keep(&state, user, &key, response).await
+            keep(claim, response).await
         }
+    }
+}
+
+/// A claimed key whose request has not finished. Dropped unsettled — the request timed out or
+/// the client went away while the handler ran — it releases the claim in the background, so
+/// that a retry runs again instead of waiting for the claim to go stale.
+struct HeldClaim {
+    idempotency: Idempotency,
+    user: UserId,
+    /// `None` once settled.
+    key: Option<IdempotencyKey>,
+}
+
+impl HeldClaim {
+    /// Forgets the claim: the next request with the key runs.
+    async fn release(mut self) {
+        if let Some(key) = self.key.take()
+            && let Err(error) = self.idempotency.release(self.user, &key).await
+        {
+            tracing::error!(error = %error, "idempotency claim not released");
+        }
+    }
+
+    /// Keeps `stored` as the answer for every retry.
+    async fn complete(mut self, stored: &StoredResponse) {
+        if let Some(key) = self.key.take()
+            && let Err(error) = self.idempotency.complete(self.user, &key, stored).await
+        {
+            // The resource exists; a retry would now run again. Worth an alert, not a failed
+            // answer.
+            tracing::error!(error = %error, "idempotent response not kept");
+        }
+    }
+}
+
+impl Drop for HeldClaim {
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let idempotency = self.idempotency.clone();
+        let user = self.user;
+        runtime.spawn(async move {
+            if let Err(error) = idempotency.release(user, &key).await {
+                tracing::error!(error = %error, "abandoned idempotency claim not released");
+            }
+        });
     }
 }
 
 /// The caller's account, when the bearer token opens it; the principal is left in the request
 /// so that the handler does not authenticate it a second time.
-async fn caller(req: &ServiceRequest, state: &ApiState) -> Option<UserId> {
+async fn caller(req: &ServiceRequest, replays: &Replays) -> Option<UserId> {
     let token = bearer_token(req.request())?;
-    let principal = state.identity.authenticate(&token).await.ok()?;
+    let principal = replays.identity.authenticate(&token).await.ok()?;
     req.extensions_mut().insert(principal);
     // A replay never reaches the handler's extractor, yet answers this caller alone.
     req.extensions_mut().insert(AuthenticatedRequest);
@@ -145,22 +211,15 @@ fn hash(path: &str, body: &[u8]) -> String {
 
 /// Reads the response whole, keeps it, and passes it on unchanged.
 async fn keep(
-    state: &ApiState,
-    user: UserId,
-    key: &IdempotencyKey,
+    claim: HeldClaim,
     response: ServiceResponse<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let (request, response) = response.into_parts();
     let (head, body) = response.into_parts();
-    let body = match to_bytes(body).await {
-        Ok(body) => body,
-        Err(_) => {
-            let error = ApiError::internal("the response body could not be read");
-            if let Err(release) = state.idempotency.release(user, key).await {
-                tracing::error!(error = %release, "idempotency claim not released");
-            }
-            return Ok(ServiceResponse::new(request, error.error_response()));
-        }
+    let Ok(body) = to_bytes(body).await else {
+        claim.release().await;
+        let error = ApiError::internal("the response body could not be read");
+        return Ok(ServiceResponse::new(request, error.error_response()));
     };
     let stored = StoredResponse {
         status: head.status().as_u16(),
@@ -174,10 +233,7 @@ async fn keep(
             .collect(),
         body: body.to_vec(),
     };
-    if let Err(error) = state.idempotency.complete(user, key, &stored).await {
-        // The resource exists; a retry would now run again. Worth an alert, not a failed answer.
-        tracing::error!(error = %error, "idempotent response not kept");
-    }
+    claim.complete(&stored).await;
     Ok(ServiceResponse::new(
         request,
         head.set_body(BoxBody::new(body)),
@@ -197,4 +253,71 @@ fn replay(stored: &StoredResponse) -> HttpResponse {
     }
     response.insert_header((HeaderName::from_static(REPLAYED), "true"));
     response.body(stored.body.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use application::{
+        idempotency::{Idempotency, IdempotencyKey, KeyClaim},
+        testing::Fakes,
+    };
+    use domain::identity::UserId;
+
+    use super::HeldClaim;
+
+    #[tokio::test]
+    async fn a_claim_abandoned_by_a_dropped_request_is_released_so_a_retry_runs() {
+        let fakes = Fakes::new();
+        let idempotency = Idempotency::new(
+            Arc::new(fakes.idempotency.clone()),
+            Arc::new(fakes.clock.clone()),
+        );
+        let user = UserId::from_uuid(uuid::Uuid::from_u128(7));
+        let key = IdempotencyKey::parse("retry-me").unwrap();
+        let claimed = idempotency.claim(user, &key, "hash").await.unwrap();
+        assert!(matches!(claimed, KeyClaim::Claimed), "{claimed:?}");
+
+        // The request's future is dropped mid-handler (timeout, client gone).
+        drop(HeldClaim {
+            idempotency: idempotency.clone(),
+            user,
+            key: Some(key.clone()),
+        });
+        // The release runs in the background: let it.
+        tokio::task::yield_now().await;
+
+        assert!(fakes.idempotency.is_empty());
+        let retried = idempotency.claim(user, &key, "hash").await.unwrap();
+        assert!(matches!(retried, KeyClaim::Claimed), "{retried:?}");
+    }
+
+    #[tokio::test]
+    async fn a_completed_claim_is_kept_when_dropped() {
+        let fakes = Fakes::new();
+        let idempotency = Idempotency::new(
+            Arc::new(fakes.idempotency.clone()),
+            Arc::new(fakes.clock.clone()),
+        );
+        let user = UserId::from_uuid(uuid::Uuid::from_u128(7));
+        let key = IdempotencyKey::parse("done").unwrap();
+        idempotency.claim(user, &key, "hash").await.unwrap();
+        let claim = HeldClaim {
+            idempotency: idempotency.clone(),
+            user,
+            key: Some(key.clone()),
+        };
+        claim
+            .complete(&application::idempotency::StoredResponse {
+                status: 201,
+                headers: Vec::new(),
+                body: b"{}".to_vec(),
+            })
+            .await;
+        tokio::task::yield_now().await;
+
+        let replayed = idempotency.claim(user, &key, "hash").await.unwrap();
+        assert!(matches!(replayed, KeyClaim::Completed(_)), "{replayed:?}");
+    }
 }

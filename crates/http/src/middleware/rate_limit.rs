@@ -6,7 +6,7 @@
 //! account from every address. Every limited response reports the tightest policy in the IETF
 //! draft headers and GitHub's `X-RateLimit-*`; a refusal is 429 with `Retry-After`.
 
-use std::net::IpAddr;
+use std::{net::IpAddr, rc::Rc};
 
 use actix_web::{
     Error,
@@ -17,18 +17,21 @@ use actix_web::{
         header::{HeaderMap, HeaderName, HeaderValue},
     },
     middleware::Next,
-    web,
 };
-use application::ratelimit::{Check, PolicyOutcome};
+use application::{
+    identity::Identity,
+    ratelimit::{Check, PolicyOutcome, RateLimiter},
+};
 use domain::{
     identity::{Email, TenantSlug},
     ratelimit::Policy,
 };
 use sha2::{Digest as _, Sha256};
 
-use super::body::peek_body;
 use crate::{
     ApiState,
+    body::peek_body,
+    client_ip::TrustedProxies,
     errors::ApiError,
     hex::hex,
     identity::extractors::bearer_token,
@@ -38,25 +41,36 @@ use crate::{
 /// The policies of a request that matches no route: every request counts somewhere.
 const UNROUTED: &[Policy] = &[Policy::GLOBAL, Policy::API];
 
-/// Middleware: checks the policies that apply to the request.
+/// What rate limiting needs: the limiter, the token service to key a caller by account, and the
+/// proxies whose `X-Forwarded-For` names the client.
+#[derive(Debug, Clone)]
+pub struct RateLimits {
+    /// The limiter and its stores.
+    pub limiter: RateLimiter,
+    /// Reads the subject of a bearer token (without a database query).
+    pub identity: Identity,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
+}
+
+/// Middleware: checks the policies that apply to the request; passes every request when
+/// rate limiting is off (`limits` is `None`).
 ///
 /// # Errors
 /// Passes inner errors on.
 pub async fn limit_rate(
+    limits: Option<Rc<RateLimits>>,
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let state = req.app_data::<web::Data<ApiState>>().cloned();
-    let Some((state, limiter)) = state.and_then(|state| {
-        let limiter = state.rate_limiter.clone()?;
-        Some((state, limiter))
-    }) else {
+    let Some(limits) = limits else {
         return next
             .call(req)
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
-    let (checks, refunded_unless_refused) = checks_for(&mut req, &state).await;
+    let limiter = &limits.limiter;
+    let (checks, refunded_unless_refused) = checks_for(&mut req, &limits).await;
     let Some(verdict) = limiter.check(&checks).await else {
         return next
             .call(req)
@@ -79,12 +93,12 @@ pub async fn limit_rate(
 /// The checks for this request, coarse before fine, and those to refund unless it fails with
 /// 401 (`login_account` counts failed logins only, but is charged up front, inside the same
 /// atomic admission, so that concurrent guesses cannot all pass a nearly full key).
-async fn checks_for(req: &mut ServiceRequest, state: &ApiState) -> (Vec<Check>, Vec<Check>) {
+async fn checks_for(req: &mut ServiceRequest, limits: &RateLimits) -> (Vec<Check>, Vec<Check>) {
     let policies = match route_table::route_of(req) {
         Resolution::Route(route) => route.policies,
         Resolution::WrongMethod(_) | Resolution::Unknown => UNROUTED,
     };
-    let ip = state.settings.trusted_proxies.client_ip(
+    let ip = limits.trusted_proxies.client_ip(
         req.peer_addr().map(|peer| peer.ip()),
         req.headers()
             .get("x-forwarded-for")
@@ -92,7 +106,7 @@ async fn checks_for(req: &mut ServiceRequest, state: &ApiState) -> (Vec<Check>, 
     );
     let address = address_key(ip);
     let subject = bearer_token(req.request())
-        .and_then(|token| state.identity.token_subject(&token))
+        .and_then(|token| limits.identity.token_subject(&token))
         .map_or_else(|| address.clone(), |user| format!("user:{user}"));
     let account = if policies.contains(&Policy::LOGIN) {
         account_key(req).await

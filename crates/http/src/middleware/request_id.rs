@@ -1,28 +1,23 @@
 //! `X-Request-ID`: accepted from the caller when well-formed, generated otherwise, echoed on
 //! every response, attached to the request's tracing span, its log lines (through
-//! [`crate::correlation`]) and every problem body.
+//! [`crate::correlation`]) and every problem body. The span's end and the access line are
+//! [`super::access_log`]'s.
 
 use std::time::Instant;
 
 use actix_web::{
-    Error, HttpMessage, ResponseError,
+    Error, HttpMessage,
     body::{BoxBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
     error::InternalError,
-    http::{
-        Method, StatusCode,
-        header::{self, HeaderMap, HeaderName, HeaderValue},
-    },
+    http::header::{HeaderMap, HeaderName, HeaderValue},
     middleware::Next,
 };
-use opentelemetry::trace::TraceContextExt as _;
 use tracing::{Instrument, field::Empty};
-use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 
+use super::access_log::Completion;
 use crate::{
     correlation::{self, Correlation},
-    errors::ApiError,
-    identity::extractors::AuthenticatedRequest,
     trace_context::{INVISIBLE_TARGET, REQUEST_SPAN_NAME, TraceSampling, join_trace, within_trace},
 };
 
@@ -42,9 +37,8 @@ pub fn is_acceptable(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
-/// Middleware: assigns the request id, runs the request inside its span, turns any error
-/// response that is not yet a problem document into one, echoes `X-Request-ID`, and logs one
-/// line per request. `sampling` decides, before the request's span exists, whether its trace
+/// Middleware: assigns the request id, runs the request inside its span, answers an error that
+/// left the inner services, echoes `X-Request-ID`, and logs one line per request. `sampling` decides, before the request's span exists, whether its trace
 /// is exported.
 ///
 /// # Errors
@@ -122,24 +116,12 @@ pub async fn assign_request_id(
     })
 }
 
-/// Finishes an answered request: a problem body where one is missing, the echoed id,
-/// `no-store` for what an authenticated caller sees, and the completed span.
+/// Finishes an answered request: the echoed id and the completed span.
 fn answer(
-    response: ServiceResponse<BoxBody>,
+    mut response: ServiceResponse<BoxBody>,
     completion: &Completion<'_>,
 ) -> ServiceResponse<BoxBody> {
-    let mut response = ensure_problem_body(response);
     echo_request_id(response.headers_mut());
-    // What an authenticated caller sees is theirs alone: no cache may keep it.
-    if response
-        .request()
-        .extensions()
-        .contains::<AuthenticatedRequest>()
-    {
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
     completion.record(response.status().as_u16(), response.request().match_name());
     response
 }
@@ -149,83 +131,6 @@ fn echo_request_id(headers: &mut HeaderMap) {
     let value = correlation::with_current(|ids| HeaderValue::from_str(&ids.request_id).ok());
     if let Some(value) = value.flatten() {
         headers.insert(REQUEST_ID_HEADER, value);
-    }
-}
-
-/// What completing a request's span needs to know.
-struct Completion<'a> {
-    span: &'a tracing::Span,
-    method: &'a Method,
-    /// Whether the span goes to the OpenTelemetry layer.
-    exported: bool,
-    started: Instant,
-}
-
-impl Completion<'_> {
-    /// Completes the request's span: status, duration, route and, when it is exported, its name
-    /// in the semantic conventions' form (`GET /api/v2/plants/{id}`) and an error status on a
-    /// 5xx; then logs the access line.
-    fn record(&self, status: u16, route: Option<&str>) {
-        let span = self.span;
-        let duration_ms = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        // Signed: OpenTelemetry keeps integers as i64 (an unsigned one arrives as text).
-        span.record("http.response.status_code", i64::from(status));
-        span.record("duration_ms", duration_ms);
-        if let Some(route) = route {
-            span.record("http.route", route);
-        }
-        if self.exported {
-            // The span has started (its ids were read), so the name is set on it directly.
-            let name = match route {
-                Some(route) => format!("{} {route}", self.method),
-                None => self.method.to_string(),
-            };
-            span.context().span().update_name(name);
-        }
-        if status >= 500 {
-            span.record("otel.status_code", "ERROR");
-        }
-        tracing::info!(status, duration_ms, "request completed");
-    }
-}
-
-/// Safety net: an error response that is not JSON, produced by a part of actix we do not control
-/// (an extractor without our error handler, a protocol error), gets a problem body.
-fn ensure_problem_body(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
-    let status = response.status();
-    // Our own error documents (problems, and the health documents answered with 503) are JSON.
-    let is_json = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|value| {
-            let value = value.as_bytes();
-            value.starts_with(b"application/problem+json") || value.starts_with(b"application/json")
-        });
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
-        return response;
-    }
-    let allow = response.headers().get(header::ALLOW).cloned();
-    let (request, _) = response.into_parts();
-    let mut replacement = generic_error(status, request.path()).error_response();
-    if let Some(allow) = allow {
-        replacement.headers_mut().insert(header::ALLOW, allow);
-    }
-    ServiceResponse::new(request, replacement)
-}
-
-fn generic_error(status: StatusCode, path: &str) -> ApiError {
-    match status {
-        StatusCode::NOT_FOUND => ApiError::RouteNotFound {
-            path: path.to_owned(),
-        },
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType,
-        status if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE => {
-            ApiError::Internal {
-                source: status.to_string().into(),
-                expose: false,
-            }
-        }
-        status => ApiError::Status(status),
     }
 }
 

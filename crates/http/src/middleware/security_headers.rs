@@ -7,10 +7,7 @@ use actix_web::{
     error::InternalError,
     http::header::{HeaderMap, HeaderName, HeaderValue},
     middleware::Next,
-    web,
 };
-
-use crate::ApiState;
 
 /// The API's content security policy: it serves data, never pages.
 pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
@@ -35,12 +32,10 @@ const HEADERS: [(&str, &str); 6] = [
 /// # Errors
 /// Passes inner errors on, with the headers on their responses.
 pub async fn add_security_headers(
+    hsts: bool,
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let hsts = req
-        .app_data::<web::Data<ApiState>>()
-        .is_some_and(|state| state.settings.hsts);
     match next.call(req).await {
         Ok(mut response) => {
             add(response.headers_mut(), hsts);

@@ -1,34 +1,28 @@
-//! REQUEST_TIMEOUT_SECS: a request whose handler takes longer is answered 503 and its handler
-//! dropped, so one stuck dependency cannot pile up requests.
+//! REQUEST_TIMEOUT_SECS: a request that takes longer — in its handler, or in the rate-limit and
+//! idempotency stores it reaches first — is answered 503 and dropped, so one stuck dependency
+//! cannot pile up requests.
+
+use std::time::Duration;
 
 use actix_web::{
     Error,
     body::{BoxBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
     middleware::Next,
-    web,
 };
 
-use crate::{ApiState, errors::ApiError};
+use crate::errors::ApiError;
 
-/// Middleware: answers 503 with a problem body when the inner service takes longer than the
-/// configured request timeout.
+/// Middleware: answers 503 with a problem body when the inner service takes longer than
+/// `limit`.
 ///
 /// # Errors
 /// Passes inner errors on.
 pub async fn limit_duration(
+    limit: Duration,
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let Some(limit) = req
-        .app_data::<web::Data<ApiState>>()
-        .map(|state| state.settings.request_timeout)
-    else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
-    };
     // On timeout the request is gone with the dropped call, so the answer leaves as an error;
     // the request-id middleware writes its response.
     match tokio::time::timeout(limit, next.call(req)).await {

@@ -30,8 +30,7 @@ use infrastructure::{
 };
 use migration::{Migrator, MigratorTrait, seed};
 use plant_texts_http::{
-    ApiState, HttpSettings, MetricsAccess, middleware::client_ip::TrustedProxies,
-    trace_context::TraceSampling,
+    ApiState, HttpSettings, MetricsAccess, client_ip::TrustedProxies, trace_context::TraceSampling,
 };
 
 /// An app state over a fresh in-memory SQLite database, migrated and seeded when `migrate`, with
