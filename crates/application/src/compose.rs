@@ -47,7 +47,6 @@ use crate::{
 /// Every port backed by the database, one adapter each.
 #[derive(Clone)]
 pub struct Stores {
-    /// Tenants.
     pub tenants: Arc<dyn TenantRepository>,
     /// Users of every tenant.
     pub users: Arc<dyn UserRepository>,
@@ -73,7 +72,6 @@ pub struct Stores {
     pub user_plants: Arc<dyn UserPlantRepository>,
     /// Chat messages.
     pub messages: Arc<dyn MessageRepository>,
-    /// Gardens.
     pub gardens: Arc<dyn GardenRepository>,
     /// Plantings and their events.
     pub plantings: Arc<dyn PlantingRepository>,

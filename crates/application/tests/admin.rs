@@ -399,7 +399,7 @@ async fn a_tenant_the_store_fails_to_create_is_audited_as_failed_and_reported() 
         ),
         "{result:?}"
     );
-    assert_eq!(last_entry(&fakes).outcome, "failed");
+    assert_eq!(last_entry(&fakes).outcome.as_str(), "failed");
     assert_eq!(fakes.identity.tenants().all().len(), 1);
 }
 
@@ -963,7 +963,7 @@ async fn the_sms_log_is_listed_newest_first_filtered_with_masked_numbers_and_aud
     assert_eq!(first_page.next_after, Some(n(2)));
     let reads: Vec<_> = audit(&fakes)
         .iter()
-        .map(|entry| (entry.action.clone(), entry.outcome.clone()))
+        .map(|entry| (entry.action.clone(), entry.outcome.as_str().to_owned()))
         .collect();
     assert_eq!(
         reads,
@@ -1035,7 +1035,7 @@ async fn the_audit_log_is_listed_newest_first_and_reading_it_is_audited_too() {
         ["tenants.list"],
         "keyset paging: the reading audited meanwhile is newer, not on a later page"
     );
-    assert_eq!(rest.items[0].outcome, "refused");
+    assert_eq!(rest.items[0].outcome.as_str(), "refused");
     assert_eq!(rest.next_after, None);
     assert_eq!(
         summary(&last_entry(&fakes)),
@@ -1182,7 +1182,7 @@ async fn an_empty_flag_change_changes_nothing_and_is_audited() {
     assert_eq!(after, fakes.flags.values());
     assert!(fakes.flag_store.rows().is_empty(), "nothing was stored");
     let entry = last_entry(&fakes);
-    assert_eq!(entry.outcome, "success");
+    assert_eq!(entry.outcome.as_str(), "success");
     assert_eq!((entry.old, entry.new), (Some(json!({})), Some(json!({}))));
 }
 

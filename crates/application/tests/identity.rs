@@ -15,7 +15,7 @@ use domain::{
     secret::Secret,
 };
 use plant_texts_application::{
-    admin::ports::AuditEntry,
+    admin::ports::{AuditEntry, AuditOutcome},
     failure::Failure,
     identity::{
         AuthenticateError, Credentials, EraseError, LoginError, Principal, ProfileChanges,
@@ -2044,7 +2044,7 @@ async fn the_export_holds_the_account_its_sessions_and_every_table_in_order() {
         target: Some(format!("user:{}", account.user.id)),
         old: None,
         new: None,
-        outcome: "success".to_owned(),
+        outcome: AuditOutcome::Success,
         created_at: START,
     });
 

@@ -4,7 +4,8 @@ use domain::identity::{Role, Tenant, TenantId, TenantSlug, User, UserId};
 use serde_json::json;
 
 use super::ports::{
-    AdminKeyring, AuditEntry, AuditLog, KeyCheck, SmsLogEntry, SmsLogFilter, SmsLogQueries,
+    AdminKeyring, AuditEntry, AuditLog, AuditOutcome, KeyCheck, SmsLogEntry, SmsLogFilter,
+    SmsLogQueries,
 };
 use crate::{
     failure::{Failure, failed_from},
@@ -27,7 +28,6 @@ pub struct AdministrationPorts {
     pub audit_log: Arc<dyn AuditLog>,
     /// The SMS log, read only.
     pub sms_log: Arc<dyn SmsLogQueries>,
-    /// Tenants.
     pub tenants: Arc<dyn TenantRepository>,
     /// Users of every tenant.
     pub users: Arc<dyn UserRepository>,
@@ -40,9 +40,7 @@ pub struct AdministrationPorts {
     /// Transactions for changes that must hold together (deactivation, its revocation and
     /// its audit entry).
     pub unit_of_work: Arc<dyn UnitOfWork>,
-    /// The time.
     pub clock: Arc<dyn Clock>,
-    /// New ids.
     pub ids: Arc<dyn IdGenerator>,
 }
 
@@ -130,10 +128,10 @@ pub enum UpdateUserError {
 
 failed_from!(UpdateUserError);
 
-const SUCCESS: &str = "success";
-const REFUSED: &str = "refused";
-const FAILED: &str = "failed";
-const INVALID: &str = "invalid";
+const SUCCESS: AuditOutcome = AuditOutcome::Success;
+const REFUSED: AuditOutcome = AuditOutcome::Refused;
+const FAILED: AuditOutcome = AuditOutcome::Failed;
+const INVALID: AuditOutcome = AuditOutcome::Invalid;
 
 impl Administration {
     /// The use cases over `ports`.
@@ -149,7 +147,7 @@ impl Administration {
         target: Option<String>,
         old: Option<serde_json::Value>,
         new: Option<serde_json::Value>,
-        outcome: &str,
+        outcome: AuditOutcome,
     ) -> Result<(), StoreError> {
         self.ports
             .audit_log
@@ -160,7 +158,7 @@ impl Administration {
                 target,
                 old,
                 new,
-                outcome: outcome.to_owned(),
+                outcome,
                 created_at: self.ports.clock.now(),
             })
             .await
@@ -350,7 +348,7 @@ impl Administration {
                 target,
                 old: Some(old),
                 new: Some(new),
-                outcome: SUCCESS.to_owned(),
+                outcome: SUCCESS,
                 created_at: now,
             })
             .await?;

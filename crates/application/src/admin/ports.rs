@@ -32,10 +32,46 @@ pub trait AdminKeyring: Send + Sync {
     fn check(&self, presented: Option<&str>) -> KeyCheck;
 }
 
+/// How an audited call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditOutcome {
+    /// It did what was asked.
+    Success,
+    /// The caller was not allowed (a missing or wrong admin key).
+    Refused,
+    /// A dependency failed, or the target did not exist.
+    Failed,
+    /// The request itself was malformed.
+    Invalid,
+}
+
+impl AuditOutcome {
+    /// Every outcome.
+    pub const ALL: [Self; 4] = [Self::Success, Self::Refused, Self::Failed, Self::Invalid];
+
+    /// Its name in the audit log and the API.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Refused => "refused",
+            Self::Failed => "failed",
+            Self::Invalid => "invalid",
+        }
+    }
+
+    /// The outcome named `name`, if any.
+    #[must_use]
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|outcome| outcome.as_str() == name)
+    }
+}
+
 /// One line of the admin audit log.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditEntry {
-    /// Its id.
     pub id: Uuid,
     /// The key fingerprint, or `unknown` for a refused call.
     pub actor: String,
@@ -47,9 +83,8 @@ pub struct AuditEntry {
     pub old: Option<serde_json::Value>,
     /// The value after.
     pub new: Option<serde_json::Value>,
-    /// `success`, `refused` or `failed`.
-    pub outcome: String,
-    /// When.
+    /// How it ended.
+    pub outcome: AuditOutcome,
     pub created_at: DateTime<Utc>,
 }
 
@@ -83,7 +118,6 @@ pub struct SmsLogFilter {
 /// One entry of the SMS log, as the platform administrator reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SmsLogEntry {
-    /// Its id.
     pub id: Uuid,
     /// The recipient's account, when a user.
     pub user_id: Option<UserId>,

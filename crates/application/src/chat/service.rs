@@ -32,7 +32,6 @@ pub const CONTEXT_MESSAGES: u64 = 10;
 pub struct ConversationPorts {
     /// Users' plants, to check ownership and find the personality.
     pub plants: Arc<dyn UserPlantRepository>,
-    /// Messages.
     pub messages: Arc<dyn MessageRepository>,
     /// Personalities.
     pub catalog: Catalog,
@@ -40,9 +39,7 @@ pub struct ConversationPorts {
     pub model: Option<Arc<dyn ChatModel>>,
     /// The `ai_chat` switch.
     pub flags: Arc<dyn FeatureFlags>,
-    /// The time.
     pub clock: Arc<dyn Clock>,
-    /// New ids.
     pub ids: Arc<dyn IdGenerator>,
 }
 

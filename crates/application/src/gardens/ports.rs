@@ -198,7 +198,6 @@ pub struct ComplianceEntry {
     pub decision: ComplianceDecision,
     /// Why the species is restricted.
     pub reason: String,
-    /// When.
     pub created_at: DateTime<Utc>,
 }
 

@@ -32,7 +32,6 @@ use crate::{
 /// Everything the garden use cases need, wired by the server.
 #[derive(Clone)]
 pub struct GardenPorts {
-    /// Gardens.
     pub gardens: Arc<dyn GardenRepository>,
     /// Plantings and their events.
     pub plantings: Arc<dyn PlantingRepository>,
@@ -42,9 +41,7 @@ pub struct GardenPorts {
     pub catalog: Catalog,
     /// `rule_engine` and `compliance_enforcement`.
     pub flags: Arc<dyn FeatureFlags>,
-    /// The time.
     pub clock: Arc<dyn Clock>,
-    /// New ids.
     pub ids: Arc<dyn IdGenerator>,
 }
 

@@ -295,7 +295,6 @@ pub struct ExportPage {
 /// A stored refresh token: only the hash of the token is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshTokenRecord {
-    /// Its id.
     pub id: Uuid,
     /// The owner's tenant.
     pub tenant_id: TenantId,

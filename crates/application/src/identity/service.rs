@@ -11,11 +11,8 @@ use crate::{
 /// Everything the identity use cases need, wired by the server.
 #[derive(Clone)]
 pub struct IdentityPorts {
-    /// Tenants.
     pub tenants: Arc<dyn TenantRepository>,
-    /// Users.
     pub users: Arc<dyn UserRepository>,
-    /// Refresh tokens.
     pub refresh_tokens: Arc<dyn RefreshTokenRepository>,
     /// Password hashing.
     pub hasher: Arc<dyn PasswordHasher>,
@@ -24,9 +21,7 @@ pub struct IdentityPorts {
     /// Transactions for writes that must hold together (login and its session, password change
     /// and revocation, erasure).
     pub unit_of_work: Arc<dyn UnitOfWork>,
-    /// The time.
     pub clock: Arc<dyn Clock>,
-    /// New ids.
     pub ids: Arc<dyn IdGenerator>,
 }
 

@@ -21,9 +21,7 @@ pub struct PlantPorts {
     pub plants: Arc<dyn UserPlantRepository>,
     /// Species and personalities.
     pub catalog: Catalog,
-    /// The time.
     pub clock: Arc<dyn Clock>,
-    /// New ids.
     pub ids: Arc<dyn IdGenerator>,
 }
 

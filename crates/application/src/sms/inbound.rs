@@ -56,7 +56,6 @@ pub struct InboundPorts {
     pub plants: Arc<dyn UserPlantRepository>,
     /// The conversation with a plant.
     pub conversations: Conversations,
-    /// The time.
     pub clock: Arc<dyn Clock>,
 }
 

@@ -76,9 +76,7 @@ pub struct SmsOutboxPorts {
     pub status_callback: Option<String>,
     /// The daily caps.
     pub caps: SmsCaps,
-    /// The time.
     pub clock: Arc<dyn Clock>,
-    /// New ids.
     pub ids: Arc<dyn IdGenerator>,
     /// Raised at shutdown: the workers stop after their current item.
     pub stop: StopSignal,

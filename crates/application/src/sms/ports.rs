@@ -178,14 +178,12 @@ pub enum SendOutcome {
         status: SmsStatus,
         /// The provider's id of the message.
         provider_message_id: Option<String>,
-        /// When.
         at: DateTime<Utc>,
     },
     /// The provider may or may not have taken the message; a lookup will tell.
     Unknown {
         /// What went wrong.
         message: String,
-        /// When.
         at: DateTime<Utc>,
     },
     /// The attempt failed.
@@ -194,7 +192,6 @@ pub enum SendOutcome {
         code: Option<String>,
         /// What went wrong.
         message: String,
-        /// When.
         at: DateTime<Utc>,
         /// When to try again; `None` when retrying cannot help or the retries are spent.
         next_retry_at: Option<DateTime<Utc>>,
@@ -427,7 +424,6 @@ pub trait ReminderQueue: Send + Sync {
 /// A verification code to keep (only its hash is stored).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewVerification {
-    /// Its id.
     pub id: Uuid,
     /// The account.
     pub user_id: UserId,

@@ -31,7 +31,6 @@ pub struct ReminderPorts {
     pub outbox: SmsOutbox,
     /// The `sms_reminders` switch.
     pub flags: Arc<dyn FeatureFlags>,
-    /// The time.
     pub clock: Arc<dyn Clock>,
 }
 

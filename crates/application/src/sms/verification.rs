@@ -32,9 +32,7 @@ pub struct PhoneVerificationPorts {
     pub codes: Arc<dyn VerificationCodes>,
     /// Sends the code.
     pub outbox: SmsOutbox,
-    /// The time.
     pub clock: Arc<dyn Clock>,
-    /// New ids.
     pub ids: Arc<dyn IdGenerator>,
 }
 

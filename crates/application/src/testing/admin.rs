@@ -183,7 +183,7 @@ mod tests {
             target: None,
             old: None,
             new: None,
-            outcome: "success".to_owned(),
+            outcome: crate::admin::ports::AuditOutcome::Success,
             created_at: START,
         }
     }

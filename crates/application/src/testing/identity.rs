@@ -486,7 +486,7 @@ fn audit_row(entry: &AuditEntry) -> Value {
         "target": entry.target,
         "old_value": entry.old.as_ref().map(ToString::to_string),
         "new_value": entry.new.as_ref().map(ToString::to_string),
-        "outcome": entry.outcome,
+        "outcome": entry.outcome.as_str(),
         "created_at": entry.created_at,
     })
 }
@@ -969,8 +969,10 @@ impl UserRepository for InMemoryUsers {
                 |_| true,
                 |user| {
                     user.updated_at = at;
-                    if let Some(is_active) = is_active {
-                        user.is_active = is_active;
+                    match is_active {
+                        Some(false) => user.deactivate(at),
+                        Some(true) if !user.is_active => user.reactivate(at),
+                        _ => {}
                     }
                     if let Some(role) = role {
                         user.role = role;
@@ -987,15 +989,7 @@ impl UserRepository for InMemoryUsers {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.scope.run(|tables| {
-            tables.update_user_where(
-                tenant,
-                id,
-                |_| true,
-                |user| {
-                    user.token_version += 1;
-                    user.tokens_valid_after = Some(at);
-                },
-            );
+            tables.update_user_where(tenant, id, |_| true, |user| user.revoke_tokens(at));
             Ok(())
         })
     }

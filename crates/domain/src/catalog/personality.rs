@@ -69,7 +69,6 @@ impl std::fmt::Display for PersonalityKey {
 /// available.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Personality {
-    /// Its id.
     pub id: PersonalityId,
     /// Its stable key.
     pub key: PersonalityKey,

@@ -9,7 +9,6 @@ uuid_id!(
 /// A plant species of the global catalog, with its care needs.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CatalogPlant {
-    /// Its id.
     pub id: CatalogPlantId,
     /// English name, unique in the catalog.
     pub common_name: String,

@@ -74,7 +74,6 @@ impl ChatText {
 /// One message of a conversation with a plant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
-    /// Its id.
     pub id: MessageId,
     /// The plant of the conversation.
     pub plant_id: UserPlantId,

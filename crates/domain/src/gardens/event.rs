@@ -77,7 +77,6 @@ impl EventNotes {
 /// Something that happened to a planting, at a moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlantingEvent {
-    /// Its id.
     pub id: PlantingEventId,
     /// The owner's tenant.
     pub tenant_id: TenantId,

@@ -78,7 +78,6 @@ impl GridSide {
 /// 0 <= y < length).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Garden {
-    /// Its id.
     pub id: GardenId,
     /// The owner's tenant.
     pub tenant_id: TenantId,

@@ -77,7 +77,6 @@ impl PlantingStatus {
 /// A catalog plant placed on a cell of a garden.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Planting {
-    /// Its id.
     pub id: PlantingId,
     /// The owner's tenant.
     pub tenant_id: TenantId,

@@ -5,7 +5,6 @@ use super::{TenantId, TenantSlug};
 /// An organisation whose users share nothing with other tenants.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tenant {
-    /// Its id.
     pub id: TenantId,
     /// Its unique slug, used at sign-up and login.
     pub slug: TenantSlug,

@@ -31,7 +31,6 @@ impl std::fmt::Debug for PasswordHash {
 /// A person with an account in one tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
-    /// Its id.
     pub id: UserId,
     /// The tenant the account belongs to.
     pub tenant_id: TenantId,
@@ -75,6 +74,27 @@ impl User {
     pub const fn accepts_access_token(&self, token_version: i64) -> bool {
         self.is_active && token_version == self.token_version
     }
+
+    /// Ends every session at `at`: access tokens issued before stop opening the account, and
+    /// refresh families started before are refused.
+    pub fn revoke_tokens(&mut self, at: DateTime<Utc>) {
+        self.token_version += 1;
+        self.tokens_valid_after = Some(at);
+        self.updated_at = at;
+    }
+
+    /// Closes the account at `at`: no token opens it from now on. Its sessions are ended by
+    /// [`User::revoke_tokens`] in the same change, so that a reactivation does not revive them.
+    pub const fn deactivate(&mut self, at: DateTime<Utc>) {
+        self.is_active = false;
+        self.updated_at = at;
+    }
+
+    /// Opens a closed account again at `at`; its old sessions stay ended.
+    pub const fn reactivate(&mut self, at: DateTime<Utc>) {
+        self.is_active = true;
+        self.updated_at = at;
+    }
 }
 
 #[cfg(test)]
@@ -116,6 +136,32 @@ mod tests {
     #[test]
     fn an_inactive_account_accepts_no_token() {
         assert!(!user(false, 3).accepts_access_token(3));
+    }
+
+    #[test]
+    fn a_revocation_refuses_every_token_issued_before_it() {
+        let mut account = user(true, 3);
+        let at = Utc::now();
+        account.revoke_tokens(at);
+        assert!(!account.accepts_access_token(3));
+        assert!(account.accepts_access_token(account.token_version));
+        assert_eq!(account.tokens_valid_after, Some(at));
+    }
+
+    #[test]
+    fn a_deactivated_account_accepts_no_token_even_after_reactivation() {
+        let mut account = user(true, 3);
+        let at = Utc::now();
+        account.deactivate(at);
+        account.revoke_tokens(at);
+        assert!(!account.is_active);
+        assert!(!account.accepts_access_token(account.token_version));
+        account.reactivate(Utc::now());
+        assert!(account.is_active);
+        assert!(
+            !account.accepts_access_token(3),
+            "the old sessions stay ended"
+        );
     }
 
     #[test]

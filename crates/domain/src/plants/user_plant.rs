@@ -15,7 +15,6 @@ uuid_id!(
 /// A plant a user owns: a catalog species with a nickname, a personality and a watering schedule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserPlant {
-    /// Its id.
     pub id: UserPlantId,
     /// The owner's tenant.
     pub tenant_id: TenantId,

@@ -33,9 +33,8 @@ pub struct AuditEntryDocument {
     /// The value after.
     #[schema(value_type = Object)]
     pub new: Option<serde_json::Value>,
-    /// `success`, `refused` or `failed`.
+    /// `success`, `refused`, `failed` or `invalid`.
     pub outcome: String,
-    /// When.
     pub created_at: DateTime<Utc>,
 }
 
@@ -48,7 +47,7 @@ impl From<AuditEntry> for AuditEntryDocument {
             target: entry.target,
             old: entry.old,
             new: entry.new,
-            outcome: entry.outcome,
+            outcome: entry.outcome.as_str().to_owned(),
             created_at: entry.created_at,
         }
     }

@@ -46,7 +46,6 @@ impl CatalogQuery {
 /// A species of the catalog.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CatalogPlantDocument {
-    /// Its id.
     pub id: Uuid,
     /// English name.
     #[schema(example = "Tomato")]

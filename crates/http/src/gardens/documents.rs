@@ -102,7 +102,6 @@ impl TryFrom<UpdateGardenRequest> for GardenChanges {
 /// A garden.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GardenDocument {
-    /// Its id.
     pub id: Uuid,
     /// Its name.
     pub name: String,
@@ -261,7 +260,6 @@ impl TryFrom<UpdatePlantingRequest> for PlantingChanges {
 /// A planting.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlantingDocument {
-    /// Its id.
     pub id: Uuid,
     /// Its garden.
     pub garden_id: Uuid,
@@ -371,7 +369,6 @@ impl TryFrom<CreateEventRequest> for NewEvent {
 /// Something that happened to a planting.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventDocument {
-    /// Its id.
     pub id: Uuid,
     /// The planting.
     pub planting_id: Uuid,
@@ -504,7 +501,6 @@ impl From<&LayoutView> for LayoutDocument {
 /// One entry of the compliance audit.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ComplianceEntryDocument {
-    /// Its id.
     pub id: Uuid,
     /// The planter's tenant.
     pub tenant_id: Uuid,
@@ -521,7 +517,6 @@ pub struct ComplianceEntryDocument {
     pub decision: String,
     /// Why the species is restricted.
     pub reason: String,
-    /// When.
     pub created_at: DateTime<Utc>,
 }
 

@@ -130,7 +130,6 @@ impl From<&CatalogSummary> for PlantCatalogDocument {
 /// One of the caller's plants.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlantDocument {
-    /// Its id.
     pub id: Uuid,
     /// What the owner calls it, exactly as stored.
     pub nickname: String,
@@ -207,7 +206,6 @@ impl From<&ChatReply> for ChatReplyDocument {
 /// One message of a conversation.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MessageDocument {
-    /// Its id.
     pub id: Uuid,
     /// `inbound` (to the plant) or `outbound` (from the plant).
     pub direction: String,

@@ -1,7 +1,7 @@
 //! The admin audit log in the relational database.
 
 use application::{
-    admin::ports::{AuditEntry, AuditLog},
+    admin::ports::{AuditEntry, AuditLog, AuditOutcome},
     paging::{Page, PageRequest},
     store::StoreError,
 };
@@ -52,7 +52,7 @@ impl AuditLog for SeaOrmAuditLog {
             target: Set(entry.target.clone()),
             old_value: Set(entry.old.as_ref().map(ToString::to_string)),
             new_value: Set(entry.new.as_ref().map(ToString::to_string)),
-            outcome: Set(entry.outcome.clone()),
+            outcome: Set(entry.outcome.as_str().to_owned()),
             created_at: Set(entry.created_at),
         };
         admin_audit_log::Entity::insert(row)
@@ -75,17 +75,24 @@ impl AuditLog for SeaOrmAuditLog {
             .map_err(store_error)?;
         let entries = rows
             .into_iter()
-            .map(|row| AuditEntry {
-                id: row.id,
-                actor: row.actor,
-                action: row.action,
-                target: row.target,
-                old: parse_json(row.old_value),
-                new: parse_json(row.new_value),
-                outcome: row.outcome,
-                created_at: row.created_at,
+            .map(|row| {
+                let outcome = AuditOutcome::parse(&row.outcome).ok_or_else(|| {
+                    StoreError::Unexpected(
+                        format!("audit entry {} has an unknown outcome", row.id).into(),
+                    )
+                })?;
+                Ok(AuditEntry {
+                    id: row.id,
+                    actor: row.actor,
+                    action: row.action,
+                    target: row.target,
+                    old: parse_json(row.old_value),
+                    new: parse_json(row.new_value),
+                    outcome,
+                    created_at: row.created_at,
+                })
             })
-            .collect();
+            .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(Page::from_overfetched(entries, page.limit, |e| e.id))
     }
 }

@@ -43,7 +43,6 @@ pub struct OtelSettings {
 pub struct ObservabilitySettings {
     /// Tracing export.
     pub otel: OtelSettings,
-    /// Log format.
     pub log_format: LogFormat,
     /// Log filter directives.
     pub log_filter: String,

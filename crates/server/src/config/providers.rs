@@ -16,7 +16,6 @@ pub struct OpenAiSettings {
     pub api_key: Option<Secret>,
     /// Base URL of the API.
     pub base_url: String,
-    /// Model name.
     pub model: String,
     /// Time limit of one attempt.
     pub timeout: Duration,
@@ -33,7 +32,6 @@ pub struct OpenAiSettings {
 /// Twilio credentials; present only when all three are set.
 #[derive(Debug, Clone)]
 pub struct TwilioSettings {
-    /// Account SID.
     pub account_sid: String,
     /// Auth token; signs webhooks.
     pub auth_token: Secret,
