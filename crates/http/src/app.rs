@@ -98,8 +98,9 @@ pub fn build_app(
         .wrap(from_fn(move |req, next| {
             check_host(host_check.clone(), req, next)
         }))
-        .wrap(from_fn(forbid_storing_private_answers))
+        // The problem safety net inside `no-store`: a body it replaces keeps the header.
         .wrap(from_fn(fill_problem_body))
+        .wrap(from_fn(forbid_storing_private_answers))
         .wrap(from_fn(move |req, next| {
             assign_request_id(trace_sampling, req, next)
         }))

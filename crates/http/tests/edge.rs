@@ -434,3 +434,57 @@ async fn a_stuck_rate_limit_store_is_answered_503_within_the_request_timeout() {
     let body: serde_json::Value = serde_json::from_slice(&test::read_body(response).await).unwrap();
     assert_eq!(body["code"], "ERR_UNAVAILABLE_002");
 }
+
+#[actix_web::test]
+async fn a_rebuilt_problem_body_for_an_authenticated_caller_keeps_no_store() {
+    let app = test::init_service(build_app(
+        support::state(false, &[], true).await,
+        extra_routes,
+    ))
+    .await;
+    let password = "sunflower meadow at dawn";
+    let registered = test::call_service(
+        &app,
+        test::TestRequest::post()
+            .uri("/api/v2/auth/register")
+            .set_json(serde_json::json!({"tenant": "demo", "email": "ada@example.com", "password": password, "full_name": "Ada"}))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(registered.status(), StatusCode::CREATED);
+    let login = test::call_service(
+        &app,
+        test::TestRequest::post()
+            .uri("/api/v2/auth/login")
+            .set_json(serde_json::json!({"tenant": "demo", "email": "ada@example.com", "password": password}))
+            .to_request(),
+    )
+    .await;
+    let login: serde_json::Value = serde_json::from_slice(&test::read_body(login).await).unwrap();
+    let token = login["access_token"].as_str().unwrap();
+
+    // The idempotency middleware authenticates the caller, then reading the oversized body
+    // fails in actix, whose plain-text 413 the problem safety net replaces.
+    let oversized = format!("{{\"nickname\": \"{}\"}}", "x".repeat(4096));
+    let response = test::call_service(
+        &app,
+        test::TestRequest::post()
+            .uri("/api/v2/plants")
+            .insert_header(("Authorization", format!("Bearer {token}")))
+            .insert_header(("Idempotency-Key", "oversized-1"))
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .set_payload(oversized)
+            .to_request(),
+    )
+    .await
+    .map_into_boxed_body();
+
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(header(&response, "cache-control"), Some("no-store"));
+    assert!(
+        header(&response, "content-type")
+            .is_some_and(|t| t.starts_with("application/problem+json")),
+        "{:?}",
+        response.headers()
+    );
+}

@@ -459,11 +459,16 @@ impl Administration {
                 outcome,
             )
             .await;
-        if let (Err(error), Ok(_)) = (&audited, &result) {
+        if let (Err(error), Ok((replaced, _))) = (&audited, &result) {
             // No flag change goes unaudited (SPEC §4): the flag store is not part of the audit
             // log's transaction, so the change is undone instead.
             tracing::error!(%error, "flag change not audited; undoing it");
-            if let Err(undo) = self.ports.flags.change(&before).await {
+            // Back to what the store held (what this instance believed where it held nothing).
+            let undo: FlagValues = changes
+                .keys()
+                .filter_map(|flag| Some((*flag, *replaced.get(flag).or(before.get(flag))?)))
+                .collect();
+            if let Err(undo) = self.ports.flags.change(&undo).await {
                 tracing::error!(error = %undo, "unaudited flag change could not be undone");
             }
         }

@@ -150,24 +150,40 @@ struct HeldClaim {
 }
 
 impl HeldClaim {
-    /// Forgets the claim: the next request with the key runs.
+    /// Forgets the claim: the next request with the key runs. Held until the store answered,
+    /// so that a request dropped meanwhile still releases it (from `Drop`).
     async fn release(mut self) {
-        if let Some(key) = self.key.take()
-            && let Err(error) = self.idempotency.release(self.user, &key).await
-        {
-            tracing::error!(error = %error, "idempotency claim not released");
+        if let Some(key) = &self.key {
+            if let Err(error) = self.idempotency.release(self.user, key).await {
+                tracing::error!(error = %error, "idempotency claim not released");
+            }
+            self.key = None;
         }
     }
 
-    /// Keeps `stored` as the answer for every retry.
+    /// Keeps `stored` as the answer for every retry, before the answer leaves, so that a retry
+    /// right after it is replayed. Held until the store answered: a request dropped meanwhile
+    /// releases the claim if the answer was not kept (a release never touches a kept answer).
     async fn complete(mut self, stored: &StoredResponse) {
-        if let Some(key) = self.key.take()
-            && let Err(error) = self.idempotency.complete(self.user, &key, stored).await
-        {
-            // The resource exists; a retry would now run again. Worth an alert, not a failed
-            // answer.
-            tracing::error!(error = %error, "idempotent response not kept");
+        if let Some(key) = &self.key {
+            if let Err(error) = self.idempotency.complete(self.user, key, stored).await {
+                // The resource exists; a retry would now run again. Worth an alert, not a
+                // failed answer.
+                tracing::error!(error = %error, "idempotent response not kept");
+            }
+            self.key = None;
         }
+    }
+}
+
+/// Runs `work` on the runtime, in the current request's span (its log lines keep the request
+/// id); does nothing outside a runtime.
+fn spawn_in_request_span(work: impl Future<Output = ()> + Send + 'static) {
+    if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        runtime.spawn(tracing::Instrument::instrument(
+            work,
+            tracing::Span::current(),
+        ));
     }
 }
 
@@ -176,12 +192,9 @@ impl Drop for HeldClaim {
         let Some(key) = self.key.take() else {
             return;
         };
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            return;
-        };
         let idempotency = self.idempotency.clone();
         let user = self.user;
-        runtime.spawn(async move {
+        spawn_in_request_span(async move {
             if let Err(error) = idempotency.release(user, &key).await {
                 tracing::error!(error = %error, "abandoned idempotency claim not released");
             }

@@ -1,6 +1,6 @@
 //! Middleware applied to every request, outermost first: request metrics, security headers, the
-//! request id (the request's span and its access line, [`access_log`]), the problem-document
-//! safety net, `no-store` for private answers, the Host check, CORS, panic capture, the request
+//! request id (the request's span and its access line, [`access_log`]), `no-store` for private
+//! answers, the problem-document safety net, the Host check, CORS, panic capture, the request
 //! timeout, rate limiting and idempotent replay. Each receives what it needs from `build_app`
 //! as explicit inputs; none reads the application state.
 
