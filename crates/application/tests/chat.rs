@@ -5,9 +5,9 @@
 use domain::{
     catalog::{CatalogPlantId, PersonalityKey},
     chat::{Channel, ChatText, Direction, Message, MessageId, ReplySource},
-    identity::{TenantId, UserId},
     plants::{Nickname, UserPlant, UserPlantId},
 };
+use plant_texts_application::testing::{owner, strangers_of};
 use plant_texts_application::{
     chat::{ChatError, ChatModelError, Speaker, Turn},
     failure::Failure,
@@ -28,28 +28,6 @@ use uuid::Uuid;
 const DRAMA_GREETING: &str = "Tommy has entered the chat. Applause, please.";
 const DRAMA_WATER: &str = "I am PARCHED. A desert. Water, please!";
 const DRAMA_DEFAULT: &str = "Fascinating. But have you considered me?";
-
-/// The `n`-th user, in a tenant of its own.
-fn owner(n: u128) -> Owner {
-    Owner {
-        tenant_id: TenantId::from_uuid(Uuid::from_u128(n)),
-        user_id: UserId::from_uuid(Uuid::from_u128(1_000 + n)),
-    }
-}
-
-/// Another user of the tenant, and the same user id under another tenant.
-fn strangers_of(owner: Owner) -> [Owner; 2] {
-    [
-        Owner {
-            user_id: UserId::from_uuid(Uuid::from_u128(9_999)),
-            ..owner
-        },
-        Owner {
-            tenant_id: TenantId::from_uuid(Uuid::from_u128(9_999)),
-            ..owner
-        },
-    ]
-}
 
 fn text(text: &str) -> ChatText {
     ChatText::parse(text).unwrap()

@@ -10,8 +10,8 @@ use domain::{
         PlantingStatus, RefusedStatusMove,
         rules::{Rule, Severity},
     },
-    identity::{TenantId, UserId},
 };
+use plant_texts_application::testing::{owner, strangers_of};
 use plant_texts_application::{
     compose::UseCases,
     failure::Failure,
@@ -35,28 +35,6 @@ use uuid::Uuid;
 
 const KUDZU_REASON: &str =
     "Federal noxious weed in the United States: invasive vine that smothers native vegetation.";
-
-/// The `n`-th user, in a tenant of its own.
-fn owner(n: u128) -> Owner {
-    Owner {
-        tenant_id: TenantId::from_uuid(Uuid::from_u128(n)),
-        user_id: UserId::from_uuid(Uuid::from_u128(1_000 + n)),
-    }
-}
-
-/// Another user of the tenant, and the same user id under another tenant.
-fn strangers_of(owner: Owner) -> [Owner; 2] {
-    [
-        Owner {
-            user_id: UserId::from_uuid(Uuid::from_u128(9_999)),
-            ..owner
-        },
-        Owner {
-            tenant_id: TenantId::from_uuid(Uuid::from_u128(9_999)),
-            ..owner
-        },
-    ]
-}
 
 fn side(cells: i64) -> GridSide {
     GridSide::new(cells).unwrap()

@@ -9,6 +9,7 @@ use domain::{
     identity::{TenantId, UserId},
     plants::{Nickname, UserPlantId},
 };
+use plant_texts_application::testing::owner;
 use plant_texts_application::{
     paging::PageRequest,
     plants::{
@@ -22,14 +23,6 @@ use plant_texts_application::{
     },
 };
 use uuid::Uuid;
-
-/// The `n`-th user, in a tenant of its own.
-fn owner(n: u128) -> Owner {
-    Owner {
-        tenant_id: TenantId::from_uuid(Uuid::from_u128(n)),
-        user_id: UserId::from_uuid(Uuid::from_u128(1_000 + n)),
-    }
-}
 
 /// Who must never see `owner`'s plants: another user of the tenant, and the same user id under
 /// another tenant.

@@ -282,3 +282,28 @@ impl Fakes {
         )
     }
 }
+
+/// The `n`-th user, in a tenant of its own.
+#[must_use]
+pub fn owner(n: u128) -> crate::plants::Owner {
+    crate::plants::Owner {
+        tenant_id: domain::identity::TenantId::from_uuid(uuid::Uuid::from_u128(n)),
+        user_id: domain::identity::UserId::from_uuid(uuid::Uuid::from_u128(1_000 + n)),
+    }
+}
+
+/// Another user of `owner`'s tenant, and `owner`'s user id under another tenant: the two
+/// callers who must never see `owner`'s data.
+#[must_use]
+pub fn strangers_of(owner: crate::plants::Owner) -> [crate::plants::Owner; 2] {
+    [
+        crate::plants::Owner {
+            user_id: domain::identity::UserId::from_uuid(uuid::Uuid::from_u128(9_999)),
+            ..owner
+        },
+        crate::plants::Owner {
+            tenant_id: domain::identity::TenantId::from_uuid(uuid::Uuid::from_u128(9_999)),
+            ..owner
+        },
+    ]
+}
