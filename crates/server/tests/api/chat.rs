@@ -217,3 +217,47 @@ on_both_backends! {
         assert_eq!(history["items"].as_array().unwrap().len(), 2);
     }
 }
+
+on_both_backends! {
+    async fn an_exchange_whose_reply_cannot_be_stored_stores_neither_message(backend: Backend) {
+        use application::chat::MessageRepository as _;
+        use domain::{
+            chat::{Channel, Direction, Message, MessageId, ReplySource},
+            identity::TenantId,
+            plants::UserPlantId,
+        };
+        let app = spawn_app(backend).await;
+        let user = app.signed_up("demo", "atomic@example.com").await;
+        let id = plant(&app, &user).await;
+        let taken = app.chat(&user, &id, "Hello").await.json()["message_id"].as_str().unwrap().to_owned();
+        let me = app.get_as(&user.access_token, "/api/v2/me").await.json();
+        let tenant = TenantId::from_uuid(uuid::Uuid::parse_str(me["tenant_id"].as_str().unwrap()).unwrap());
+        let settings = crate::helpers::test_settings(&app.database, &[]);
+        let database = infrastructure::persistence::Database::connect(&settings.database).await.unwrap();
+        let messages = infrastructure::persistence::plants::SeaOrmMessageRepository::new(database);
+        let message = Message {
+            id: MessageId::from_uuid(uuid::Uuid::now_v7()),
+            plant_id: UserPlantId::from_uuid(uuid::Uuid::parse_str(&id).unwrap()),
+            direction: Direction::Inbound,
+            channel: Channel::Web,
+            body: "never stored".to_owned(),
+            source: None,
+            created_at: chrono::Utc::now(),
+        };
+        // The reply takes the id of a stored message: its row cannot be written.
+        let reply = Message {
+            id: MessageId::from_uuid(uuid::Uuid::parse_str(&taken).unwrap()),
+            direction: Direction::Outbound,
+            body: "a reply whose id is taken".to_owned(),
+            source: Some(ReplySource::Fallback),
+            ..message.clone()
+        };
+
+        let stored = messages.append_exchange(tenant, &message, &reply).await;
+
+        assert!(stored.is_err(), "{stored:?}");
+        let history = app.get_as(&user.access_token, &format!("/api/v2/plants/{id}/messages")).await;
+        assert_eq!(history.status, 200);
+        assert!(!history.body.contains("never stored"), "{}", history.body);
+    }
+}

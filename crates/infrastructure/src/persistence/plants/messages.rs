@@ -9,9 +9,7 @@ use domain::{
     identity::TenantId,
     plants::UserPlantId,
 };
-use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use crate::persistence::{
     Database,
@@ -97,12 +95,13 @@ impl MessageRepository for SeaOrmMessageRepository {
         message: &Message,
         reply: &Message,
     ) -> Result<(), StoreError> {
-        let transaction = self.db.connection().begin().await.map_err(store_error)?;
+        // One multi-row INSERT: a statement is atomic on its own, so both rows or neither are
+        // written without the two round trips of BEGIN and COMMIT.
         messages::Entity::insert_many([to_row(tenant_id, message), to_row(tenant_id, reply)])
-            .exec_without_returning(&transaction)
+            .exec_without_returning(self.db.connection())
             .await
             .map_err(store_error)?;
-        transaction.commit().await.map_err(store_error)
+        Ok(())
     }
 
     #[tracing::instrument(name = "db.messages.append", skip_all)]
