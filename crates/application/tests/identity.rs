@@ -2055,6 +2055,7 @@ async fn the_export_holds_the_account_its_sessions_and_every_table_in_order() {
         .await
         .unwrap();
 
+    assert_eq!(export.exported_at, fakes.clock.now());
     assert_eq!(export.user, stored(&fakes, account.user.id));
     assert_eq!(export.sessions.len(), 1);
     assert_eq!(export.sessions[0].user_id, account.user.id);

@@ -18,6 +18,8 @@ const EXPORT_PAGE_ROWS: u64 = 200;
 /// Everything the service holds about one user (GDPR Art. 15 and 20).
 #[derive(Debug)]
 pub struct AccountExport {
+    /// When the export was taken.
+    pub exported_at: chrono::DateTime<chrono::Utc>,
     /// The account.
     pub user: User,
     /// Their sessions (refresh tokens, as stored: hashes only).
@@ -112,6 +114,7 @@ impl Identity {
             after: None,
         };
         Ok(AccountExport {
+            exported_at: self.ports.clock.now(),
             user,
             sessions,
             records,

@@ -328,7 +328,7 @@ impl ExportDocument {
     #[must_use]
     pub fn head(export: &AccountExport) -> Self {
         Self {
-            exported_at: Utc::now(),
+            exported_at: export.exported_at,
             user: UserDocument::from(&export.user),
             sessions: export.sessions.iter().cloned().map(Into::into).collect(),
             records: (),
