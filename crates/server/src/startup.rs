@@ -310,7 +310,7 @@ async fn prepare_schema(database: &Database, settings: &Settings) -> Result<(), 
 ///
 /// # Errors
 /// [`StartupError::Redis`] when the URL is unusable.
-pub async fn connect_redis(settings: &Settings) -> Result<Option<RedisPool>, StartupError> {
+async fn connect_redis(settings: &Settings) -> Result<Option<RedisPool>, StartupError> {
     let Some(redis_settings) = &settings.redis else {
         return Ok(None);
     };
@@ -475,7 +475,7 @@ fn serve(state: ApiState, settings: &Settings) -> Result<(Server, u16), StartupE
 /// The initial value of every feature flag, from FEATURE_*: stored on first start, then the
 /// stored values rule.
 #[must_use]
-pub fn initial_flags(settings: &Settings) -> FlagValues {
+fn initial_flags(settings: &Settings) -> FlagValues {
     Flag::ALL
         .into_iter()
         .map(|flag| {
@@ -528,7 +528,7 @@ fn chat_model(settings: &Settings) -> Result<Option<Arc<dyn ChatModel>>, Startup
 ///
 /// # Errors
 /// [`StartupError::Twilio`] when the HTTP client cannot be built.
-pub fn sms_sender(settings: &Settings) -> Result<Arc<dyn SmsSender>, StartupError> {
+fn sms_sender(settings: &Settings) -> Result<Arc<dyn SmsSender>, StartupError> {
     Ok(match &settings.providers.twilio {
         Some(twilio) => Arc::new(TwilioSmsSender::new(TwilioSettings {
             base_url: settings.providers.twilio_base_url.clone(),

@@ -300,18 +300,13 @@ impl Conversations {
             }
             self.metrics.record_ai_request(AiOutcome::Fallback);
         }
-        // The next template after the plant's last line, so that consecutive answers differ
-        // even once the context window is full (its length stops changing).
         let last_reply = recent
             .iter()
             .rev()
             .find(|message| message.direction == Direction::Outbound)
             .map(|message| message.body.as_str());
         let pick = u64::try_from(recent.len()).unwrap_or(0);
-        let mut reply = personality.fallback_reply(intent, nickname, pick);
-        if last_reply == Some(reply.as_str()) {
-            reply = personality.fallback_reply(intent, nickname, pick + 1);
-        }
+        let reply = personality.fallback_reply_after(last_reply, intent, nickname, pick);
         (reply, ReplySource::Fallback)
     }
 }

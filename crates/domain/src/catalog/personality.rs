@@ -107,6 +107,25 @@ impl Personality {
             .map_or(LAST_RESORT_REPLY, String::as_str)
             .replace("{nickname}", nickname)
     }
+
+    /// The fallback reply like [`Personality::fallback_reply`], but never `previous` (the
+    /// plant's last line) when the intent has another template: two answers in a row differ
+    /// even when `pick` stops changing (a full context window).
+    #[must_use]
+    pub fn fallback_reply_after(
+        &self,
+        previous: Option<&str>,
+        intent: Intent,
+        nickname: &str,
+        pick: u64,
+    ) -> String {
+        let reply = self.fallback_reply(intent, nickname, pick);
+        if previous == Some(reply.as_str()) {
+            self.fallback_reply(intent, nickname, pick.wrapping_add(1))
+        } else {
+            reply
+        }
+    }
 }
 
 #[cfg(test)]
@@ -163,6 +182,12 @@ mod tests {
             "Fern is thirsty"
         );
         assert_eq!(p.fallback_reply(Intent::Water, "Fern", 3), "water Fern");
+        let first = p.fallback_reply(Intent::Water, "Fern", 0);
+        assert_ne!(
+            p.fallback_reply_after(Some(&first), Intent::Water, "Fern", 0),
+            first,
+            "the line just said is not said again"
+        );
     }
 
     #[test]

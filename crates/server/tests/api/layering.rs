@@ -124,3 +124,73 @@ fn infrastructure_never_depends_on_http() {
         &["plant-texts-http", "actix-web"],
     );
 }
+
+/// The non-test Rust sources of the workspace, with their paths relative to its root.
+fn production_sources() -> Vec<(String, String)> {
+    fn walk(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).expect("the source folder reads") {
+            let path = entry.expect("an entry").path();
+            let relative = path.strip_prefix(root).expect("under the root");
+            let name = relative.to_string_lossy().replace('\\', "/");
+            if path.is_dir() {
+                // Tests, benchmarks and the fakes may build what they like.
+                if !["tests", "benches", "testing", "target"]
+                    .iter()
+                    .any(|skip| name.ends_with(skip))
+                {
+                    walk(&path, root, out);
+                }
+            } else if name.ends_with(".rs") {
+                let text = std::fs::read_to_string(&path).expect("a source reads");
+                // Unit tests sit at the end of a file, after `#[cfg(test)]`.
+                let code = text
+                    .split("#[cfg(test)]")
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                out.push((name, code));
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = root.canonicalize().expect("the workspace root");
+    let mut sources = Vec::new();
+    walk(&root.join("crates"), &root, &mut sources);
+    sources
+}
+
+#[test]
+fn the_system_clock_is_built_in_one_place_outside_tests() {
+    let builders: Vec<String> = production_sources()
+        .into_iter()
+        .filter(|(_, code)| code.contains("SystemClock)"))
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(builders, ["crates/server/src/startup.rs"]);
+}
+
+#[test]
+fn only_the_composition_root_builds_use_cases() {
+    let builders: Vec<String> = production_sources()
+        .into_iter()
+        .filter(|(_, code)| {
+            [
+                "Identity::new(",
+                "Administration::new(",
+                "Plants::new(",
+                "Conversations::new(",
+                "Gardens::new(",
+                "SmsOutbox::new(",
+                "InboundTexts::new(",
+                "PhoneVerification::new(",
+                "Reminders::new(",
+                "Retention::new(",
+                "Idempotency::new(",
+            ]
+            .iter()
+            .any(|constructor| code.contains(constructor))
+        })
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(builders, ["crates/application/src/compose.rs"]);
+}
