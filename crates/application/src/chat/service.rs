@@ -241,10 +241,10 @@ impl Conversations {
         owner: Owner,
         plant_id: UserPlantId,
     ) -> Result<(OwnedPlant, Personality, Vec<Message>), ChatError> {
-        let owned = self
+        let (owned, mut recent) = self
             .ports
             .plants
-            .find(owner, plant_id)
+            .find_with_recent_messages(owner, plant_id, CONTEXT_MESSAGES)
             .await?
             .ok_or(ChatError::PlantNotFound)?;
         let personality = self
@@ -261,11 +261,6 @@ impl Conversations {
                     .into(),
                 ))
             })?;
-        let mut recent = self
-            .ports
-            .messages
-            .recent(owner.tenant_id, plant_id, CONTEXT_MESSAGES)
-            .await?;
         recent.reverse();
         Ok((owned, personality, recent))
     }

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 use domain::{
     catalog::{CatalogPlant, CatalogPlantId, Light},
+    chat::Message,
     identity::{TenantId, UserId},
     plants::{UserPlant, UserPlantId},
 };
@@ -95,6 +96,19 @@ pub trait UserPlantRepository: Send + Sync {
     /// # Errors
     /// [`StoreError`] when the store fails.
     async fn find(&self, owner: Owner, id: UserPlantId) -> Result<Option<OwnedPlant>, StoreError>;
+
+    /// The owner's plant with this id and its `count` most recent messages, newest first, read
+    /// together — one statement in the database adapter — because a chat needs both before it
+    /// can answer.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    async fn find_with_recent_messages(
+        &self,
+        owner: Owner,
+        id: UserPlantId,
+        count: u64,
+    ) -> Result<Option<(OwnedPlant, Vec<Message>)>, StoreError>;
 
     /// The owner's plants, oldest first, each with its species, in one query whatever their
     /// number.

@@ -10,12 +10,14 @@ use std::{
 use async_trait::async_trait;
 use domain::{
     catalog::CatalogPlantId,
+    chat::Message,
     plants::{UserPlant, UserPlantId},
 };
 use uuid::Uuid;
 
 use super::{Outage, chat::InMemoryMessages, lock};
 use crate::{
+    chat::MessageRepository as _,
     paging::{Page, PageRequest},
     plants::{
         CatalogSummary, OwnedPlant, Owner,
@@ -248,6 +250,19 @@ impl UserPlantRepository for InMemoryUserPlants {
             .iter()
             .find(|plant| plant.id == id && owned_by(plant, owner))
             .and_then(|plant| table.owned(plant)))
+    }
+
+    async fn find_with_recent_messages(
+        &self,
+        owner: Owner,
+        id: UserPlantId,
+        count: u64,
+    ) -> Result<Option<(OwnedPlant, Vec<Message>)>, StoreError> {
+        let Some(owned) = self.find(owner, id).await? else {
+            return Ok(None);
+        };
+        let recent = self.messages.recent(owner.tenant_id, id, count).await?;
+        Ok(Some((owned, recent)))
     }
 
     async fn list(&self, owner: Owner, page: PageRequest) -> Result<Page<OwnedPlant>, StoreError> {

@@ -221,29 +221,8 @@ on_both_backends! {
         let url = database.url.clone();
         let app = spawn_app_on(database, &[]).await;
         let user = app.signed_up("demo", "counter@example.com").await;
-        let tenant_id = app.get_as(&user.access_token, "/api/v2/me").await.json()["tenant_id"].as_str().unwrap().to_owned();
-        let owner = Owner {
-            tenant_id: TenantId::from_uuid(tenant_id.parse().unwrap()),
-            user_id: UserId::from_uuid(user.id.parse().unwrap()),
-        };
-        let statements = Arc::new(AtomicUsize::new(0));
-        let counter = statements.clone();
-        let observed = Database::connect(&DatabaseSettings {
-            url: Secret::new(url),
-            pool_size: 1,
-            min_connections: 1,
-            acquire_timeout: Duration::from_secs(5),
-            idle_timeout: Duration::from_secs(60),
-            max_lifetime: Duration::from_secs(60),
-            statement_timeout: Duration::from_secs(5),
-            slow_statement_threshold: Duration::from_secs(5),
-        })
-        .await
-        .unwrap()
-        .observing_statements(move |_| {
-            counter.fetch_add(1, Ordering::SeqCst);
-        });
-        let repository = SeaOrmUserPlantRepository::new(observed);
+        let owner = owner_of(&app, &user).await;
+        let (repository, statements) = counted_plant_repository(url).await;
         let page = PageRequest { limit: 100, after: None };
 
         let mut counts = Vec::new();
@@ -260,4 +239,84 @@ on_both_backends! {
         }
         assert_eq!(counts, [1, 1], "one statement for 1 plant and for 12");
     }
+
+    async fn a_chat_reads_the_plant_and_its_last_ten_messages_in_one_statement(backend: Backend) {
+        let database = TestDatabase::migrated(backend).await;
+        let url = database.url.clone();
+        let app = spawn_app_on(database, &[]).await;
+        let user = app.signed_up("demo", "context@example.com").await;
+        let neighbour = app.signed_up("demo", "neighbour@example.com").await;
+        let owner = owner_of(&app, &user).await;
+        let chatty = app.add_plant(&user, "Basil", "Chatty").await["id"].as_str().unwrap().to_owned();
+        let quiet = app.add_plant(&user, "Tomato", "Quiet").await["id"].as_str().unwrap().to_owned();
+        for n in 1..=7 {
+            assert_eq!(app.chat(&user, &chatty, &format!("message {n}")).await.status, 200);
+        }
+        let (repository, statements) = counted_plant_repository(url).await;
+
+        statements.store(0, Ordering::SeqCst);
+        let (owned, recent) = repository
+            .find_with_recent_messages(owner, plant_id(&chatty), 10)
+            .await
+            .unwrap()
+            .expect("the owner's plant");
+        assert_eq!(statements.load(Ordering::SeqCst), 1);
+        assert_eq!(owned.plant.nickname.as_str(), "Chatty");
+        assert_eq!(owned.catalog.common_name, "Basil");
+        assert_eq!(recent.len(), 10, "the last ten of fourteen");
+        assert!(recent.windows(2).all(|pair| pair[0].id > pair[1].id), "newest first");
+        assert!(recent.iter().all(|message| message.plant_id == owned.plant.id));
+        assert_eq!(recent[9].body, "message 3", "the oldest kept is the third question");
+
+        let (owned, recent) = repository
+            .find_with_recent_messages(owner, plant_id(&quiet), 10)
+            .await
+            .unwrap()
+            .expect("a plant without messages is still found");
+        assert_eq!(owned.plant.nickname.as_str(), "Quiet");
+        assert!(recent.is_empty(), "no other plant's messages: {recent:?}");
+
+        let not_theirs = owner_of(&app, &neighbour).await;
+        assert!(
+            repository
+                .find_with_recent_messages(not_theirs, plant_id(&chatty), 10)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
+
+fn plant_id(id: &str) -> domain::plants::UserPlantId {
+    domain::plants::UserPlantId::from_uuid(id.parse().unwrap())
+}
+
+async fn owner_of(app: &TestApp, user: &crate::helpers::TestUser) -> Owner {
+    let me = app.get_as(&user.access_token, "/api/v2/me").await.json();
+    Owner {
+        tenant_id: TenantId::from_uuid(me["tenant_id"].as_str().unwrap().parse().unwrap()),
+        user_id: UserId::from_uuid(user.id.parse().unwrap()),
+    }
+}
+
+/// The plants repository over its own one-connection pool that counts the statements it sends.
+async fn counted_plant_repository(url: String) -> (SeaOrmUserPlantRepository, Arc<AtomicUsize>) {
+    let statements = Arc::new(AtomicUsize::new(0));
+    let counter = statements.clone();
+    let observed = Database::connect(&DatabaseSettings {
+        url: Secret::new(url),
+        pool_size: 1,
+        min_connections: 1,
+        acquire_timeout: Duration::from_secs(5),
+        idle_timeout: Duration::from_secs(60),
+        max_lifetime: Duration::from_secs(60),
+        statement_timeout: Duration::from_secs(5),
+        slow_statement_threshold: Duration::from_secs(5),
+    })
+    .await
+    .unwrap()
+    .observing_statements(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    (SeaOrmUserPlantRepository::new(observed), statements)
 }

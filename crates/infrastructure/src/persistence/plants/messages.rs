@@ -31,7 +31,8 @@ impl SeaOrmMessageRepository {
     }
 }
 
-fn to_domain(row: messages::Model) -> Result<Message, StoreError> {
+/// A stored message row as the domain's message.
+pub(super) fn to_domain(row: messages::Model) -> Result<Message, StoreError> {
     Ok(Message {
         id: MessageId::from_uuid(row.id),
         plant_id: UserPlantId::from_uuid(row.user_plant_id),

@@ -10,16 +10,19 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
     catalog::{CatalogPlantId, PersonalityKey},
+    chat::Message,
     identity::{TenantId, UserId},
     plants::{Nickname, UserPlant, UserPlantId},
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait as _, EntityTrait, FromQueryResult, Iterable as _, JoinType,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait as _, Select,
-    sea_query::{Expr, Query},
+    IdenStatic as _, QueryFilter, QueryOrder, QuerySelect, QueryTrait as _, RelationTrait as _,
+    Select,
+    sea_query::{Alias, Expr, Query, SelectStatement},
 };
 use uuid::Uuid;
 
+use super::messages::to_domain as message_from_row;
 use crate::persistence::{
     Database,
     entities::{catalog_plants, messages, personalities, user_plants},
@@ -123,6 +126,33 @@ fn owned_by(owner: Owner) -> Select<user_plants::Entity> {
         .filter(user_plants::Column::UserId.eq(owner.user_id.as_uuid()))
 }
 
+/// The prefix of the message columns in [`with_recent_messages`]' rows.
+const MESSAGE_PREFIX: &str = "message_";
+
+/// The owner's plant joined with its `count` newest messages: one row per message, or one row
+/// with empty message columns when there are none, so that a chat reads both in one round trip.
+fn with_recent_messages(owner: Owner, id: UserPlantId, count: u64) -> SelectStatement {
+    let recent = Alias::new("recent");
+    let newest = messages::Entity::find()
+        .filter(messages::Column::TenantId.eq(owner.tenant_id.as_uuid()))
+        .filter(messages::Column::UserPlantId.eq(id.as_uuid()))
+        .order_by_desc(messages::Column::Id)
+        .limit(count)
+        .into_query();
+    let mut select = owned_by(owner)
+        .filter(user_plants::Column::Id.eq(id.as_uuid()))
+        .into_query();
+    // `1 = 1`: every message row of the subquery belongs to this plant already.
+    select.join_subquery(JoinType::LeftJoin, newest, recent.clone(), Expr::cust("1 = 1"));
+    for column in messages::Column::iter() {
+        select.expr_as(
+            Expr::col((recent.clone(), column)),
+            Alias::new(format!("{MESSAGE_PREFIX}{}", column.as_str())),
+        );
+    }
+    select
+}
+
 #[async_trait]
 impl UserPlantRepository for SeaOrmUserPlantRepository {
     #[tracing::instrument(name = "db.user_plants.create", skip_all)]
@@ -175,6 +205,37 @@ impl UserPlantRepository for SeaOrmUserPlantRepository {
             .map_err(store_error)?
             .map(OwnedPlant::try_from)
             .transpose()
+    }
+
+    #[tracing::instrument(name = "db.user_plants.find_with_recent_messages", skip_all, fields(count))]
+    async fn find_with_recent_messages(
+        &self,
+        owner: Owner,
+        id: UserPlantId,
+        count: u64,
+    ) -> Result<Option<(OwnedPlant, Vec<Message>)>, StoreError> {
+        let rows = self
+            .db
+            .connection()
+            .query_all(&with_recent_messages(owner, id, count))
+            .await
+            .map_err(store_error)?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let owned = OwnedPlant::try_from(PlantRow::from_query_result(first, "").map_err(store_error)?)?;
+        let mut recent = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let message_id: Option<Uuid> = row.try_get("", "message_id").map_err(store_error)?;
+            if message_id.is_some() {
+                let message =
+                    messages::Model::from_query_result(row, MESSAGE_PREFIX).map_err(store_error)?;
+                recent.push(message_from_row(message)?);
+            }
+        }
+        // A join does not keep the subquery's order: newest first again, by UUID v7 id.
+        recent.sort_by(|a, b| b.id.cmp(&a.id));
+        Ok(Some((owned, recent)))
     }
 
     #[tracing::instrument(name = "db.user_plants.list", skip_all, fields(limit = page.limit))]
