@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use domain::{
     catalog::{CatalogPlantId, Light, PersonalityKey},
-    chat::{Channel, Direction},
+    chat::{Channel, Direction, Message},
     identity::{Email, FullName, PasswordHash, Role, TenantId, User, UserId},
     phone::PhoneNumber,
     plants::{Nickname, UserPlant, UserPlantId},
@@ -275,6 +275,15 @@ impl UserPlantRepository for DeletedOnceFound {
 
     async fn find(&self, owner: Owner, id: UserPlantId) -> Result<Option<OwnedPlant>, StoreError> {
         self.0.find(owner, id).await
+    }
+
+    async fn find_with_recent_messages(
+        &self,
+        owner: Owner,
+        id: UserPlantId,
+        count: u64,
+    ) -> Result<Option<(OwnedPlant, Vec<Message>)>, StoreError> {
+        self.0.find_with_recent_messages(owner, id, count).await
     }
 
     async fn list(&self, owner: Owner, page: PageRequest) -> Result<Page<OwnedPlant>, StoreError> {
