@@ -19,6 +19,7 @@ mod m20261130_000009_create_job_runs;
 mod m20261130_000010_sms_outbox;
 mod m20261201_000011_gardens;
 mod m20261201_000012_catalog_revision;
+mod m20261201_000013_catalog_change_notice;
 pub mod seed;
 
 /// The ordered list of every migration this release knows.
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_sms_outbox::Migration),
             Box::new(m20261201_000011_gardens::Migration),
             Box::new(m20261201_000012_catalog_revision::Migration),
+            Box::new(m20261201_000013_catalog_change_notice::Migration),
         ]
     }
 }

@@ -72,6 +72,10 @@ const KEY_PREFIX: &str = "plant-texts:";
 /// instance applies here within this period (SPEC §4: within 5 s).
 pub const FLAG_REFRESH_INTERVAL: Duration = Duration::from_secs(2);
 
+/// How often an instance on SQLite reads the catalog revision (PostgreSQL announces changes
+/// instead): an operator's edit of the catalog is served within this period.
+pub const CATALOG_POLL_INTERVAL: Duration = Duration::from_secs(1);
+
 /// Why the server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -255,6 +259,9 @@ impl Application {
             stop,
         } = self.background;
         let flag_refresh = tokio::spawn(refresh_flags(switchboard, stop.clone()));
+        let database = self.database.clone();
+        let change_feed =
+            tokio::spawn(async move { database.follow_changes(CATALOG_POLL_INTERVAL).await });
         let workers =
             with_workers.then(|| Workers::start(reminders, outbox, retention, stop.clone()));
         let handle = self.server.handle();
@@ -277,6 +284,9 @@ impl Application {
         }
         stop.raise();
         flag_refresh.abort();
+        // Its listener holds a pooled connection: it must be gone before the pool closes.
+        change_feed.abort();
+        let _cancelled = change_feed.await;
         served?;
         if let Err(error) = self.database.close().await {
             tracing::warn!(%error, "database pool did not close cleanly");

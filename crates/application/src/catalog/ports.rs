@@ -43,7 +43,9 @@ pub struct CatalogRevision(pub String);
 /// The stored catalog.
 #[async_trait]
 pub trait CatalogRepository: Send + Sync {
-    /// The current revision; one cheap query.
+    /// The current revision. Called on every catalog read, so adapters answer it from memory
+    /// when they can (the database adapter hears changes announced) and ask the store only
+    /// when they cannot.
     ///
     /// # Errors
     /// [`StoreError`] when the store fails.

@@ -46,7 +46,8 @@ pub enum CatalogEntryError {
 
 /// The catalog use cases. Every read is served from a snapshot cached under the catalog's
 /// current revision: a change to the stored catalog changes the revision, so the next read
-/// loads and caches a new snapshot (on every instance, whichever process made the change).
+/// after the repository has seen the new revision loads and caches a new snapshot (on every
+/// instance, whichever process made the change).
 #[derive(Clone)]
 pub struct Catalog {
     repository: Arc<dyn CatalogRepository>,

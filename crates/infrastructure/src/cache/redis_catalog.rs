@@ -3,16 +3,20 @@ use std::{sync::Arc, time::Duration};
 use application::catalog::ports::{CacheError, CatalogCache, CatalogRevision, CatalogSnapshot};
 use async_trait::async_trait;
 
+use super::InProcessCatalogCache;
 use crate::redis::RedisPool;
 
 /// Snapshots of older revisions are never read again; they expire after this long.
 const SNAPSHOT_TTL: Duration = Duration::from_secs(3600);
 
-/// Catalog snapshots in Redis as JSON, one key per revision, shared by every instance.
+/// Catalog snapshots in Redis as JSON, one key per revision, shared by every instance, and the
+/// latest one in process as well: a revision is fetched from Redis (and parsed) once per
+/// instance, and the reads that follow ask nobody.
 #[derive(Debug, Clone)]
 pub struct RedisCatalogCache {
     redis: RedisPool,
     prefix: String,
+    local: Arc<InProcessCatalogCache>,
 }
 
 impl RedisCatalogCache {
@@ -22,6 +26,7 @@ impl RedisCatalogCache {
         Self {
             redis,
             prefix: prefix.into(),
+            local: Arc::new(InProcessCatalogCache::new()),
         }
     }
 
@@ -34,10 +39,9 @@ fn failed(error: impl std::fmt::Display) -> CacheError {
     CacheError(error.to_string())
 }
 
-#[async_trait]
-impl CatalogCache for RedisCatalogCache {
+impl RedisCatalogCache {
     #[tracing::instrument(name = "redis.catalog.get", skip_all)]
-    async fn get(
+    async fn get_shared(
         &self,
         revision: &CatalogRevision,
     ) -> Result<Option<Arc<CatalogSnapshot>>, CacheError> {
@@ -50,6 +54,23 @@ impl CatalogCache for RedisCatalogCache {
             .map(|json| serde_json::from_str(&json).map(Arc::new).map_err(failed))
             .transpose()
     }
+}
+
+#[async_trait]
+impl CatalogCache for RedisCatalogCache {
+    async fn get(
+        &self,
+        revision: &CatalogRevision,
+    ) -> Result<Option<Arc<CatalogSnapshot>>, CacheError> {
+        if let Some(snapshot) = self.local.get(revision).await? {
+            return Ok(Some(snapshot));
+        }
+        let shared = self.get_shared(revision).await?;
+        if let Some(snapshot) = &shared {
+            self.local.put(revision, snapshot.clone()).await?;
+        }
+        Ok(shared)
+    }
 
     #[tracing::instrument(name = "redis.catalog.put", skip_all)]
     async fn put(
@@ -57,6 +78,7 @@ impl CatalogCache for RedisCatalogCache {
         revision: &CatalogRevision,
         snapshot: Arc<CatalogSnapshot>,
     ) -> Result<(), CacheError> {
+        self.local.put(revision, snapshot.clone()).await?;
         let json = serde_json::to_string(snapshot.as_ref()).map_err(failed)?;
         let _: () = self
             .redis

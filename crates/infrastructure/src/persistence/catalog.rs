@@ -13,10 +13,11 @@ use domain::{
     },
     chat::Intent,
 };
-use sea_orm::{ConnectionTrait, EntityTrait, QueryOrder, Statement};
+use sea_orm::{EntityTrait, QueryOrder};
 
 use crate::persistence::{
     Database,
+    change_feed::read_catalog_revision,
     entities::{catalog_plants, companion_relationships, personalities},
     store_error::{corrupt, store_error},
 };
@@ -35,11 +36,6 @@ impl SeaOrmCatalogRepository {
     }
 }
 
-/// The counter that triggers on the catalog tables move on every insert, update and delete
-/// (migration 000012): an edited companion reason or personality text changes it too. A fixed
-/// statement without input, on the primary key.
-const REVISION_SQL: &str = "SELECT revision FROM catalog_revision WHERE id = 1";
-
 fn personality(row: personalities::Model) -> Result<Personality, StoreError> {
     let templates: BTreeMap<Intent, Vec<String>> =
         serde_json::from_value(row.templates).map_err(corrupt)?;
@@ -55,18 +51,13 @@ fn personality(row: personalities::Model) -> Result<Personality, StoreError> {
 
 #[async_trait]
 impl CatalogRepository for SeaOrmCatalogRepository {
-    #[tracing::instrument(name = "db.catalog.revision", skip_all)]
+    /// The revision the change feed last heard of; asked of the database (the counter the
+    /// catalog triggers move, migration 000012) only while the feed is not in step.
     async fn revision(&self) -> Result<CatalogRevision, StoreError> {
-        let db = self.db.connection();
-        let row = db
-            .query_one_raw(Statement::from_string(
-                db.get_database_backend(),
-                REVISION_SQL,
-            ))
-            .await
-            .map_err(store_error)?
-            .ok_or_else(|| corrupt(std::io::Error::other("the revision query returned no row")))?;
-        let revision: i64 = row.try_get("", "revision").map_err(store_error)?;
+        let revision = match self.db.changes().catalog_revision() {
+            Some(revision) => revision,
+            None => read_catalog_revision(&self.db).await.map_err(store_error)?,
+        };
         Ok(CatalogRevision(revision.to_string()))
     }
 

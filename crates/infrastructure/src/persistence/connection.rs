@@ -3,6 +3,8 @@ use std::time::Duration;
 use domain::secret::Secret;
 use sea_orm::{ConnectOptions, DatabaseConnection, DbErr};
 
+use super::ChangeFeed;
+
 /// How to reach the database and size its pool.
 #[derive(Debug, Clone)]
 pub struct DatabaseSettings {
@@ -42,6 +44,7 @@ pub enum PersistenceError {
 #[derive(Debug, Clone)]
 pub struct Database {
     connection: DatabaseConnection,
+    changes: ChangeFeed,
 }
 
 impl Database {
@@ -85,13 +88,23 @@ impl Database {
                 source,
             })?;
         tracing::info!(backend = backend_name(url), "database pool open");
-        Ok(Self { connection })
+        Ok(Self {
+            connection,
+            changes: ChangeFeed::default(),
+        })
     }
 
     /// The sea-orm connection, for the adapters of this crate and for tooling (migrations, seed).
     #[must_use]
     pub fn connection(&self) -> &DatabaseConnection {
         &self.connection
+    }
+
+    /// What this process has heard changed in the database; kept in step by
+    /// [`Self::follow_changes`]. Clones of the handle share it.
+    #[must_use]
+    pub const fn changes(&self) -> &ChangeFeed {
+        &self.changes
     }
 
     /// The database, timing every statement into `metrics` (`db_query_duration_seconds`).

@@ -3,6 +3,7 @@
 
 mod audit_log;
 mod catalog;
+mod change_feed;
 mod connection;
 mod database_status;
 mod entities;
@@ -22,6 +23,7 @@ mod unit_of_work;
 
 pub use audit_log::SeaOrmAuditLog;
 pub use catalog::SeaOrmCatalogRepository;
+pub use change_feed::ChangeFeed;
 pub use connection::{Database, DatabaseSettings, PersistenceError, backend_name};
 pub use database_status::SeaOrmDatabaseInspector;
 pub use flags::SeaOrmFlagStore;

@@ -1,12 +1,23 @@
 //! The public catalog: paging, search, companions, personalities, caching and invalidation.
 
-use std::collections::HashSet;
+use std::{
+    collections::HashSet,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
 
+use application::catalog::ports::CatalogRepository as _;
+use domain::secret::Secret;
+use infrastructure::persistence::{Database, DatabaseSettings, SeaOrmCatalogRepository};
 use migration::sea_orm::{ConnectionTrait, Statement, Value as DbValue};
 use serde_json::Value;
 
 use crate::helpers::{
-    Backend, TestApp, connect, on_both_backends, redis_url, spawn_app, spawn_app_with,
+    Backend, TestApp, TestDatabase, connect, on_both_backends, redis_url, spawn_app,
+    spawn_app_with,
 };
 
 fn names(page: &Value) -> Vec<String> {
@@ -199,7 +210,7 @@ on_both_backends! {
         }
     }
 
-    async fn an_edited_companion_reason_or_personality_text_is_served_at_once(backend: Backend) {
+    async fn an_edited_companion_reason_or_personality_text_is_served_once_announced(backend: Backend) {
         let app = spawn_app(backend).await;
         let tomato = app.catalog_id("Tomato").await;
         let path = format!("/api/v2/catalog/{tomato}");
@@ -210,15 +221,91 @@ on_both_backends! {
         app.execute_sql("UPDATE companion_relationships SET reason = 'Edited reason.'", vec![]).await;
         app.execute_sql("UPDATE personalities SET description = 'Edited description.'", vec![]).await;
 
-        let species = app.get(&path).await.json();
-        assert!(species["companions"].as_array().unwrap().iter().all(|c| c["reason"] == "Edited reason."), "{species}");
-        let personalities = app.get("/api/v2/personalities?limit=100").await.json();
-        assert!(personalities["items"].as_array().unwrap().iter().all(|p| p["description"] == "Edited description."), "{personalities}");
+        let species = served_once(&app, &path, |species| {
+            species["companions"].as_array().unwrap().iter().all(|c| c["reason"] == "Edited reason.")
+        })
+        .await;
+        assert!(!species["companions"].as_array().unwrap().is_empty());
+        served_once(&app, "/api/v2/personalities?limit=100", |page| {
+            page["items"].as_array().unwrap().iter().all(|p| p["description"] == "Edited description.")
+        })
+        .await;
     }
 
-    async fn a_change_to_the_stored_catalog_is_served_at_once_with_a_new_etag(backend: Backend) {
+    async fn a_change_to_the_stored_catalog_is_served_once_announced_with_a_new_etag(backend: Backend) {
         let app = spawn_app(backend).await;
         catalog_changes_are_served(&app, backend).await;
+    }
+
+    async fn the_catalog_revision_is_read_from_the_change_feed_without_a_statement(backend: Backend) {
+        let database = TestDatabase::migrated(backend).await;
+        let statements = Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        let observed = Database::connect(&DatabaseSettings {
+            url: Secret::new(database.url.clone()),
+            pool_size: 2,
+            min_connections: 1,
+            acquire_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(60),
+            max_lifetime: Duration::from_secs(60),
+            statement_timeout: Duration::from_secs(5),
+            slow_statement_threshold: Duration::from_secs(5),
+        })
+        .await
+        .unwrap()
+        .observing_statements(move |_| {
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        let repository = SeaOrmCatalogRepository::new(observed.clone());
+
+        // Out of step (nothing follows the feed yet): each read asks the database.
+        assert_eq!(observed.changes().catalog_revision(), None);
+        let asked = repository.revision().await.unwrap();
+        assert_eq!(statements.swap(0, Ordering::SeqCst), 1);
+
+        let follower = {
+            let database = observed.clone();
+            tokio::spawn(async move { database.follow_changes(Duration::from_millis(20)).await })
+        };
+        wait_until(|| observed.changes().catalog_revision().is_some()).await;
+        statements.store(0, Ordering::SeqCst);
+        for _ in 0..100 {
+            assert_eq!(repository.revision().await.unwrap(), asked);
+        }
+        assert_eq!(statements.load(Ordering::SeqCst), 0, "in step: no statement per read");
+
+        let db = connect(&database.url).await;
+        db.execute_unprepared("UPDATE personalities SET description = 'Changed elsewhere.'")
+            .await
+            .unwrap();
+        wait_until(|| observed.changes().catalog_revision().map(|r| r.to_string()) != Some(asked.0.clone())).await;
+        assert_ne!(repository.revision().await.unwrap(), asked, "the change was heard");
+        follower.abort();
+    }
+}
+
+/// Reads `path` until `shows` holds for its body (an edit reaches an instance through the
+/// change feed, within moments); fails after ten seconds.
+async fn served_once(app: &TestApp, path: &str, shows: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let response = app.get(path).await;
+        assert_eq!(response.status, 200, "{}", response.body);
+        let body = response.json();
+        if shows(&body) {
+            return body;
+        }
+        assert!(Instant::now() < deadline, "the change never showed: {body}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until `condition` holds; fails after ten seconds.
+async fn wait_until(condition: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !condition() {
+        assert!(Instant::now() < deadline, "the condition never held");
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 
@@ -231,6 +318,7 @@ async fn catalog_changes_are_served(app: &TestApp, backend: Backend) {
 
     rename_species(app, backend, &id, "Florence Fennel").await;
 
+    served_once(app, &path, |species| species["common_name"] == "Florence Fennel").await;
     let after = app
         .send(
             |client, url| client.get(url).header("if-none-match", &old_etag),
@@ -247,7 +335,45 @@ async fn catalog_changes_are_served(app: &TestApp, backend: Backend) {
 }
 
 #[tokio::test]
-async fn with_redis_the_catalog_is_cached_there_and_a_change_is_still_served_at_once() {
+async fn a_catalog_change_made_while_the_listener_was_cut_off_is_heard_after_it_reconnects() {
+    let app = spawn_app(Backend::Postgres).await;
+    let id = app.catalog_id("Fennel").await;
+    assert_eq!(app.get(&format!("/api/v2/catalog/{id}")).await.status, 200);
+    let db = connect(&app.database.url).await;
+    let cut_listeners = || async {
+        db.query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(pg_terminate_backend(pid)) AS cut FROM pg_stat_activity \
+             WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "cut")
+        .unwrap()
+    };
+    // The instance starts listening just after it starts serving.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let cut = cut_listeners().await;
+        assert!(cut <= 1, "one listener per instance");
+        if cut == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the instance never listened");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    rename_species(&app, Backend::Postgres, &id, "Florence Fennel").await;
+
+    served_once(&app, &format!("/api/v2/catalog/{id}"), |species| {
+        species["common_name"] == "Florence Fennel"
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn with_redis_the_catalog_is_cached_there_and_a_change_is_still_served_once_announced() {
     let app = spawn_app_with(Backend::Postgres, &[("REDIS_URL", &redis_url())]).await;
     assert_eq!(app.get("/api/v2/catalog").await.status, 200);
     let keys = catalog_keys_in_redis().await;

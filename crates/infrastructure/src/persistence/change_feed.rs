@@ -1,0 +1,130 @@
+//! What changed in the database, as this process last heard, so that hot reads need not ask:
+//! PostgreSQL announces each catalog change (`LISTEN catalog_changed`, sent by the triggers that
+//! move the catalog revision, migration 000013); SQLite, which cannot announce, is polled.
+//!
+//! Until the feed is in step with the database — before [`Database::follow_changes`] has read
+//! the revision, and whenever its connection is lost — it knows nothing, and readers fall back
+//! to asking the database, as they did before there was a feed.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicI64, Ordering},
+    },
+    time::Duration,
+};
+
+use sea_orm::{ConnectionTrait as _, DbBackend, DbErr, Statement, sqlx::postgres::PgListener};
+
+use super::Database;
+
+/// The channel the catalog triggers notify on, with the new revision as payload.
+const CATALOG_CHANNEL: &str = "catalog_changed";
+
+/// The counter the catalog triggers move; a fixed statement on the primary key.
+pub(crate) const CATALOG_REVISION_SQL: &str = "SELECT revision FROM catalog_revision WHERE id = 1";
+
+/// Held while the feed is not in step with the database.
+const UNKNOWN: i64 = -1;
+
+/// How long to wait before listening again after the connection was lost.
+const RECONNECT_DELAY: Duration = Duration::from_secs(1);
+
+/// The changes this process has heard of. Clones share what they heard.
+#[derive(Debug, Clone)]
+pub struct ChangeFeed {
+    catalog_revision: Arc<AtomicI64>,
+}
+
+impl Default for ChangeFeed {
+    fn default() -> Self {
+        Self {
+            catalog_revision: Arc::new(AtomicI64::new(UNKNOWN)),
+        }
+    }
+}
+
+impl ChangeFeed {
+    /// The catalog revision last heard of, or `None` while the feed is not in step.
+    #[must_use]
+    pub fn catalog_revision(&self) -> Option<i64> {
+        let revision = self.catalog_revision.load(Ordering::Acquire);
+        (revision != UNKNOWN).then_some(revision)
+    }
+
+    /// Revisions only grow: a notification overtaken by a newer read cannot move it back.
+    fn hear_catalog_revision(&self, revision: i64) {
+        self.catalog_revision.fetch_max(revision, Ordering::AcqRel);
+    }
+
+    fn lose_step(&self) {
+        self.catalog_revision.store(UNKNOWN, Ordering::Release);
+    }
+}
+
+/// The stored catalog revision, asked of the database.
+///
+/// # Errors
+/// The driver's error, or a missing row.
+pub(crate) async fn read_catalog_revision(database: &Database) -> Result<i64, DbErr> {
+    let db = database.connection();
+    let row = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            CATALOG_REVISION_SQL,
+        ))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("the catalog revision row".to_owned()))?;
+    row.try_get("", "revision")
+}
+
+impl Database {
+    /// Keeps [`Self::changes`] in step with the database until the task running it is dropped:
+    /// on PostgreSQL by listening for notifications (one pooled connection held for it), on
+    /// SQLite by reading the revision every `poll_interval`. Never returns.
+    pub async fn follow_changes(&self, poll_interval: Duration) {
+        if self.connection().get_database_backend() == DbBackend::Postgres {
+            loop {
+                if let Err(error) = self.listen_for_changes().await {
+                    tracing::warn!(%error, "lost the database change feed; reading the catalog revision per request until it is back");
+                }
+                self.changes().lose_step();
+                tokio::time::sleep(RECONNECT_DELAY).await;
+            }
+        } else {
+            let mut ticks = tokio::time::interval(poll_interval);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                match read_catalog_revision(self).await {
+                    Ok(revision) => self.changes().hear_catalog_revision(revision),
+                    Err(error) => {
+                        tracing::warn!(%error, "the catalog revision could not be polled");
+                        self.changes().lose_step();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Listens on one connection until it is lost (`Ok`) or fails (`Err`).
+    async fn listen_for_changes(&self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let pool = self.connection().get_postgres_connection_pool();
+        let mut listener = PgListener::connect_with(pool).await?;
+        listener.listen(CATALOG_CHANNEL).await?;
+        // Read after LISTEN: a change committed in between is then both read and announced,
+        // never missed.
+        self.changes()
+            .hear_catalog_revision(read_catalog_revision(self).await?);
+        tracing::debug!("following the database change feed");
+        while let Some(notification) = listener.try_recv().await? {
+            match notification.payload().parse::<i64>() {
+                Ok(revision) => self.changes().hear_catalog_revision(revision),
+                Err(_) => self
+                    .changes()
+                    .hear_catalog_revision(read_catalog_revision(self).await?),
+            }
+        }
+        Ok(())
+    }
+}
