@@ -21,11 +21,15 @@
 //! cargo xtask test [ARGS]             the whole suite on SQLite, PostgreSQL and Redis
 //! cargo xtask bench [login|rule_engine]  benchmarks: login cost with production argon2
 //!                                      parameters, the garden rule engine (default: both)
+//! cargo xtask loadtest [OPTIONS]     release server on a throwaway PostgreSQL, then the load
+//!                                      test (signup, 500-connection mix, login burst) with a
+//!                                      JSON report; options as crates/loadtest takes them
 //! cargo xtask ci                      fmt check, clippy -D warnings, tests, coverage
 //! ```
 #![forbid(unsafe_code)]
 
 mod db;
+mod loadtest;
 mod services;
 mod test;
 
@@ -83,6 +87,7 @@ fn main() -> ExitCode {
         Some("test") => test::test(&args[1..]),
         Some("ci") => test::ci(),
         Some("bench") => bench(args.get(1).map(String::as_str)),
+        Some("loadtest") => loadtest::loadtest(&args[1..]),
         Some("openapi") => write_openapi(),
         // The server's own configuration and adapters do the checking: one truth for both.
         Some("doctor") => run(cargo().args([
@@ -95,7 +100,7 @@ fn main() -> ExitCode {
         ])),
         _ => {
             eprintln!(
-                "usage: cargo xtask <dev | db <migrate|rollback [N]|status|fresh|reset|seed|sql|backup|restore> | test [cargo test args] | bench | openapi | doctor | ci>"
+                "usage: cargo xtask <dev | db <migrate|rollback [N]|status|fresh|reset|seed|sql|backup|restore> | test [cargo test args] | bench | loadtest [options] | openapi | doctor | ci>"
             );
             Err("unknown command".into())
         }

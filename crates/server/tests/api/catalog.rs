@@ -16,8 +16,7 @@ use migration::sea_orm::{ConnectionTrait, Statement, Value as DbValue};
 use serde_json::Value;
 
 use crate::helpers::{
-    Backend, TestApp, TestDatabase, connect, on_both_backends, redis_url, spawn_app,
-    spawn_app_with,
+    Backend, TestApp, TestDatabase, connect, on_both_backends, redis_url, spawn_app, spawn_app_with,
 };
 
 fn names(page: &Value) -> Vec<String> {
@@ -318,7 +317,10 @@ async fn catalog_changes_are_served(app: &TestApp, backend: Backend) {
 
     rename_species(app, backend, &id, "Florence Fennel").await;
 
-    served_once(app, &path, |species| species["common_name"] == "Florence Fennel").await;
+    served_once(app, &path, |species| {
+        species["common_name"] == "Florence Fennel"
+    })
+    .await;
     let after = app
         .send(
             |client, url| client.get(url).header("if-none-match", &old_etag),

@@ -15,9 +15,9 @@ use domain::{
     plants::{Nickname, UserPlant, UserPlantId},
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait as _, EntityTrait, FromQueryResult, Iterable as _, JoinType,
-    IdenStatic as _, QueryFilter, QueryOrder, QuerySelect, QueryTrait as _, RelationTrait as _,
-    Select,
+    ColumnTrait, ConnectionTrait as _, EntityTrait, FromQueryResult, IdenStatic as _,
+    Iterable as _, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait as _,
+    RelationTrait as _, Select,
     sea_query::{Alias, Expr, Query, SelectStatement},
 };
 use uuid::Uuid;
@@ -143,7 +143,12 @@ fn with_recent_messages(owner: Owner, id: UserPlantId, count: u64) -> SelectStat
         .filter(user_plants::Column::Id.eq(id.as_uuid()))
         .into_query();
     // `1 = 1`: every message row of the subquery belongs to this plant already.
-    select.join_subquery(JoinType::LeftJoin, newest, recent.clone(), Expr::cust("1 = 1"));
+    select.join_subquery(
+        JoinType::LeftJoin,
+        newest,
+        recent.clone(),
+        Expr::cust("1 = 1"),
+    );
     for column in messages::Column::iter() {
         select.expr_as(
             Expr::col((recent.clone(), column)),
@@ -207,7 +212,11 @@ impl UserPlantRepository for SeaOrmUserPlantRepository {
             .transpose()
     }
 
-    #[tracing::instrument(name = "db.user_plants.find_with_recent_messages", skip_all, fields(count))]
+    #[tracing::instrument(
+        name = "db.user_plants.find_with_recent_messages",
+        skip_all,
+        fields(count)
+    )]
     async fn find_with_recent_messages(
         &self,
         owner: Owner,
@@ -223,7 +232,8 @@ impl UserPlantRepository for SeaOrmUserPlantRepository {
         let Some(first) = rows.first() else {
             return Ok(None);
         };
-        let owned = OwnedPlant::try_from(PlantRow::from_query_result(first, "").map_err(store_error)?)?;
+        let owned =
+            OwnedPlant::try_from(PlantRow::from_query_result(first, "").map_err(store_error)?)?;
         let mut recent = Vec::with_capacity(rows.len());
         for row in &rows {
             let message_id: Option<Uuid> = row.try_get("", "message_id").map_err(store_error)?;
