@@ -9,7 +9,7 @@ use std::{
     io::{Read as _, Write as _},
     net::{TcpListener, TcpStream},
     path::PathBuf,
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     thread::sleep,
     time::{Duration, Instant},
 };
@@ -45,6 +45,12 @@ fn answers_ok(port: u16, path: &str) -> bool {
     let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
         return false;
     };
+    if stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .is_err()
+    {
+        return false;
+    }
     let request = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     if stream.write_all(request.as_bytes()).is_err() {
         return false;
@@ -74,7 +80,8 @@ pub(crate) fn loadtest(driver_args: &[String]) -> TaskResult {
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     std::fs::create_dir_all("target/loadtest")?;
     let log = std::fs::File::create("target/loadtest/server.log")?;
-    let server = Server(
+    let errors = log.try_clone()?;
+    let mut server = Server(
         Command::new(release_binary("plant-texts"))
             .env("APP_ENV", "development")
             .env("HOST", "127.0.0.1")
@@ -88,11 +95,16 @@ pub(crate) fn loadtest(driver_args: &[String]) -> TaskResult {
             .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
             .env_remove("OPENAI_API_KEY")
             .stdout(log)
-            .stderr(Stdio::null())
+            .stderr(errors)
             .spawn()?,
     );
     let deadline = Instant::now() + Duration::from_secs(60);
     while !answers_ok(port, "/health/ready") {
+        if let Ok(Some(status)) = server.0.try_wait() {
+            return Err(
+                format!("the server exited ({status}); see target/loadtest/server.log").into(),
+            );
+        }
         if Instant::now() > deadline {
             return Err("the server did not become ready (see target/loadtest/server.log)".into());
         }

@@ -4,6 +4,7 @@ use std::sync::{
 };
 
 use crate::{
+    catalog::RenderedAnswers,
     client_ip::TrustedProxies,
     ops::metrics::{HttpMetrics, Observability},
     trace_context::TraceSampling,
@@ -89,6 +90,8 @@ pub struct ApiState {
     pub admin: Administration,
     /// The public catalog and personalities.
     pub catalog: Catalog,
+    /// The catalog's rendered public answers, for the current revision.
+    pub rendered_answers: Arc<RenderedAnswers>,
     /// The caller's plants.
     pub plants: Plants,
     /// The caller's gardens.
@@ -129,6 +132,7 @@ impl ApiState {
             identity: use_cases.identity,
             admin: use_cases.admin,
             catalog: use_cases.catalog,
+            rendered_answers: Arc::default(),
             plants: use_cases.plants,
             gardens: use_cases.gardens,
             conversations: use_cases.conversations,

@@ -284,7 +284,7 @@ impl Application {
         }
         stop.raise();
         flag_refresh.abort();
-        // Its listener holds a pooled connection: it must be gone before the pool closes.
+        // The feed's listener has a connection of its own; stop it with the rest.
         change_feed.abort();
         let _cancelled = change_feed.await;
         served?;

@@ -4,7 +4,7 @@ use domain::catalog::{CatalogPlant, CatalogPlantId, CompanionKind, Personality, 
 
 use super::{
     CatalogSearch,
-    ports::{CatalogCache, CatalogRepository, CatalogSnapshot},
+    ports::{CatalogCache, CatalogRepository, CatalogRevision, CatalogSnapshot},
 };
 use crate::{
     paging::{Page, PageRequest},
@@ -82,6 +82,15 @@ impl Catalog {
         }
         tracing::debug!(revision = %revision.0, "catalog snapshot loaded");
         Ok(snapshot)
+    }
+
+    /// The revision the catalog is at — from memory when the store's adapter hears changes —
+    /// under which rendered answers may be cached.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store fails.
+    pub async fn revision(&self) -> Result<CatalogRevision, StoreError> {
+        self.repository.revision().await
     }
 
     /// Species matching `search` (all when `None`), in creation order, one page.

@@ -4,3 +4,5 @@
 pub mod documents;
 mod public_cache;
 pub mod routes;
+
+pub use public_cache::RenderedAnswers;

@@ -33,11 +33,13 @@ pub async fn list_catalog(
     query: web::Query<CatalogQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (search, page) = query.into_inner().parse()?;
-    let page = state.catalog.list(search.as_ref(), page).await?;
-    cacheable_json(
-        &req,
-        &PageDocument::of(page, |plant| CatalogPlantDocument::from(&plant)),
-    )
+    cacheable_json(&req, &state, async {
+        let page = state.catalog.list(search.as_ref(), page).await?;
+        Ok(PageDocument::of(page, |plant| {
+            CatalogPlantDocument::from(&plant)
+        }))
+    })
+    .await
 }
 
 /// One species with its companion plants.
@@ -57,11 +59,12 @@ pub async fn get_catalog_plant(
     state: web::Data<ApiState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let entry = state
-        .catalog
-        .entry(CatalogPlantId::from_uuid(id.into_inner()))
-        .await?;
-    cacheable_json(&req, &CatalogEntryDocument::from(&entry))
+    let id = CatalogPlantId::from_uuid(id.into_inner());
+    cacheable_json(&req, &state, async {
+        let entry = state.catalog.entry(id).await?;
+        Ok(CatalogEntryDocument::from(&entry))
+    })
+    .await
 }
 
 /// The personalities plants can speak with.
@@ -82,11 +85,11 @@ pub async fn list_personalities(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::try_from(query.into_inner())?;
-    let personalities = state.catalog.personalities(page).await?;
-    cacheable_json(
-        &req,
-        &PageDocument::of(personalities, |personality| {
+    cacheable_json(&req, &state, async {
+        let personalities = state.catalog.personalities(page).await?;
+        Ok(PageDocument::of(personalities, |personality| {
             PersonalityDocument::from(&personality)
-        }),
-    )
+        }))
+    })
+    .await
 }

@@ -5,8 +5,15 @@
 //! Until the feed is in step with the database — before [`Database::follow_changes`] has read
 //! the revision, and whenever its connection is lost — it knows nothing, and readers fall back
 //! to asking the database, as they did before there was a feed.
+//!
+//! The listener has a connection of its own, outside the pool: it neither takes a connection
+//! from requests (a pool of one would starve) nor keeps the pool from closing at shutdown. It
+//! reads the revision again over that connection every [`RECHECK_INTERVAL`] without a
+//! notification, so that a connection silently cut (no reset from a NAT or a failover) or a
+//! trigger that stopped notifying costs at most that long.
 
 use std::{
+    str::FromStr as _,
     sync::{
         Arc,
         atomic::{AtomicI64, Ordering},
@@ -14,7 +21,13 @@ use std::{
     time::Duration,
 };
 
-use sea_orm::{ConnectionTrait as _, DbBackend, DbErr, Statement, sqlx::postgres::PgListener};
+use sea_orm::{
+    ConnectionTrait as _, DbBackend, DbErr, Statement,
+    sqlx::{
+        self,
+        postgres::{PgConnectOptions, PgListener, PgPoolOptions},
+    },
+};
 
 use super::Database;
 
@@ -29,6 +42,12 @@ const UNKNOWN: i64 = -1;
 
 /// How long to wait before listening again after the connection was lost.
 const RECONNECT_DELAY: Duration = Duration::from_secs(1);
+
+/// How the listener's connection shows in `pg_stat_activity`.
+const LISTENER_APPLICATION_NAME: &str = "plant-texts-change-feed";
+
+/// Longest the feed goes without reading the revision itself while no notification comes.
+const RECHECK_INTERVAL: Duration = Duration::from_secs(30);
 
 /// The changes this process has heard of. Clones share what they heard.
 #[derive(Debug, Clone)]
@@ -52,9 +71,10 @@ impl ChangeFeed {
         (revision != UNKNOWN).then_some(revision)
     }
 
-    /// Revisions only grow: a notification overtaken by a newer read cannot move it back.
+    /// The revision as last read or announced. Not a maximum: after a restore or a migration
+    /// rolled back the counter goes down, and the feed must follow it.
     fn hear_catalog_revision(&self, revision: i64) {
-        self.catalog_revision.fetch_max(revision, Ordering::AcqRel);
+        self.catalog_revision.store(revision, Ordering::Release);
     }
 
     fn lose_step(&self) {
@@ -80,8 +100,8 @@ pub(crate) async fn read_catalog_revision(database: &Database) -> Result<i64, Db
 
 impl Database {
     /// Keeps [`Self::changes`] in step with the database until the task running it is dropped:
-    /// on PostgreSQL by listening for notifications (one pooled connection held for it), on
-    /// SQLite by reading the revision every `poll_interval`. Never returns.
+    /// on PostgreSQL by listening for notifications (on a connection of its own), on SQLite by
+    /// reading the revision every `poll_interval`. Never returns.
     pub async fn follow_changes(&self, poll_interval: Duration) {
         if self.connection().get_database_backend() == DbBackend::Postgres {
             loop {
@@ -107,24 +127,48 @@ impl Database {
         }
     }
 
-    /// Listens on one connection until it is lost (`Ok`) or fails (`Err`).
-    async fn listen_for_changes(&self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        let pool = self.connection().get_postgres_connection_pool();
-        let mut listener = PgListener::connect_with(pool).await?;
+    /// Listens on a connection of its own until it is lost (`Ok`) or fails (`Err`).
+    async fn listen_for_changes(&self) -> Result<(), sqlx::Error> {
+        let options = PgConnectOptions::from_str(self.url().expose())?
+            .application_name(LISTENER_APPLICATION_NAME);
+        // A pool of one that never retires its connection: PgListener reconnects through it.
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .connect_with(options)
+            .await?;
+        let mut listener = PgListener::connect_with(&pool).await?;
+        listener.ignore_pool_close_event(true);
         listener.listen(CATALOG_CHANNEL).await?;
         // Read after LISTEN: a change committed in between is then both read and announced,
         // never missed.
         self.changes()
-            .hear_catalog_revision(read_catalog_revision(self).await?);
+            .hear_catalog_revision(revision_over(&mut listener).await?);
         tracing::debug!("following the database change feed");
-        while let Some(notification) = listener.try_recv().await? {
-            match notification.payload().parse::<i64>() {
-                Ok(revision) => self.changes().hear_catalog_revision(revision),
-                Err(_) => self
+        loop {
+            match tokio::time::timeout(RECHECK_INTERVAL, listener.try_recv()).await {
+                Ok(Ok(Some(notification))) => {
+                    let revision = match notification.payload().parse::<i64>() {
+                        Ok(revision) => revision,
+                        Err(_) => revision_over(&mut listener).await?,
+                    };
+                    self.changes().hear_catalog_revision(revision);
+                }
+                Ok(Ok(None)) => return Ok(()),
+                Ok(Err(error)) => return Err(error),
+                // Quiet for a while: read it ourselves, which also proves the connection alive.
+                Err(_quiet) => self
                     .changes()
-                    .hear_catalog_revision(read_catalog_revision(self).await?),
+                    .hear_catalog_revision(revision_over(&mut listener).await?),
             }
         }
-        Ok(())
     }
+}
+
+/// The stored catalog revision, read over the listener's own connection.
+async fn revision_over(listener: &mut PgListener) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar::<_, i64>(CATALOG_REVISION_SQL)
+        .fetch_one(listener)
+        .await
 }

@@ -45,6 +45,8 @@ pub enum PersistenceError {
 pub struct Database {
     connection: DatabaseConnection,
     changes: ChangeFeed,
+    /// For the change feed's own connection.
+    url: Secret,
 }
 
 impl Database {
@@ -91,6 +93,7 @@ impl Database {
         Ok(Self {
             connection,
             changes: ChangeFeed::default(),
+            url: settings.url.clone(),
         })
     }
 
@@ -98,6 +101,11 @@ impl Database {
     #[must_use]
     pub fn connection(&self) -> &DatabaseConnection {
         &self.connection
+    }
+
+    /// The URL the pool was opened with (it may hold credentials).
+    pub(crate) const fn url(&self) -> &Secret {
+        &self.url
     }
 
     /// What this process has heard changed in the database; kept in step by
