@@ -244,7 +244,7 @@ impl UserPlantRepository for SeaOrmUserPlantRepository {
             }
         }
         // A join does not keep the subquery's order: newest first again, by UUID v7 id.
-        recent.sort_by(|a, b| b.id.cmp(&a.id));
+        recent.sort_by_key(|message| std::cmp::Reverse(message.id));
         Ok(Some((owned, recent)))
     }
 
