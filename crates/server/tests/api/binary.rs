@@ -202,10 +202,20 @@ async fn after_sigterm_readiness_answers_503_for_the_grace_period_before_the_por
     let (status, _) = server.wait();
 
     assert_eq!(status.code(), Some(0));
-    assert!(!statuses.is_empty(), "readiness answered during the grace");
+    // The signal reaches the server asynchronously: a probe sent in the same instant may still
+    // be answered 200, but once readiness has turned 503 it stays so until the port closes.
+    let during_grace: Vec<u16> = statuses
+        .iter()
+        .copied()
+        .skip_while(|status| *status == 200)
+        .collect();
     assert!(
-        statuses.iter().all(|status| *status == 503),
-        "readiness turned 503 at once and stayed so: {statuses:?}"
+        !during_grace.is_empty(),
+        "readiness answered 503 during the grace: {statuses:?}"
+    );
+    assert!(
+        during_grace.iter().all(|status| *status == 503),
+        "readiness turned 503 and stayed so: {statuses:?}"
     );
     assert!(
         closed_after >= GRACE,

@@ -281,6 +281,7 @@ on_both_backends! {
         assert_ne!(repository.revision().await.unwrap(), asked, "the change was heard");
 
         // A restored backup or a rolled-back migration takes the counter down: the feed follows.
+        let heard_before = observed.changes().catalog_revision().unwrap();
         db.execute_unprepared("UPDATE catalog_revision SET revision = 0").await.unwrap();
         db.execute_unprepared("UPDATE personalities SET description = 'After the restore.'")
             .await
@@ -295,7 +296,6 @@ on_both_backends! {
             .unwrap()
             .try_get::<i64>("", "revision")
             .unwrap();
-        let heard_before = observed.changes().catalog_revision().unwrap();
         assert!(stored < heard_before, "the counter went down: {stored} < {heard_before}");
         wait_until(|| observed.changes().catalog_revision() == Some(stored)).await;
         follower.abort();
