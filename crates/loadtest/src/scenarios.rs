@@ -336,8 +336,20 @@ async fn sign_up_many(
     Ok((accounts, recorder))
 }
 
-fn with_memory(mut summary: Value, peak_rss_mib: Option<f64>) -> Value {
-    summary["peak_rss_mib"] = json!(peak_rss_mib);
+/// Waits for every worker and merges their measurements.
+async fn gather(workers: Vec<tokio::task::JoinHandle<Recorder>>) -> Result<Recorder, String> {
+    let mut recorder = Recorder::default();
+    for worker in workers {
+        recorder.merge(worker.await.map_err(|e| e.to_string())?);
+    }
+    Ok(recorder)
+}
+
+/// The scenario's summary since `started`, with the server's peak memory.
+fn summarise(recorder: Recorder, started: Instant, progress: Progress) -> Value {
+    let elapsed = started.elapsed();
+    let mut summary = recorder.summary(elapsed);
+    summary["peak_rss_mib"] = json!(progress.finish());
     summary
 }
 
@@ -350,9 +362,7 @@ pub async fn signup(options: &Options) -> Result<Value, String> {
     let progress = Progress::start("signup", &live, options.pid);
     let started = Instant::now();
     let (_accounts, recorder) = sign_up_many(options, &live, options.users, false).await?;
-    let elapsed = started.elapsed();
-    let peak = progress.finish();
-    Ok(with_memory(recorder.summary(elapsed), peak))
+    Ok(summarise(recorder, started, progress))
 }
 
 /// `--connections` connections for `--duration`, each cycling through catalog reads, plant
@@ -446,13 +456,7 @@ pub async fn mixed(options: &Options) -> Result<Value, String> {
             session.recorder
         }));
     }
-    let mut recorder = Recorder::default();
-    for worker in workers {
-        recorder.merge(worker.await.map_err(|e| e.to_string())?);
-    }
-    let elapsed = started.elapsed();
-    let peak = progress.finish();
-    Ok(with_memory(recorder.summary(elapsed), peak))
+    Ok(summarise(gather(workers).await?, started, progress))
 }
 
 /// `--burst` logins sent at once to seeded accounts.
@@ -479,11 +483,5 @@ pub async fn login_burst(options: &Options) -> Result<Value, String> {
             session.recorder
         }));
     }
-    let mut recorder = Recorder::default();
-    for worker in workers {
-        recorder.merge(worker.await.map_err(|e| e.to_string())?);
-    }
-    let elapsed = started.elapsed();
-    let peak = progress.finish();
-    Ok(with_memory(recorder.summary(elapsed), peak))
+    Ok(summarise(gather(workers).await?, started, progress))
 }
