@@ -653,6 +653,26 @@ async fn login_while_hashing_is_at_capacity_fails_as_busy_for_known_and_unknown_
 }
 
 #[tokio::test]
+async fn login_while_hashing_is_at_capacity_is_refused_before_the_account_is_read() {
+    let fakes = Fakes::new();
+    let account = member(&fakes).await;
+    fakes.hasher.set_busy(true);
+    // Reading the account would now fail as unavailable: busy proves it was never read.
+    fakes.outage.begin();
+
+    let result = fakes
+        .use_cases()
+        .identity
+        .log_in(account.credentials(PASSWORD))
+        .await;
+
+    assert!(
+        matches!(result, Err(LoginError::Failed(Failure::HashingBusy))),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
 async fn login_against_an_unreadable_stored_hash_fails_as_unexpected() {
     let fakes = Fakes::new();
     let account = member(&fakes).await;

@@ -3,7 +3,10 @@ use domain::{
     secret::Secret,
 };
 
-use super::{Identity, Session, ports::PasswordCheck};
+use super::{
+    Identity, Session,
+    ports::{HasherError, PasswordCheck},
+};
 use crate::failure::{Failure, failed_from};
 
 /// What a client presents to log in. Tenant and email are kept as typed: text that does not
@@ -55,6 +58,11 @@ impl Identity {
     /// [`LoginError`] says why no session was started.
     #[tracing::instrument(name = "identity.log_in", skip_all)]
     pub async fn log_in(&self, credentials: Credentials) -> Result<Session, LoginError> {
+        if !self.ports.hasher.has_room() {
+            // Refused before the account reads: a client retrying a full queue costs no
+            // statements, and known and unknown accounts are refused alike.
+            return Err(Failure::from(HasherError::Busy).into());
+        }
         let account = match (
             TenantSlug::parse(&credentials.tenant),
             Email::parse(&credentials.email),

@@ -422,6 +422,11 @@ pub trait PasswordHasher: Send + Sync {
     /// # Errors
     /// [`HasherError::Busy`] exactly when a real verification would be refused.
     async fn verify_dummy(&self, candidate: &Secret) -> Result<(), HasherError>;
+
+    /// Whether a verification asked for now would be taken rather than refused as busy: lets a
+    /// login refuse before it reads the account when the answer is certain to be
+    /// [`HasherError::Busy`]. A hint only; the verification itself still decides.
+    fn has_room(&self) -> bool;
 }
 
 /// What an access token says about its bearer.

@@ -1332,6 +1332,10 @@ impl PasswordHasher for FakeHasher {
         self.dummy_verifications.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
+
+    fn has_room(&self) -> bool {
+        self.admit().is_ok()
+    }
 }
 
 /// Clock skew tolerated on expiry, as the real service allows.

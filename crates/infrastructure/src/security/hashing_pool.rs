@@ -11,7 +11,6 @@ use std::sync::{
 };
 
 use application::identity::ports::HasherError;
-use argon2::Block;
 
 /// How much hashing may run and wait at once (`HASH_CONCURRENCY`, `HASH_QUEUE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,22 +32,46 @@ impl HashingLimits {
     }
 }
 
-/// A hashing thread's reusable argon2 work area.
-pub(crate) type WorkArea = Vec<Block>;
+/// A hashing thread's reusable argon2 work area: a hasher that keeps its memory from one hash
+/// to the next, growing it only for a hash that asks for more.
+pub(crate) type WorkArea = argon2_rust::Hasher;
+
+/// An empty work area; its memory is taken by the first hash.
+pub(crate) fn new_work_area() -> WorkArea {
+    argon2_rust::Argon2::new(
+        argon2_rust::Algorithm::Argon2id,
+        argon2_rust::Version::V0x13,
+        argon2_rust::Params::DEFAULT,
+    )
+    .hasher()
+}
 
 type Job = Box<dyn FnOnce(&mut WorkArea) + Send>;
 
 #[derive(Debug, Default)]
 struct Counters {
     accepted: AtomicUsize,
+    /// Jobs accepted and not yet finished or skipped: queued plus running.
+    in_flight: AtomicUsize,
     running: AtomicUsize,
     peak_running: AtomicUsize,
+}
+
+/// Counts a job out of `in_flight` however it ends: run, skipped or panicked.
+struct InFlight(Arc<Counters>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// The pool. Cloning shares it; the threads end when the last clone is dropped.
 #[derive(Debug, Clone)]
 pub(crate) struct HashingPool {
     jobs: SyncSender<Job>,
+    /// Threads plus queue: how many jobs may be in flight at once.
+    capacity: usize,
     counters: Arc<Counters>,
 }
 
@@ -68,8 +91,14 @@ impl HashingPool {
         }
         Self {
             jobs,
+            capacity: limits.concurrency.max(1) + limits.queue,
             counters: Arc::new(Counters::default()),
         }
+    }
+
+    /// Whether a job submitted now would be accepted (racy by nature: a hint, not a promise).
+    pub(crate) fn has_room(&self) -> bool {
+        self.counters.in_flight.load(Ordering::SeqCst) < self.capacity
     }
 
     /// The most hashes that ever ran at once.
@@ -92,7 +121,10 @@ impl HashingPool {
         let (answer, outcome) = tokio::sync::oneshot::channel();
         let span = tracing::Span::current();
         let counters = Arc::clone(&self.counters);
+        self.counters.in_flight.fetch_add(1, Ordering::SeqCst);
+        let in_flight = InFlight(Arc::clone(&self.counters));
         let queued: Job = Box::new(move |work_area| {
+            let _in_flight = in_flight;
             if answer.is_closed() {
                 return;
             }
@@ -127,7 +159,7 @@ impl HashingPool {
 
 /// A hashing thread: takes jobs until the pool is dropped, with one work area for its life.
 fn work(receiver: &Mutex<Receiver<Job>>) {
-    let mut work_area = WorkArea::new();
+    let mut work_area = new_work_area();
     loop {
         let next = match receiver.lock() {
             Ok(receiver) => receiver.recv(),
@@ -141,7 +173,7 @@ fn work(receiver: &Mutex<Receiver<Job>>) {
                     .is_err()
                 {
                     tracing::error!("a password-hashing job panicked");
-                    work_area = WorkArea::new();
+                    work_area = new_work_area();
                 }
             }
             Err(_) => return,
@@ -189,6 +221,7 @@ mod tests {
         while tasks.iter().filter(|task| task.is_finished()).count() < 15 {
             tokio::task::yield_now().await;
         }
+        let room_when_full = pool.has_room();
         for _ in 0..20 {
             let _ = release.send(());
         }
@@ -204,6 +237,11 @@ mod tests {
             "2 running + 3 waiting admitted, the rest refused"
         );
         assert_eq!(pool.peak_running(), 2);
+        assert!(!room_when_full);
+        assert!(
+            pool.has_room(),
+            "every slot is free again once the work is done"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -247,6 +285,11 @@ mod tests {
         pool.run(|_| Ok(())).await.unwrap();
 
         assert!(!started.load(Ordering::SeqCst));
+        assert_eq!(
+            pool.counters.in_flight.load(Ordering::SeqCst),
+            0,
+            "a skipped job gives its slot back"
+        );
     }
 
     #[tokio::test]
@@ -255,16 +298,26 @@ mod tests {
             concurrency: 1,
             queue: 1,
         });
-        pool.run(|area| {
-            area.resize(8, Block::default());
+        let small = argon2_rust::Params::builder()
+            .memory(argon2_rust::params::Memory::kib(64))
+            .passes(1)
+            .build()
+            .unwrap();
+        pool.run(move |area| {
+            area.set_argon2(argon2_rust::Argon2::new(
+                argon2_rust::Algorithm::Argon2id,
+                argon2_rust::Version::V0x13,
+                small,
+            ));
+            area.hash(b"password", b"somesalt").unwrap();
             Ok(())
         })
         .await
         .unwrap();
 
-        let kept = pool.run(|area| Ok(area.len())).await.unwrap();
+        let kept = pool.run(|area| Ok(area.reserved_blocks())).await.unwrap();
 
-        assert_eq!(kept, 8);
+        assert_eq!(kept, 64);
     }
 
     #[tokio::test]
@@ -279,6 +332,7 @@ mod tests {
             .await;
 
         assert!(matches!(panicked, Err(HasherError::Failed(_))));
+        assert_eq!(pool.counters.in_flight.load(Ordering::SeqCst), 0);
         assert_eq!(pool.run(|_| Ok(7)).await.unwrap(), 7);
     }
 }
