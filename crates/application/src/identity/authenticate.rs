@@ -26,20 +26,20 @@ impl Identity {
             tracing::info!(%error, "access token refused");
             AuthenticateError::InvalidToken
         })?;
-        let user = self
+        let standing = self
             .ports
             .users
-            .find(claims.tenant_id, claims.user_id)
+            .find_standing(claims.tenant_id, claims.user_id)
             .await?
             .ok_or(AuthenticateError::InvalidToken)?;
-        if !user.accepts_access_token(claims.token_version) {
-            tracing::info!(user_id = %user.id, "access token refused: revoked or account inactive");
+        if !standing.accepts_access_token(claims.token_version) {
+            tracing::info!(user_id = %claims.user_id, "access token refused: revoked or account inactive");
             return Err(AuthenticateError::InvalidToken);
         }
         Ok(Principal {
-            user_id: user.id,
-            tenant_id: user.tenant_id,
-            role: user.role,
+            user_id: claims.user_id,
+            tenant_id: claims.tenant_id,
+            role: standing.role,
         })
     }
 

@@ -6,7 +6,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
     identity::{
-        Email, FullName, Password, PasswordHash, Role, Tenant, TenantId, TenantSlug, User, UserId,
+        AccountStanding, Email, FullName, Password, PasswordHash, Role, Tenant, TenantId,
+        TenantSlug, User, UserId,
     },
     phone::PhoneNumber,
     secret::Secret,
@@ -114,6 +115,19 @@ pub trait UserRepository: Send + Sync {
     /// # Errors
     /// [`StoreError`] when the store fails.
     async fn find(&self, tenant: TenantId, id: UserId) -> Result<Option<User>, StoreError>;
+
+    /// What an access token of the account is checked against (token version, active, role),
+    /// or `None` when no such account is in the tenant. May be answered from a short-lived
+    /// cache: every committed change to the standing drops it there, at once in this process
+    /// and, where the database announces changes, in the others.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store cannot be read.
+    async fn find_standing(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+    ) -> Result<Option<AccountStanding>, StoreError>;
 
     /// The user with this id in any tenant: for the platform administrator only.
     ///

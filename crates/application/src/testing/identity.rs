@@ -15,7 +15,10 @@ use std::{
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
-    identity::{Email, Password, PasswordHash, Role, Tenant, TenantId, TenantSlug, User, UserId},
+    identity::{
+        AccountStanding, Email, Password, PasswordHash, Role, Tenant, TenantId, TenantSlug, User,
+        UserId,
+    },
     phone::PhoneNumber,
     secret::Secret,
     sms::verification::UNVERIFIED_HOLD,
@@ -876,6 +879,16 @@ impl UserRepository for InMemoryUsers {
         self.scope.shared.before(IdentityCall::FindUser);
         self.scope
             .run(|tables| Ok(tables.find_user(tenant, id).map(|row| row.user.clone())))
+    }
+
+    async fn find_standing(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+    ) -> Result<Option<AccountStanding>, StoreError> {
+        self.scope.shared.before(IdentityCall::FindUser);
+        self.scope
+            .run(|tables| Ok(tables.find_user(tenant, id).map(|row| row.user.standing())))
     }
 
     async fn find_on_platform(&self, id: UserId) -> Result<Option<User>, StoreError> {

@@ -16,4 +16,4 @@ pub use password::{Password, PasswordRejected};
 pub use role::{Role, UnknownRole};
 pub use tenant::Tenant;
 pub use tenant_slug::{InvalidTenantSlug, TenantSlug};
-pub use user::{PasswordHash, User};
+pub use user::{AccountStanding, PasswordHash, User};

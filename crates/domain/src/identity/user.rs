@@ -64,6 +64,30 @@ pub struct User {
     pub last_login_at: Option<DateTime<Utc>>,
 }
 
+/// The part of an account that every authenticated request checks: whether its access tokens
+/// still open it, and with which role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountStanding {
+    /// Moved by every revocation; a token carries the version it was issued at.
+    pub token_version: i64,
+    /// Deactivated accounts accept no token.
+    pub is_active: bool,
+    /// The role within the tenant.
+    pub role: Role,
+}
+
+impl AccountStanding {
+    /// Whether an access token issued at `token_version` still opens the account. Tokens from
+    /// before the latest revocation are refused, and so is every token of an inactive account.
+    ///
+    /// The version, not the whole-second `iat`, decides: a token issued in the same second as a
+    /// revocation but after it is still accepted, and one issued before it never is.
+    #[must_use]
+    pub const fn accepts_access_token(&self, token_version: i64) -> bool {
+        self.is_active && token_version == self.token_version
+    }
+}
+
 impl User {
     /// Whether an access token issued at `token_version` still opens this account. Tokens from
     /// before the latest revocation are refused, and so is every token of an inactive account.
@@ -72,7 +96,17 @@ impl User {
     /// revocation but after it is still accepted, and one issued before it never is.
     #[must_use]
     pub const fn accepts_access_token(&self, token_version: i64) -> bool {
-        self.is_active && token_version == self.token_version
+        self.standing().accepts_access_token(token_version)
+    }
+
+    /// What its access tokens are checked against.
+    #[must_use]
+    pub const fn standing(&self) -> AccountStanding {
+        AccountStanding {
+            token_version: self.token_version,
+            is_active: self.is_active,
+            role: self.role,
+        }
     }
 
     /// Ends every session at `at`: access tokens issued before stop opening the account, and

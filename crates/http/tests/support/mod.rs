@@ -46,6 +46,7 @@ pub async fn state(expose_internal_errors: bool, admin_keys: &[&str], migrate: b
         max_lifetime: Duration::from_secs(60),
         statement_timeout: Duration::from_secs(1),
         slow_statement_threshold: Duration::from_secs(1),
+        account_standing_ttl: Duration::from_secs(5),
     })
     .await
     .unwrap();

@@ -1,6 +1,8 @@
 //! What changed in the database, as this process last heard, so that hot reads need not ask:
 //! PostgreSQL announces each catalog change (`LISTEN catalog_changed`, sent by the triggers that
-//! move the catalog revision, migration 000013); SQLite, which cannot announce, is polled.
+//! move the catalog revision, migration 000013) and each change to an account's standing
+//! (`LISTEN account_changed`, migration 000014); SQLite, which cannot announce, is polled for
+//! the catalog, and serves one process, which drops the standings it changes itself.
 //!
 //! Until the feed is in step with the database — before [`Database::follow_changes`] has read
 //! the revision, and whenever its connection is lost — it knows nothing, and readers fall back
@@ -29,10 +31,15 @@ use sea_orm::{
     },
 };
 
-use super::Database;
+use domain::identity::UserId;
+
+use super::{AccountStandingCache, Database};
 
 /// The channel the catalog triggers notify on, with the new revision as payload.
 const CATALOG_CHANNEL: &str = "catalog_changed";
+
+/// The channel the `users` trigger notifies on, with the user's id as payload.
+const ACCOUNT_CHANNEL: &str = "account_changed";
 
 /// The counter the catalog triggers move; a fixed statement on the primary key.
 pub(crate) const CATALOG_REVISION_SQL: &str = "SELECT revision FROM catalog_revision WHERE id = 1";
@@ -53,17 +60,19 @@ const RECHECK_INTERVAL: Duration = Duration::from_secs(30);
 #[derive(Debug, Clone)]
 pub struct ChangeFeed {
     catalog_revision: Arc<AtomicI64>,
-}
-
-impl Default for ChangeFeed {
-    fn default() -> Self {
-        Self {
-            catalog_revision: Arc::new(AtomicI64::new(UNKNOWN)),
-        }
-    }
+    accounts: AccountStandingCache,
 }
 
 impl ChangeFeed {
+    /// A feed out of step, whose account standings live `account_standing_ttl`.
+    #[must_use]
+    pub fn new(account_standing_ttl: Duration) -> Self {
+        Self {
+            catalog_revision: Arc::new(AtomicI64::new(UNKNOWN)),
+            accounts: AccountStandingCache::with_ttl(account_standing_ttl),
+        }
+    }
+
     /// The catalog revision last heard of, or `None` while the feed is not in step.
     #[must_use]
     pub fn catalog_revision(&self) -> Option<i64> {
@@ -79,6 +88,20 @@ impl ChangeFeed {
 
     fn lose_step(&self) {
         self.catalog_revision.store(UNKNOWN, Ordering::Release);
+        self.accounts.lose_step();
+    }
+
+    /// Account standings held while the feed is in step.
+    #[must_use]
+    pub const fn accounts(&self) -> &AccountStandingCache {
+        &self.accounts
+    }
+
+    fn hear_account_change(&self, payload: &str) {
+        match payload.parse::<uuid::Uuid>() {
+            Ok(user) => self.accounts.forget(UserId::from_uuid(user)),
+            Err(_) => self.accounts.forget_all(),
+        }
     }
 }
 
@@ -117,7 +140,11 @@ impl Database {
             loop {
                 ticks.tick().await;
                 match read_catalog_revision(self).await {
-                    Ok(revision) => self.changes().hear_catalog_revision(revision),
+                    Ok(revision) => {
+                        self.changes().hear_catalog_revision(revision);
+                        // One process per SQLite file: its own commits are all there is to hear.
+                        self.changes().accounts.step_in();
+                    }
                     Err(error) => {
                         tracing::warn!(%error, "the catalog revision could not be polled");
                         self.changes().lose_step();
@@ -140,14 +167,20 @@ impl Database {
             .await?;
         let mut listener = PgListener::connect_with(&pool).await?;
         listener.ignore_pool_close_event(true);
-        listener.listen(CATALOG_CHANNEL).await?;
+        listener
+            .listen_all([CATALOG_CHANNEL, ACCOUNT_CHANNEL])
+            .await?;
         // Read after LISTEN: a change committed in between is then both read and announced,
-        // never missed.
+        // never missed. Standings start from empty for the same reason.
         self.changes()
             .hear_catalog_revision(revision_over(&mut listener).await?);
+        self.changes().accounts.step_in();
         tracing::debug!("following the database change feed");
         loop {
             match tokio::time::timeout(RECHECK_INTERVAL, listener.try_recv()).await {
+                Ok(Ok(Some(notification))) if notification.channel() == ACCOUNT_CHANNEL => {
+                    self.changes().hear_account_change(notification.payload());
+                }
                 Ok(Ok(Some(notification))) => {
                     let revision = match notification.payload().parse::<i64>() {
                         Ok(revision) => revision,

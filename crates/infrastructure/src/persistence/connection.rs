@@ -24,6 +24,8 @@ pub struct DatabaseSettings {
     pub statement_timeout: Duration,
     /// Statements slower than this are logged at `warn`.
     pub slow_statement_threshold: Duration,
+    /// How long an account's standing is served from memory (zero: never).
+    pub account_standing_ttl: Duration,
 }
 
 /// A failure to open the database.
@@ -92,7 +94,7 @@ impl Database {
         tracing::info!(backend = backend_name(url), "database pool open");
         Ok(Self {
             connection,
-            changes: ChangeFeed::default(),
+            changes: ChangeFeed::new(settings.account_standing_ttl),
             url: settings.url.clone(),
         })
     }

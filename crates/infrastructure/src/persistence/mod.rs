@@ -1,6 +1,7 @@
 //! The relational database: connection pool, schema migrations, health probes and the
 //! repositories implementing the application's storage ports.
 
+mod account_standings;
 mod audit_log;
 mod catalog;
 mod change_feed;
@@ -21,6 +22,7 @@ mod store_error;
 mod stores;
 mod unit_of_work;
 
+pub use account_standings::AccountStandingCache;
 pub use audit_log::SeaOrmAuditLog;
 pub use catalog::SeaOrmCatalogRepository;
 pub use change_feed::ChangeFeed;

@@ -13,7 +13,8 @@ use async_trait::async_trait;
 use sea_orm::{DatabaseTransaction, TransactionTrait};
 
 use super::{
-    Database, SeaOrmAuditLog,
+    AccountStandingCache, Database, SeaOrmAuditLog,
+    account_standings::ChangedAccounts,
     identity::{SeaOrmRefreshTokenRepository, SeaOrmUserRepository},
     store_error::store_error,
 };
@@ -37,8 +38,16 @@ impl UnitOfWork for SeaOrmUnitOfWork {
     #[tracing::instrument(name = "db.transaction.begin", skip_all)]
     async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {
         let transaction = Arc::new(self.db.connection().begin().await.map_err(store_error)?);
+        let standings = self.db.changes().accounts().clone();
+        let changed_accounts = ChangedAccounts::default();
         Ok(Box::new(SeaOrmTransaction {
-            users: SeaOrmUserRepository::within(Arc::clone(&transaction)),
+            users: SeaOrmUserRepository::within(
+                Arc::clone(&transaction),
+                standings.clone(),
+                changed_accounts.clone(),
+            ),
+            standings,
+            changed_accounts,
             refresh_tokens: SeaOrmRefreshTokenRepository::within(Arc::clone(&transaction)),
             audit_log: SeaOrmAuditLog::within(Arc::clone(&transaction)),
             transaction,
@@ -50,6 +59,8 @@ impl UnitOfWork for SeaOrmUnitOfWork {
 #[derive(Debug)]
 struct SeaOrmTransaction {
     transaction: Arc<DatabaseTransaction>,
+    standings: AccountStandingCache,
+    changed_accounts: ChangedAccounts,
     users: SeaOrmUserRepository,
     refresh_tokens: SeaOrmRefreshTokenRepository,
     audit_log: SeaOrmAuditLog,
@@ -73,6 +84,8 @@ impl Transaction for SeaOrmTransaction {
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         let Self {
             transaction,
+            standings,
+            changed_accounts,
             users,
             refresh_tokens,
             audit_log,
@@ -82,6 +95,9 @@ impl Transaction for SeaOrmTransaction {
         let transaction = Arc::try_unwrap(transaction).map_err(|_| {
             StoreError::Unexpected("the transaction is still in use at commit".into())
         })?;
-        transaction.commit().await.map_err(store_error)
+        let committed = transaction.commit().await;
+        // Even a failed commit may have landed (a connection lost on the way back).
+        changed_accounts.forget_in(&standings);
+        committed.map_err(store_error)
     }
 }

@@ -61,6 +61,7 @@ impl StorageSettings {
             max_lifetime: secs(r.number("DB_MAX_LIFETIME_SECS", 3600, 1, 86_400)),
             statement_timeout: millis(r.number("DB_STATEMENT_TIMEOUT_MS", 5000, 1, 3_600_000)),
             slow_statement_threshold: millis(r.number("DB_SLOW_QUERY_MS", 200, 1, 3_600_000)),
+            account_standing_ttl: millis(r.number("AUTH_CACHE_TTL_MS", 5000, 0, 60_000)),
         };
 
         let redis_url = r.text("REDIS_URL");

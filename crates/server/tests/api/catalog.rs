@@ -2,21 +2,18 @@
 
 use std::{
     collections::HashSet,
-    sync::{
-        Arc,
-        atomic::{AtomicUsize, Ordering},
-    },
+    sync::atomic::Ordering,
     time::{Duration, Instant},
 };
 
 use application::catalog::ports::CatalogRepository as _;
-use domain::secret::Secret;
-use infrastructure::persistence::{Database, DatabaseSettings, SeaOrmCatalogRepository};
+use infrastructure::persistence::SeaOrmCatalogRepository;
 use migration::sea_orm::{ConnectionTrait, Statement, Value as DbValue};
 use serde_json::Value;
 
 use crate::helpers::{
-    Backend, TestApp, TestDatabase, connect, on_both_backends, redis_url, spawn_app, spawn_app_with,
+    Backend, TestApp, TestDatabase, connect, counted_database, on_both_backends, redis_url,
+    spawn_app, spawn_app_with, wait_until,
 };
 
 fn names(page: &Value) -> Vec<String> {
@@ -238,23 +235,7 @@ on_both_backends! {
 
     async fn the_catalog_revision_is_read_from_the_change_feed_without_a_statement(backend: Backend) {
         let database = TestDatabase::migrated(backend).await;
-        let statements = Arc::new(AtomicUsize::new(0));
-        let counter = statements.clone();
-        let observed = Database::connect(&DatabaseSettings {
-            url: Secret::new(database.url.clone()),
-            pool_size: 2,
-            min_connections: 1,
-            acquire_timeout: Duration::from_secs(5),
-            idle_timeout: Duration::from_secs(60),
-            max_lifetime: Duration::from_secs(60),
-            statement_timeout: Duration::from_secs(5),
-            slow_statement_threshold: Duration::from_secs(5),
-        })
-        .await
-        .unwrap()
-        .observing_statements(move |_| {
-            counter.fetch_add(1, Ordering::SeqCst);
-        });
+        let (observed, statements) = counted_database(&database.url, 2, Duration::ZERO).await;
         let repository = SeaOrmCatalogRepository::new(observed.clone());
 
         // Out of step (nothing follows the feed yet): each read asks the database.
@@ -315,15 +296,6 @@ async fn served_once(app: &TestApp, path: &str, shows: impl Fn(&Value) -> bool) 
         }
         assert!(Instant::now() < deadline, "the change never showed: {body}");
         tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-/// Waits until `condition` holds; fails after ten seconds.
-async fn wait_until(condition: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !condition() {
-        assert!(Instant::now() < deadline, "the condition never held");
-        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 

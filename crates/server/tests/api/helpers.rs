@@ -643,3 +643,52 @@ impl Clock for TestClock {
         *self.0.lock().unwrap()
     }
 }
+
+/// A database handle of its own on `url` (a pool of `pool_size`) that counts the statements it
+/// sends, with account standings held for `account_standing_ttl`: for tests of how many round
+/// trips an operation costs.
+pub async fn counted_database(
+    url: &str,
+    pool_size: u32,
+    account_standing_ttl: std::time::Duration,
+) -> (
+    infrastructure::persistence::Database,
+    Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::{sync::atomic::Ordering, time::Duration};
+
+    let statements = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = Arc::clone(&statements);
+    let observed = infrastructure::persistence::Database::connect(
+        &infrastructure::persistence::DatabaseSettings {
+            url: domain::secret::Secret::new(url),
+            pool_size,
+            min_connections: 1,
+            acquire_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(60),
+            max_lifetime: Duration::from_secs(60),
+            statement_timeout: Duration::from_secs(5),
+            slow_statement_threshold: Duration::from_secs(5),
+            account_standing_ttl,
+        },
+    )
+    .await
+    .unwrap()
+    .observing_statements(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+    });
+    (observed, statements)
+}
+
+/// Waits until `condition` holds; fails after ten seconds (a change reaches an instance through
+/// the change feed within moments).
+pub async fn wait_until(condition: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !condition() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the condition never held"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}

@@ -12,6 +12,7 @@
 
 mod helpers;
 
+mod account_standings;
 mod admin;
 mod auth;
 mod binary;

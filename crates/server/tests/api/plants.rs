@@ -14,14 +14,13 @@ use application::{
     plants::{Owner, ports::UserPlantRepository},
 };
 use chrono::{DateTime, TimeDelta, Utc};
-use domain::{
-    identity::{TenantId, UserId},
-    secret::Secret,
-};
-use infrastructure::persistence::{Database, DatabaseSettings, plants::SeaOrmUserPlantRepository};
+use domain::identity::{TenantId, UserId};
+use infrastructure::persistence::plants::SeaOrmUserPlantRepository;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, TestDatabase, on_both_backends, spawn_app, spawn_app_on};
+use crate::helpers::{
+    Backend, TestApp, TestDatabase, counted_database, on_both_backends, spawn_app, spawn_app_on,
+};
 
 fn time(value: &Value) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(value.as_str().unwrap())
@@ -301,22 +300,6 @@ async fn owner_of(app: &TestApp, user: &crate::helpers::TestUser) -> Owner {
 
 /// The plants repository over its own one-connection pool that counts the statements it sends.
 async fn counted_plant_repository(url: String) -> (SeaOrmUserPlantRepository, Arc<AtomicUsize>) {
-    let statements = Arc::new(AtomicUsize::new(0));
-    let counter = statements.clone();
-    let observed = Database::connect(&DatabaseSettings {
-        url: Secret::new(url),
-        pool_size: 1,
-        min_connections: 1,
-        acquire_timeout: Duration::from_secs(5),
-        idle_timeout: Duration::from_secs(60),
-        max_lifetime: Duration::from_secs(60),
-        statement_timeout: Duration::from_secs(5),
-        slow_statement_threshold: Duration::from_secs(5),
-    })
-    .await
-    .unwrap()
-    .observing_statements(move |_| {
-        counter.fetch_add(1, Ordering::SeqCst);
-    });
+    let (observed, statements) = counted_database(&url, 1, Duration::ZERO).await;
     (SeaOrmUserPlantRepository::new(observed), statements)
 }

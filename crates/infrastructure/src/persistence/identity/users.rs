@@ -7,17 +7,19 @@ use application::{
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use domain::{
-    identity::{Email, FullName, PasswordHash, Role, TenantId, User, UserId},
+    identity::{AccountStanding, Email, FullName, PasswordHash, Role, TenantId, User, UserId},
     phone::PhoneNumber,
     sms::verification::UNVERIFIED_HOLD,
 };
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter, Set, TransactionTrait,
+    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set,
+    TransactionTrait,
     sea_query::{Expr, ExprTrait as _},
 };
 
 use crate::persistence::{
-    Database,
+    AccountStandingCache, Database,
+    account_standings::ChangedAccounts,
     entities::{sms_log, users},
     executor::Executor,
     store_error::{corrupt, store_error, unique_violation},
@@ -25,24 +27,48 @@ use crate::persistence::{
 
 /// User accounts in the relational database. Every query but `find_on_platform` filters on the
 /// tenant, so a user of another tenant is not found.
+///
+/// Account standings are served from the process's [`AccountStandingCache`] when it holds them;
+/// every change to a standing drops it there once committed.
 #[derive(Debug, Clone)]
 pub struct SeaOrmUserRepository {
     db: Executor,
+    standings: AccountStandingCache,
+    /// Inside a transaction: the accounts whose standing it changed, dropped from the cache
+    /// once it commits. On the pool each statement commits, and drops them at once.
+    changed_in_transaction: Option<ChangedAccounts>,
 }
 
 impl SeaOrmUserRepository {
     /// A repository over `db`.
     #[must_use]
-    pub const fn new(db: Database) -> Self {
+    pub fn new(db: Database) -> Self {
         Self {
+            standings: db.changes().accounts().clone(),
             db: Executor::Pool(db),
+            changed_in_transaction: None,
         }
     }
 
-    /// The same repository inside an open transaction.
-    pub(crate) const fn within(transaction: Arc<DatabaseTransaction>) -> Self {
+    /// The same repository inside an open transaction, noting in `changed` the accounts whose
+    /// standing it changes.
+    pub(crate) const fn within(
+        transaction: Arc<DatabaseTransaction>,
+        standings: AccountStandingCache,
+        changed: ChangedAccounts,
+    ) -> Self {
         Self {
             db: Executor::Transaction(transaction),
+            standings,
+            changed_in_transaction: Some(changed),
+        }
+    }
+
+    /// The account's standing was changed by a statement just run.
+    fn standing_changed(&self, id: UserId) {
+        match &self.changed_in_transaction {
+            Some(changed) => changed.note(id),
+            None => self.standings.forget(id),
         }
     }
 }
@@ -170,6 +196,45 @@ impl UserRepository for SeaOrmUserRepository {
             .map_err(store_error)?
             .map(to_domain)
             .transpose()
+    }
+
+    #[tracing::instrument(name = "db.users.find_standing", skip_all, fields(cached))]
+    async fn find_standing(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+    ) -> Result<Option<AccountStanding>, StoreError> {
+        // Only the pool's reads are cached: a transaction must see its own writes.
+        let on_pool = matches!(self.db, Executor::Pool(_));
+        if on_pool && let Some(standing) = self.standings.get(tenant, id) {
+            tracing::Span::current().record("cached", true);
+            return Ok(Some(standing));
+        }
+        let ticket = self.standings.ticket();
+        let row: Option<(i32, bool, String)> = users::Entity::find()
+            .select_only()
+            .columns([
+                users::Column::TokenVersion,
+                users::Column::IsActive,
+                users::Column::Role,
+            ])
+            .filter(scoped(tenant, id))
+            .into_tuple()
+            .one(&self.db.conn())
+            .await
+            .map_err(store_error)?;
+        let Some((token_version, is_active, role)) = row else {
+            return Ok(None);
+        };
+        let standing = AccountStanding {
+            token_version: i64::from(token_version),
+            is_active,
+            role: role.parse().map_err(corrupt)?,
+        };
+        if on_pool {
+            self.standings.put(ticket, tenant, id, standing);
+        }
+        Ok(Some(standing))
     }
 
     #[tracing::instrument(name = "db.users.find_on_platform", skip_all)]
@@ -302,12 +367,14 @@ impl UserRepository for SeaOrmUserRepository {
         if let Some(role) = role {
             statement = statement.col_expr(users::Column::Role, Expr::value(role.as_str()));
         }
-        statement
+        let changed = statement
             .filter(users::Column::Id.eq(id.as_uuid()))
             .exec(&self.db.conn())
             .await
             .map(|result| result.rows_affected == 1)
-            .map_err(store_error)
+            .map_err(store_error)?;
+        self.standing_changed(id);
+        Ok(changed)
     }
 
     #[tracing::instrument(name = "db.users.revoke_tokens", skip_all)]
@@ -326,8 +393,9 @@ impl UserRepository for SeaOrmUserRepository {
             .filter(scoped(tenant, id))
             .exec(&self.db.conn())
             .await
-            .map(|_| ())
-            .map_err(store_error)
+            .map_err(store_error)?;
+        self.standing_changed(id);
+        Ok(())
     }
 
     #[tracing::instrument(name = "db.users.erase", skip_all)]
@@ -349,6 +417,7 @@ impl UserRepository for SeaOrmUserRepository {
             .map_err(store_error)?
             .rows_affected;
         txn.commit().await.map_err(store_error)?;
+        self.standing_changed(id);
         Ok(deleted == 1)
     }
 
