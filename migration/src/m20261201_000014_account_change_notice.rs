@@ -29,6 +29,20 @@ impl MigrationTrait for Migration {
                      FOR EACH ROW EXECUTE FUNCTION announce_account_change()",
                 )
                 .await?;
+            // TRUNCATE fires no row trigger: it announces every account ('*').
+            connection
+                .execute_unprepared(
+                    "CREATE OR REPLACE FUNCTION announce_all_accounts_changed() RETURNS trigger \
+                     AS $$ BEGIN PERFORM pg_notify('account_changed', '*'); \
+                     RETURN NULL; END; $$ LANGUAGE plpgsql",
+                )
+                .await?;
+            connection
+                .execute_unprepared(
+                    "CREATE TRIGGER users_truncated AFTER TRUNCATE ON users \
+                     FOR EACH STATEMENT EXECUTE FUNCTION announce_all_accounts_changed()",
+                )
+                .await?;
         }
         Ok(())
     }
@@ -36,6 +50,12 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         if manager.get_database_backend() == DatabaseBackend::Postgres {
             let connection = manager.get_connection();
+            connection
+                .execute_unprepared("DROP TRIGGER IF EXISTS users_truncated ON users")
+                .await?;
+            connection
+                .execute_unprepared("DROP FUNCTION IF EXISTS announce_all_accounts_changed()")
+                .await?;
             connection
                 .execute_unprepared("DROP TRIGGER IF EXISTS users_account_changed ON users")
                 .await?;

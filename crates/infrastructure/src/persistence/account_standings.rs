@@ -48,9 +48,13 @@ struct Inner {
     ttl: Duration,
 }
 
-/// What a read must show to store its answer: the generation it started under.
+/// What a read must show to store its answer: the generation it started under, and when it
+/// started (an entry's age counts from then, not from when the answer came back).
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct ReadTicket(u64);
+pub(crate) struct ReadTicket {
+    generation: u64,
+    started: Instant,
+}
 
 impl AccountStandingCache {
     /// A cache whose entries live `ttl`; out of step until told otherwise.
@@ -86,7 +90,10 @@ impl AccountStandingCache {
 
     /// Taken before reading an account from the database.
     pub(crate) fn ticket(&self) -> ReadTicket {
-        ReadTicket(self.inner.generation.load(Ordering::Acquire))
+        ReadTicket {
+            generation: self.inner.generation.load(Ordering::Acquire),
+            started: Instant::now(),
+        }
     }
 
     /// Stores what a read found, unless something was invalidated since its ticket was taken
@@ -103,18 +110,22 @@ impl AccountStandingCache {
         }
         let mut entries = self.entries();
         // Checked under the lock that invalidations also take: none can slip in between.
-        if self.inner.generation.load(Ordering::Acquire) != ticket.0 {
+        if self.inner.generation.load(Ordering::Acquire) != ticket.generation {
             return;
         }
-        if entries.len() >= MAX_ACCOUNTS {
-            entries.clear();
+        if entries.len() >= MAX_ACCOUNTS && !entries.contains_key(&user) {
+            let ttl = self.inner.ttl;
+            entries.retain(|_, entry| entry.read_at.elapsed() < ttl);
+            if entries.len() >= MAX_ACCOUNTS {
+                entries.clear();
+            }
         }
         entries.insert(
             user,
             Entry {
                 tenant,
                 standing,
-                read_at: Instant::now(),
+                read_at: ticket.started,
             },
         );
     }
@@ -173,6 +184,27 @@ impl ChangedAccounts {
         for user in changed {
             cache.forget(user);
         }
+    }
+
+    /// Drops every noted account from `cache` when the returned guard goes, whether the commit
+    /// it spans succeeded, failed, or was abandoned half-way (its future dropped).
+    pub(crate) fn forgotten_in_on_drop(&self, cache: AccountStandingCache) -> ForgetOnDrop {
+        ForgetOnDrop {
+            changed: self.clone(),
+            cache,
+        }
+    }
+}
+
+/// See [`ChangedAccounts::forgotten_in_on_drop`].
+pub(crate) struct ForgetOnDrop {
+    changed: ChangedAccounts,
+    cache: AccountStandingCache,
+}
+
+impl Drop for ForgetOnDrop {
+    fn drop(&mut self) {
+        self.changed.forget_in(&self.cache);
     }
 }
 
@@ -277,6 +309,25 @@ mod tests {
         }
 
         assert!(cache.entries().len() <= MAX_ACCOUNTS);
+    }
+
+    #[test]
+    fn accounts_changed_in_a_transaction_are_dropped_even_when_its_commit_is_abandoned() {
+        let cache = in_step();
+        let (tenant, user) = account();
+        cache.put(cache.ticket(), tenant, user, STANDING);
+        let changed = ChangedAccounts::default();
+        changed.note(user);
+
+        let guard = changed.forgotten_in_on_drop(cache.clone());
+        assert_eq!(
+            cache.get(tenant, user),
+            Some(STANDING),
+            "not while committing"
+        );
+        drop(guard);
+
+        assert_eq!(cache.get(tenant, user), None);
     }
 
     #[test]

@@ -167,6 +167,9 @@ impl Database {
             .await?;
         let mut listener = PgListener::connect_with(&pool).await?;
         listener.ignore_pool_close_event(true);
+        // A lost connection must end this loop at once (and the feed's step with it), not be
+        // mended silently while notifications go missing.
+        listener.eager_reconnect(false);
         listener
             .listen_all([CATALOG_CHANNEL, ACCOUNT_CHANNEL])
             .await?;
@@ -199,9 +202,13 @@ impl Database {
     }
 }
 
-/// The stored catalog revision, read over the listener's own connection.
+/// The stored catalog revision, read over the listener's own connection; a connection that
+/// does not answer within [`RECONNECT_DELAY`] times five counts as lost.
 async fn revision_over(listener: &mut PgListener) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar::<_, i64>(CATALOG_REVISION_SQL)
-        .fetch_one(listener)
-        .await
+    tokio::time::timeout(
+        RECONNECT_DELAY * 5,
+        sqlx::query_scalar::<_, i64>(CATALOG_REVISION_SQL).fetch_one(listener),
+    )
+    .await
+    .map_err(|_| sqlx::Error::PoolTimedOut)?
 }

@@ -95,9 +95,9 @@ impl Transaction for SeaOrmTransaction {
         let transaction = Arc::try_unwrap(transaction).map_err(|_| {
             StoreError::Unexpected("the transaction is still in use at commit".into())
         })?;
-        let committed = transaction.commit().await;
-        // Even a failed commit may have landed (a connection lost on the way back).
-        changed_accounts.forget_in(&standings);
-        committed.map_err(store_error)
+        // The standings go however the commit ends: a failed commit may have landed (the
+        // connection lost on the way back), and so may one whose request timed out meanwhile.
+        let _forget_when_done = changed_accounts.forgotten_in_on_drop(standings);
+        transaction.commit().await.map_err(store_error)
     }
 }

@@ -372,9 +372,10 @@ impl UserRepository for SeaOrmUserRepository {
             .exec(&self.db.conn())
             .await
             .map(|result| result.rows_affected == 1)
-            .map_err(store_error)?;
+            .map_err(store_error);
+        // Also after an error: the statement may have landed before the connection was lost.
         self.standing_changed(id);
-        Ok(changed)
+        changed
     }
 
     #[tracing::instrument(name = "db.users.revoke_tokens", skip_all)]
@@ -384,7 +385,7 @@ impl UserRepository for SeaOrmUserRepository {
         id: UserId,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        users::Entity::update_many()
+        let revoked = users::Entity::update_many()
             .col_expr(
                 users::Column::TokenVersion,
                 Expr::col(users::Column::TokenVersion).add(1),
@@ -393,9 +394,10 @@ impl UserRepository for SeaOrmUserRepository {
             .filter(scoped(tenant, id))
             .exec(&self.db.conn())
             .await
-            .map_err(store_error)?;
+            .map(|_| ())
+            .map_err(store_error);
         self.standing_changed(id);
-        Ok(())
+        revoked
     }
 
     #[tracing::instrument(name = "db.users.erase", skip_all)]
@@ -416,9 +418,9 @@ impl UserRepository for SeaOrmUserRepository {
             .await
             .map_err(store_error)?
             .rows_affected;
-        txn.commit().await.map_err(store_error)?;
+        let committed = txn.commit().await.map_err(store_error);
         self.standing_changed(id);
-        Ok(deleted == 1)
+        committed.map(|()| deleted == 1)
     }
 
     #[tracing::instrument(name = "db.users.export_page", skip_all, fields(table = table.as_str()))]
