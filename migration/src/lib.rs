@@ -21,6 +21,7 @@ mod m20261201_000011_gardens;
 mod m20261201_000012_catalog_revision;
 mod m20261201_000013_catalog_change_notice;
 mod m20261201_000014_account_change_notice;
+mod m20261201_000015_messages_newest_per_plant;
 pub mod seed;
 
 /// The ordered list of every migration this release knows.
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000012_catalog_revision::Migration),
             Box::new(m20261201_000013_catalog_change_notice::Migration),
             Box::new(m20261201_000014_account_change_notice::Migration),
+            Box::new(m20261201_000015_messages_newest_per_plant::Migration),
         ]
     }
 }

@@ -261,3 +261,84 @@ on_both_backends! {
         assert!(!history.body.contains("never stored"), "{}", history.body);
     }
 }
+
+/// A plant's newest messages come off the (plant, id) index whatever plan PostgreSQL caches for
+/// the prepared statement: a chatty plant's whole history is never sorted for its last ten.
+#[tokio::test]
+async fn a_plants_newest_messages_are_read_off_an_index_without_sorting_its_history() {
+    use migration::sea_orm::{ConnectionTrait as _, Statement, TransactionTrait as _};
+
+    let app = spawn_app(Backend::Postgres).await;
+    let user = app.signed_up("demo", "chatty@example.com").await;
+    let chatty = app.add_plant(&user, "Basil", "Chatty").await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for n in 0..30 {
+        app.add_plant(&user, "Tomato", &format!("Quiet {n}")).await;
+    }
+    let db = crate::helpers::connect(&app.database.url).await;
+    let run = |sql: String| {
+        let db = &db;
+        async move {
+            db.execute_unprepared(&sql).await.unwrap();
+        }
+    };
+    // 3,000 messages for the chatty plant, 10 for every quiet one, then fresh statistics.
+    run(format!(
+        "INSERT INTO messages (id, tenant_id, user_plant_id, direction, channel, body, created_at) \
+         SELECT gen_random_uuid(), p.tenant_id, p.id, 'inbound', 'web', 'hello', now() \
+         FROM user_plants p, generate_series(1, CASE WHEN p.id = '{chatty}' THEN 3000 ELSE 10 END)"
+    ))
+    .await;
+    run("ANALYZE messages".to_owned()).await;
+    let tenant: String = db
+        .query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT tenant_id::text AS tenant FROM user_plants WHERE id = '{chatty}'"),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "tenant")
+        .unwrap();
+
+    // One connection for the whole sequence: a transaction holds it.
+    let transaction = db.begin().await.unwrap();
+    for sql in [
+        "SET LOCAL plan_cache_mode = force_generic_plan",
+        "PREPARE newest (uuid, uuid, bigint) AS SELECT id, body FROM messages \
+         WHERE tenant_id = $1 AND user_plant_id = $2 ORDER BY id DESC LIMIT $3",
+    ] {
+        transaction.execute_unprepared(sql).await.unwrap();
+    }
+    let plan: String = transaction
+        .query_one_raw(Statement::from_string(
+            transaction.get_database_backend(),
+            format!("EXPLAIN (FORMAT TEXT) EXECUTE newest ('{tenant}', '{chatty}', 10)"),
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "QUERY PLAN")
+        .unwrap();
+    let whole_plan = transaction
+        .query_all_raw(Statement::from_string(
+            transaction.get_database_backend(),
+            format!("EXPLAIN (FORMAT TEXT) EXECUTE newest ('{tenant}', '{chatty}', 10)"),
+        ))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.try_get::<String>("", "QUERY PLAN").unwrap())
+        .collect::<Vec<_>>()
+        .join("\n");
+    transaction.rollback().await.unwrap();
+
+    assert!(plan.starts_with("Limit"), "{whole_plan}");
+    assert!(
+        whole_plan.contains("ix_messages_plant_newest"),
+        "{whole_plan}"
+    );
+    assert!(!whole_plan.contains("Sort"), "{whole_plan}");
+}
