@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod catalog;
 pub mod chat;
+pub mod client;
 pub mod compose;
 pub mod failure;
 pub mod flags;

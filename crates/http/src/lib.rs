@@ -11,6 +11,7 @@ mod app;
 mod body;
 pub mod catalog;
 pub mod client_ip;
+pub mod client_presence;
 pub mod correlation;
 pub mod errors;
 mod fields;

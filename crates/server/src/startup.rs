@@ -472,6 +472,8 @@ fn serve(state: ApiState, settings: &Settings) -> Result<(Server, u16), StartupE
     let listener = TcpListener::bind(&address).map_err(bind_error)?;
     let port = listener.local_addr().map_err(bind_error)?.port();
     let server = HttpServer::new(move || build_app(state.clone(), |_| {}))
+        // Lets a queued password hash see that its client has gone (SPEC §5.3).
+        .on_connect(http_api::client_presence::remember_socket)
         .listen(listener)
         .map_err(bind_error)?
         .disable_signals()

@@ -15,8 +15,11 @@ use actix_web::{
 };
 use tracing::{Instrument, field::Empty};
 
+use application::client;
+
 use super::access_log::Completion;
 use crate::{
+    client_presence::ClientSocket,
     correlation::{self, Correlation},
     trace_context::{INVISIBLE_TARGET, REQUEST_SPAN_NAME, TraceSampling, join_trace, within_trace},
 };
@@ -88,11 +91,12 @@ pub async fn assign_request_id(
         trace_id: trace.trace_id,
         span_id: trace.span_id,
     };
-    let outcome = correlation::scope(
-        ids.clone(),
-        within_trace(trace.exported, next.call(req).instrument(span.clone())),
-    )
-    .await;
+    let client = req.conn_data::<ClientSocket>().map(ClientSocket::presence);
+    let served = within_trace(trace.exported, next.call(req).instrument(span.clone()));
+    let outcome = match client {
+        Some(presence) => correlation::scope(ids.clone(), client::serve(presence, served)).await,
+        None => correlation::scope(ids.clone(), served).await,
+    };
     // The tail runs in the request's scope too: its log lines and problem bodies carry the ids.
     correlation::sync_scope(ids, || {
         let _entered = span.enter();

@@ -109,7 +109,9 @@ impl HashingPool {
     /// Runs `job` on a hashing thread with its work area, inside the caller's span.
     ///
     /// A caller that gives up (its future dropped, e.g. by the request timeout) before a thread
-    /// took its job has the job skipped: no hash is started for a request nobody waits for.
+    /// took its job has the job skipped: no hash is started for a request nobody waits for. So
+    /// does a job whose client left meanwhile ([`application::client`], told by the edge when
+    /// the connection is closed): it is answered busy, which nobody reads.
     ///
     /// # Errors
     /// [`HasherError::Busy`] when every thread is busy and the queue is full; the job's own
@@ -119,6 +121,7 @@ impl HashingPool {
         job: impl FnOnce(&mut WorkArea) -> Result<T, HasherError> + Send + 'static,
     ) -> Result<T, HasherError> {
         let (answer, outcome) = tokio::sync::oneshot::channel();
+        let client = application::client::current();
         let span = tracing::Span::current();
         let counters = Arc::clone(&self.counters);
         self.counters.in_flight.fetch_add(1, Ordering::SeqCst);
@@ -129,6 +132,11 @@ impl HashingPool {
                 return;
             }
             let _entered = span.enter();
+            if client.is_some_and(|client| !client.is_waiting()) {
+                tracing::debug!("password hash not started: the client has left");
+                let _ = answer.send(Err(HasherError::Busy));
+                return;
+            }
             let now_running = counters.running.fetch_add(1, Ordering::SeqCst) + 1;
             counters
                 .peak_running
@@ -289,6 +297,54 @@ mod tests {
             pool.counters.in_flight.load(Ordering::SeqCst),
             0,
             "a skipped job gives its slot back"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn work_whose_client_left_while_queued_is_never_started() {
+        use application::client::{ClientPresence, serve};
+
+        let pool = HashingPool::new(HashingLimits {
+            concurrency: 1,
+            queue: 4,
+        });
+        let (release, hold) = mpsc::channel::<()>();
+        let hold = Arc::new(Mutex::new(hold));
+        let occupying = {
+            let (pool, job) = (pool.clone(), blocked(&hold));
+            tokio::spawn(async move { pool.run(job).await })
+        };
+        while pool.counters.running.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        let still_there = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let queued = {
+            let pool = pool.clone();
+            let (started, still_there) = (Arc::clone(&started), Arc::clone(&still_there));
+            let presence = ClientPresence::new(move || still_there.load(Ordering::SeqCst));
+            tokio::spawn(serve(presence, async move {
+                pool.run(move |_| {
+                    started.store(true, Ordering::SeqCst);
+                    Ok(())
+                })
+                .await
+            }))
+        };
+        while pool.counters.accepted.load(Ordering::SeqCst) < 2 {
+            tokio::task::yield_now().await;
+        }
+
+        // The client closes its connection while its hash waits; the handler lives on.
+        still_there.store(false, Ordering::SeqCst);
+        release.send(()).unwrap();
+        occupying.await.unwrap().unwrap();
+
+        assert!(matches!(queued.await.unwrap(), Err(HasherError::Busy)));
+        assert!(!started.load(Ordering::SeqCst));
+        assert!(
+            pool.run(|_| Ok(())).await.is_ok(),
+            "work outside any client runs"
         );
     }
 

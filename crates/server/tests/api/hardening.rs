@@ -399,3 +399,61 @@ async fn with_the_database_gone_every_kind_of_route_answers_503_problem_json() {
         assert_eq!(response.json()["code"], "ERR_UNAVAILABLE_001", "{route}");
     }
 }
+
+/// Logins whose clients closed their connections while the logins waited for the hashing
+/// thread are never hashed (SPEC §5.3: a hash whose request has given up is not started): no
+/// session comes of them, and the thread is free for those still waiting.
+#[tokio::test]
+async fn logins_whose_clients_left_while_queued_are_never_hashed() {
+    use migration::sea_orm::{ConnectionTrait as _, Statement};
+    use tokio::io::AsyncWriteExt as _;
+
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        &[("HASH_CONCURRENCY", "1"), ("HASH_QUEUE", "16")],
+    )
+    .await;
+    app.signed_up("demo", "leaver@example.com").await;
+    let db = crate::helpers::connect(&app.database.url).await;
+    let sessions = || async {
+        db.query_one_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM refresh_tokens",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap()
+    };
+    let before = sessions().await;
+    let host = app.address.trim_start_matches("http://").to_owned();
+    let body =
+        json!({"tenant": "demo", "email": "leaver@example.com", "password": PASSWORD}).to_string();
+    let request = format!(
+        "POST /api/v2/auth/login HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+
+    // Eight right-password logins, each on its own connection, all closed at once: the first
+    // may already be hashing, the others wait behind it when their clients go.
+    let mut connections = Vec::new();
+    for _ in 0..8 {
+        let mut connection = tokio::net::TcpStream::connect(&host).await.unwrap();
+        connection.write_all(request.as_bytes()).await.unwrap();
+        connections.push(connection);
+    }
+    drop(connections);
+
+    // A login that stays: it queues behind whatever is left, so once it is answered every
+    // abandoned login has been hashed or skipped.
+    let stayed = app.login("demo", "leaver@example.com", PASSWORD).await;
+    assert_eq!(stayed.status, 200, "{}", stayed.body);
+
+    let started = sessions().await - before;
+    assert!(
+        started <= 2,
+        "the login that stayed and at most the one already hashing: {started} sessions"
+    );
+}
