@@ -5,10 +5,16 @@
 //! ([`remember_socket`], for `HttpServer::on_connect`) and peeked without waiting.
 //!
 //! A client that shuts its sending side after the request and still reads the answer (rare;
-//! Go's server treats it the same way) is taken for gone: its hash is answered busy (503,
-//! `Retry-After: 1`).
+//! Go's server treats it the same way) is taken for gone once its hash has had to wait: it is
+//! answered busy (503, `Retry-After: 1`). A hash that starts at once is never skipped.
 
-use std::{any::Any, io::ErrorKind, net::TcpStream, os::fd::AsFd as _, sync::Arc};
+use std::{
+    any::Any,
+    io::ErrorKind,
+    net::TcpStream,
+    os::fd::AsFd as _,
+    sync::{Arc, Weak},
+};
 
 use actix_web::dev::Extensions;
 use application::client::ClientPresence;
@@ -29,19 +35,33 @@ impl ClientSocket {
     /// for. Bytes waiting (a pipelined request) mean it is still there.
     #[must_use]
     pub fn is_closed(&self) -> bool {
-        let mut byte = [0_u8; 1];
-        match self.0.peek(&mut byte) {
-            Ok(0) => true,
-            Ok(_) => false,
-            Err(error) => !matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted),
-        }
+        is_closed(&self.0)
     }
 
-    /// The presence this socket tells, for [`application::client::serve`].
+    /// The presence this socket tells, for [`application::client::serve`]. It holds the socket
+    /// weakly: once the connection is gone (its data dropped), so is the client, and a queued
+    /// job never keeps a connection's descriptor open.
     #[must_use]
     pub fn presence(&self) -> ClientPresence {
-        let socket = self.clone();
-        ClientPresence::new(move || !socket.is_closed())
+        let socket: Weak<TcpStream> = Arc::downgrade(&self.0);
+        ClientPresence::new(move || socket.upgrade().is_some_and(|socket| !is_closed(&socket)))
+    }
+}
+
+fn is_closed(socket: &TcpStream) -> bool {
+    let mut byte = [0_u8; 1];
+    match socket.peek(&mut byte) {
+        Ok(0) => true,
+        Ok(_) => false,
+        // Only what says the connection is over; a passing failure (no buffers) is no verdict.
+        Err(error) => matches!(
+            error.kind(),
+            ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+                | ErrorKind::BrokenPipe
+                | ErrorKind::NotConnected
+                | ErrorKind::TimedOut
+        ),
     }
 }
 
@@ -55,8 +75,9 @@ pub fn remember_socket(connection: &dyn Any, data: &mut Extensions) {
         Ok(descriptor) => {
             data.insert(ClientSocket::new(TcpStream::from(descriptor)));
         }
+        // Out of descriptors, most likely: said once per connection, so not above debug.
         Err(error) => {
-            tracing::warn!(%error, "could not keep a copy of a connection's socket");
+            tracing::debug!(%error, "could not keep a copy of a connection's socket");
         }
     }
 }
@@ -96,6 +117,16 @@ mod tests {
 
         assert!(!socket.is_closed());
         assert!(socket.presence().is_waiting());
+    }
+
+    #[test]
+    fn a_connection_whose_data_is_dropped_is_gone() {
+        let (socket, _client) = connected();
+        let presence = socket.presence();
+
+        drop(socket);
+
+        assert!(!presence.is_waiting());
     }
 
     #[test]

@@ -72,6 +72,8 @@ pub(crate) struct HashingPool {
     jobs: SyncSender<Job>,
     /// Threads plus queue: how many jobs may be in flight at once.
     capacity: usize,
+    /// Threads: beyond this many jobs in flight, a new one waits.
+    concurrency: usize,
     counters: Arc<Counters>,
 }
 
@@ -92,6 +94,7 @@ impl HashingPool {
         Self {
             jobs,
             capacity: limits.concurrency.max(1) + limits.queue,
+            concurrency: limits.concurrency.max(1),
             counters: Arc::new(Counters::default()),
         }
     }
@@ -121,7 +124,10 @@ impl HashingPool {
         job: impl FnOnce(&mut WorkArea) -> Result<T, HasherError> + Send + 'static,
     ) -> Result<T, HasherError> {
         let (answer, outcome) = tokio::sync::oneshot::channel();
-        let client = application::client::current();
+        // Asked only of a job that must wait for a thread: one that starts at once is never
+        // skipped, so a client that half-closes its connection is still served when idle.
+        let client = application::client::current()
+            .filter(|_| self.counters.in_flight.load(Ordering::SeqCst) >= self.concurrency);
         let span = tracing::Span::current();
         let counters = Arc::clone(&self.counters);
         self.counters.in_flight.fetch_add(1, Ordering::SeqCst);
@@ -346,6 +352,10 @@ mod tests {
             pool.run(|_| Ok(())).await.is_ok(),
             "work outside any client runs"
         );
+
+        // A job that starts at once runs, whatever its client's connection says.
+        let gone = ClientPresence::new(|| false);
+        assert!(serve(gone, pool.run(|_| Ok(()))).await.is_ok());
     }
 
     #[tokio::test]

@@ -440,9 +440,12 @@ async fn logins_whose_clients_left_while_queued_are_never_hashed() {
     // may already be hashing, the others wait behind it when their clients go.
     let mut connections = Vec::new();
     for _ in 0..8 {
-        let mut connection = tokio::net::TcpStream::connect(&host).await.unwrap();
+        connections.push(tokio::net::TcpStream::connect(&host).await.unwrap());
+    }
+    // Connected first, then written and closed in one sweep: the closes follow the requests
+    // within microseconds, long before the first hash is done.
+    for connection in &mut connections {
         connection.write_all(request.as_bytes()).await.unwrap();
-        connections.push(connection);
     }
     drop(connections);
 
