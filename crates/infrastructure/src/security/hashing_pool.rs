@@ -211,6 +211,29 @@ mod tests {
         }
     }
 
+    /// A pool of one thread, busy with a job that runs until `release` is sent: what is run
+    /// next must wait in the queue (room for four).
+    async fn one_busy_thread() -> (
+        HashingPool,
+        mpsc::Sender<()>,
+        tokio::task::JoinHandle<Result<(), HasherError>>,
+    ) {
+        let pool = HashingPool::new(HashingLimits {
+            concurrency: 1,
+            queue: 4,
+        });
+        let (release, hold) = mpsc::channel::<()>();
+        let hold = Arc::new(Mutex::new(hold));
+        let occupying = {
+            let (pool, job) = (pool.clone(), blocked(&hold));
+            tokio::spawn(async move { pool.run(job).await })
+        };
+        while pool.counters.running.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        (pool, release, occupying)
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn beyond_the_queue_work_is_refused_and_never_more_runs_than_allowed() {
         let pool = HashingPool::new(HashingLimits {
@@ -260,19 +283,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn work_whose_caller_gave_up_while_queued_is_never_started() {
-        let pool = HashingPool::new(HashingLimits {
-            concurrency: 1,
-            queue: 4,
-        });
-        let (release, hold) = mpsc::channel::<()>();
-        let hold = Arc::new(Mutex::new(hold));
-        let occupying = {
-            let (pool, job) = (pool.clone(), blocked(&hold));
-            tokio::spawn(async move { pool.run(job).await })
-        };
-        while pool.counters.running.load(Ordering::SeqCst) == 0 {
-            tokio::task::yield_now().await;
-        }
+        let (pool, release, occupying) = one_busy_thread().await;
         let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let abandoned = {
             let pool = pool.clone();
@@ -310,19 +321,7 @@ mod tests {
     async fn work_whose_client_left_while_queued_is_never_started() {
         use application::client::{ClientPresence, serve};
 
-        let pool = HashingPool::new(HashingLimits {
-            concurrency: 1,
-            queue: 4,
-        });
-        let (release, hold) = mpsc::channel::<()>();
-        let hold = Arc::new(Mutex::new(hold));
-        let occupying = {
-            let (pool, job) = (pool.clone(), blocked(&hold));
-            tokio::spawn(async move { pool.run(job).await })
-        };
-        while pool.counters.running.load(Ordering::SeqCst) == 0 {
-            tokio::task::yield_now().await;
-        }
+        let (pool, release, occupying) = one_busy_thread().await;
         let still_there = Arc::new(std::sync::atomic::AtomicBool::new(true));
         let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let queued = {
