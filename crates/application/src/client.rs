@@ -5,7 +5,7 @@
 use std::{fmt, future::Future, sync::Arc};
 
 tokio::task_local! {
-    static CLIENT: ClientPresence;
+    static CLIENT: Option<ClientPresence>;
 }
 
 /// A check of whether the client is still there. Cheap, and never blocks.
@@ -31,15 +31,16 @@ impl fmt::Debug for ClientPresence {
     }
 }
 
-/// Runs `operation` on behalf of a client whose presence `presence` tells.
-pub async fn serve<F: Future>(presence: ClientPresence, operation: F) -> F::Output {
+/// Runs `operation` on behalf of a client whose presence `presence` tells (`None`: the edge
+/// cannot tell, and the client counts as waiting).
+pub async fn serve<F: Future>(presence: Option<ClientPresence>, operation: F) -> F::Output {
     CLIENT.scope(presence, operation).await
 }
 
 /// The presence of the client the running operation serves, when the edge told one.
 #[must_use]
 pub fn current() -> Option<ClientPresence> {
-    CLIENT.try_with(Clone::clone).ok()
+    CLIENT.try_with(Clone::clone).ok().flatten()
 }
 
 #[cfg(test)]
@@ -54,7 +55,7 @@ mod tests {
         let seen = Arc::clone(&here);
         let presence = ClientPresence::new(move || seen.load(Ordering::SeqCst));
 
-        let inside = serve(presence, async {
+        let inside = serve(Some(presence), async {
             let before = current().map(|client| client.is_waiting());
             here.store(false, Ordering::SeqCst);
             (before, current().map(|client| client.is_waiting()))
@@ -63,5 +64,9 @@ mod tests {
 
         assert_eq!(inside, (Some(true), Some(false)));
         assert!(current().is_none(), "nothing outside");
+        assert!(
+            serve(None, async { current().is_none() }).await,
+            "nothing told"
+        );
     }
 }

@@ -93,10 +93,7 @@ pub async fn assign_request_id(
     };
     let client = req.conn_data::<ClientSocket>().map(ClientSocket::presence);
     let served = within_trace(trace.exported, next.call(req).instrument(span.clone()));
-    let outcome = match client {
-        Some(presence) => correlation::scope(ids.clone(), client::serve(presence, served)).await,
-        None => correlation::scope(ids.clone(), served).await,
-    };
+    let outcome = correlation::scope(ids.clone(), client::serve(client, served)).await;
     // The tail runs in the request's scope too: its log lines and problem bodies carry the ids.
     correlation::sync_scope(ids, || {
         let _entered = span.enter();

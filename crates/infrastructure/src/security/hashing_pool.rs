@@ -211,6 +211,17 @@ mod tests {
         }
     }
 
+    /// A job that raises `started` when a thread runs it.
+    fn noting_its_start(
+        started: &Arc<std::sync::atomic::AtomicBool>,
+    ) -> impl FnOnce(&mut WorkArea) -> Result<(), HasherError> + Send + 'static {
+        let started = Arc::clone(started);
+        move |_| {
+            started.store(true, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
     /// A pool of one thread, busy with a job that runs until `release` is sent: what is run
     /// next must wait in the queue (room for four).
     async fn one_busy_thread() -> (
@@ -287,14 +298,8 @@ mod tests {
         let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let abandoned = {
             let pool = pool.clone();
-            let started = Arc::clone(&started);
-            tokio::spawn(async move {
-                pool.run(move |_| {
-                    started.store(true, Ordering::SeqCst);
-                    Ok(())
-                })
-                .await
-            })
+            let job = noting_its_start(&started);
+            tokio::spawn(async move { pool.run(job).await })
         };
         // The abandoned job reaches the queue, then its caller gives up.
         while pool.counters.accepted.load(Ordering::SeqCst) < 2 {
@@ -326,15 +331,10 @@ mod tests {
         let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let queued = {
             let pool = pool.clone();
-            let (started, still_there) = (Arc::clone(&started), Arc::clone(&still_there));
+            let job = noting_its_start(&started);
+            let still_there = Arc::clone(&still_there);
             let presence = ClientPresence::new(move || still_there.load(Ordering::SeqCst));
-            tokio::spawn(serve(presence, async move {
-                pool.run(move |_| {
-                    started.store(true, Ordering::SeqCst);
-                    Ok(())
-                })
-                .await
-            }))
+            tokio::spawn(serve(Some(presence), async move { pool.run(job).await }))
         };
         while pool.counters.accepted.load(Ordering::SeqCst) < 2 {
             tokio::task::yield_now().await;
@@ -354,7 +354,7 @@ mod tests {
 
         // A job that starts at once runs, whatever its client's connection says.
         let gone = ClientPresence::new(|| false);
-        assert!(serve(gone, pool.run(|_| Ok(()))).await.is_ok());
+        assert!(serve(Some(gone), pool.run(|_| Ok(()))).await.is_ok());
     }
 
     #[tokio::test]

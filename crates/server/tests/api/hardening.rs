@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::{
     helpers::{
-        ADMIN_KEY, Backend, PASSWORD, TestApp, TestDatabase, TestResponse, TestUser,
+        ADMIN_KEY, Backend, PASSWORD, TestApp, TestDatabase, TestResponse, TestUser, count,
         on_both_backends, spawn_app, spawn_app_with,
     },
     sms::spawn_twilio_app,
@@ -214,14 +214,21 @@ async fn signed_up_from(app: &TestApp, client_ip: &str, email: &str) -> TestUser
     }
 }
 
-#[tokio::test]
-async fn a_flood_of_logins_beyond_the_hashing_queue_is_answered_503_with_retry_after() {
+/// An app hashing on one thread with room for `queue` more, and `email` signed up in `demo`.
+async fn one_hashing_thread(queue: usize, email: &str) -> TestApp {
+    let queue = queue.to_string();
     let app = spawn_app_with(
         Backend::Sqlite,
-        &[("HASH_CONCURRENCY", "1"), ("HASH_QUEUE", "2")],
+        &[("HASH_CONCURRENCY", "1"), ("HASH_QUEUE", queue.as_str())],
     )
     .await;
-    app.signed_up("demo", "ada@example.com").await;
+    app.signed_up("demo", email).await;
+    app
+}
+
+#[tokio::test]
+async fn a_flood_of_logins_beyond_the_hashing_queue_is_answered_503_with_retry_after() {
+    let app = one_hashing_thread(2, "ada@example.com").await;
 
     let answers =
         join_all((0..200).map(|_| app.login("demo", "ada@example.com", "a wrong guess"))).await;
@@ -405,27 +412,11 @@ async fn with_the_database_gone_every_kind_of_route_answers_503_problem_json() {
 /// session comes of them, and the thread is free for those still waiting.
 #[tokio::test]
 async fn logins_whose_clients_left_while_queued_are_never_hashed() {
-    use migration::sea_orm::{ConnectionTrait as _, Statement};
     use tokio::io::AsyncWriteExt as _;
 
-    let app = spawn_app_with(
-        Backend::Sqlite,
-        &[("HASH_CONCURRENCY", "1"), ("HASH_QUEUE", "16")],
-    )
-    .await;
-    app.signed_up("demo", "leaver@example.com").await;
+    let app = one_hashing_thread(16, "leaver@example.com").await;
     let db = crate::helpers::connect(&app.database.url).await;
-    let sessions = || async {
-        db.query_one_raw(Statement::from_string(
-            db.get_database_backend(),
-            "SELECT COUNT(*) AS n FROM refresh_tokens",
-        ))
-        .await
-        .unwrap()
-        .unwrap()
-        .try_get::<i64>("", "n")
-        .unwrap()
-    };
+    let sessions = || count(&db, "SELECT COUNT(*) FROM refresh_tokens");
     let before = sessions().await;
     let host = app.address.trim_start_matches("http://").to_owned();
     let body =

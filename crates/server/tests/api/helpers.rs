@@ -138,6 +138,16 @@ pub async fn connect(url: &str) -> DatabaseConnection {
         .expect("test database is reachable")
 }
 
+/// The first column of the one row `sql` selects, as a count.
+pub async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
+    let row = db
+        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .expect("query runs")
+        .expect("a row");
+    row.try_get_by_index::<i64>(0).expect("a count")
+}
+
 /// A database of one test's own; a PostgreSQL one is dropped when the test ends.
 #[derive(Debug)]
 pub struct TestDatabase {

@@ -6,7 +6,7 @@ use migration::{
     sea_orm::{ConnectionTrait, DatabaseConnection, Statement},
 };
 
-use crate::helpers::{Backend, TestDatabase, connect, on_both_backends};
+use crate::helpers::{Backend, TestDatabase, connect, count, on_both_backends};
 
 const TABLES: &[&str] = &[
     "tenants",
@@ -40,15 +40,6 @@ async fn existing_tables(db: &DatabaseConnection) -> Vec<&'static str> {
         }
     }
     found
-}
-
-async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
-    let row = db
-        .query_one_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .expect("query runs")
-        .expect("a row");
-    row.try_get_by_index::<i64>(0).expect("a count")
 }
 
 async fn applied(db: &DatabaseConnection) -> usize {
