@@ -633,6 +633,10 @@ async fn logs_carry_correlation_ids_and_never_a_secret_or_a_full_phone_number() 
         assert!(completed[field].is_string(), "{field}: {completed}");
     }
     assert_eq!(completed["trace_id"].as_str().unwrap().len(), 32);
+    assert_eq!(completed["method"], "POST");
+    assert_eq!(completed["route"], "/api/v2/auth/login");
+    assert_eq!(completed["status"], 200);
+    assert!(completed["duration_ms"].is_u64(), "{completed}");
     assert_eq!(completed["service"], "plant-texts-under-test");
     assert_eq!(completed["environment"], "test");
 }

@@ -19,7 +19,8 @@ pub(super) struct Completion<'a> {
 impl Completion<'_> {
     /// Completes the request's span: status, duration, route and, when it is exported, its name
     /// in the semantic conventions' form (`GET /api/v2/plants/{id}`) and an error status on a
-    /// 5xx; then logs the access line.
+    /// 5xx; then logs the access line (method, route pattern when one matched, status and
+    /// duration).
     pub(super) fn record(&self, status: u16, route: Option<&str>) {
         let span = self.span;
         let duration_ms = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
@@ -40,6 +41,14 @@ impl Completion<'_> {
         if status >= 500 {
             span.record("otel.status_code", "ERROR");
         }
-        tracing::info!(status, duration_ms, "request completed");
+        // The route pattern, not the path: a line names what was asked without its ids, and a
+        // log search groups by it the way the metrics do.
+        tracing::info!(
+            method = self.method.as_str(),
+            route,
+            status,
+            duration_ms,
+            "request completed"
+        );
     }
 }
