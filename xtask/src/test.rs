@@ -85,7 +85,7 @@ pub(crate) fn ci() -> TaskResult {
         "--all-targets",
         "--no-fail-fast",
         "--ignore-filename-regex",
-        "(crates/(infrastructure|server)|migration|xtask)/|/tests/",
+        "(crates/(infrastructure|server)|migration|xtask|vendor)/|/tests/",
         "--fail-under-lines",
         "80",
     ]);

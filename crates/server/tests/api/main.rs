@@ -18,6 +18,7 @@ mod auth;
 mod binary;
 mod catalog;
 mod chat;
+mod database_pool;
 mod deploy;
 mod docs_page;
 mod errors;

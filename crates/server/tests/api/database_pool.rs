@@ -1,0 +1,132 @@
+//! The pool hands a connection back without a ping round trip (vendor/README.md). These tests
+//! pin what the ping used to guarantee: a connection comes back clean, or not at all.
+
+use std::time::Duration;
+
+use infrastructure::persistence::Database;
+use migration::sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbErr, Statement, TransactionTrait as _,
+};
+
+use crate::helpers::{Backend, TestDatabase, test_settings};
+
+/// A pool of exactly one connection, so that every statement reuses the one before it.
+async fn pool_of_one(database: &TestDatabase) -> Database {
+    let settings = test_settings(
+        database,
+        &[
+            ("DB_POOL_SIZE", "1"),
+            ("DB_MIN_CONNECTIONS", "1"),
+            ("DB_ACQUIRE_TIMEOUT_SECS", "5"),
+        ],
+    );
+    Database::connect(&settings.database)
+        .await
+        .expect("the pool opens")
+}
+
+fn statement(db: &DatabaseConnection, sql: &str) -> Statement {
+    Statement::from_string(db.get_database_backend(), sql)
+}
+
+/// The text the one row of `sql` holds in its first column.
+async fn text(db: &DatabaseConnection, sql: &str) -> Result<String, DbErr> {
+    db.query_one_raw(statement(db, sql))
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(sql.to_owned()))?
+        .try_get_by_index::<String>(0)
+}
+
+/// The server process behind the pool's connection.
+async fn backend_pid(db: &DatabaseConnection) -> Result<String, DbErr> {
+    text(db, "SELECT pg_backend_pid()::text").await
+}
+
+#[tokio::test]
+async fn a_statement_cancelled_mid_way_leaves_its_connection_clean_for_the_next() {
+    let database = TestDatabase::empty(Backend::Postgres).await;
+    let pool = pool_of_one(&database).await;
+    let db = pool.connection();
+    let before = backend_pid(db).await.unwrap();
+
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(50),
+        text(db, "SELECT 'stale' FROM pg_sleep(0.3)"),
+    )
+    .await;
+    assert!(cancelled.is_err(), "the slow statement was cancelled");
+
+    // The cancelled statement's late answer is drained, never read as the next one's.
+    assert_eq!(text(db, "SELECT 'fresh'").await.unwrap(), "fresh");
+    assert_eq!(
+        backend_pid(db).await.unwrap(),
+        before,
+        "the connection was kept"
+    );
+}
+
+#[tokio::test]
+async fn a_transaction_dropped_without_commit_is_rolled_back_before_its_connection_is_reused() {
+    let database = TestDatabase::empty(Backend::Postgres).await;
+    let pool = pool_of_one(&database).await;
+    let db = pool.connection();
+    db.execute_raw(statement(db, "CREATE TABLE notes (body text)"))
+        .await
+        .unwrap();
+
+    let transaction = db.begin().await.unwrap();
+    transaction
+        .execute_raw(statement(db, "INSERT INTO notes VALUES ('uncommitted')"))
+        .await
+        .unwrap();
+    drop(transaction);
+
+    assert_eq!(
+        text(db, "SELECT count(*)::text FROM notes").await.unwrap(),
+        "0"
+    );
+    // Not inside the abandoned transaction either: its insert had taken a transaction id.
+    assert_eq!(
+        text(
+            db,
+            "SELECT (pg_current_xact_id_if_assigned() IS NULL)::text"
+        )
+        .await
+        .unwrap(),
+        "true"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_killed_between_two_statements_fails_at_most_one_and_is_replaced() {
+    let database = TestDatabase::empty(Backend::Postgres).await;
+    let pool = pool_of_one(&database).await;
+    let db = pool.connection();
+    let killed = backend_pid(db).await.unwrap();
+
+    TestDatabase::admin_sql(&format!("SELECT pg_terminate_backend({killed})")).await;
+    let admin = crate::helpers::connect(&crate::helpers::postgres_admin_url()).await;
+    while crate::helpers::count(
+        &admin,
+        &format!("SELECT count(*) FROM pg_stat_activity WHERE pid = {killed}"),
+    )
+    .await
+        > 0
+    {
+        tokio::task::yield_now().await;
+    }
+
+    // Owing nothing when it died, the connection is not found out at release: its next
+    // statement may fail, and that failure closes it. Every later statement gets a new one.
+    let attempts = [
+        backend_pid(db).await,
+        backend_pid(db).await,
+        backend_pid(db).await,
+    ];
+    let failed = attempts.iter().filter(|attempt| attempt.is_err()).count();
+    assert!(failed <= 1, "{attempts:?}");
+    for attempt in &attempts[1..] {
+        let pid = attempt.as_ref().expect("a new connection answers");
+        assert_ne!(*pid, killed);
+    }
+}
