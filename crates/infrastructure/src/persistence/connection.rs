@@ -11,7 +11,8 @@ use super::ChangeFeed;
 /// pool sends when a connection comes back, made a one-statement read three round trips. A
 /// connection that has just answered is very likely still there (HikariCP skips its check
 /// within 500 ms for the same reason); one that broke since fails its statement, which fails
-/// that request, and is then closed by the ping on its return instead of being reused.
+/// that request, and is then closed when it goes back to the pool (its unanswered statement
+/// makes the release fail; vendor/README.md) instead of being reused.
 const PING_IF_IDLE_FOR: Duration = Duration::from_millis(500);
 
 /// How to reach the database and size its pool.

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use infrastructure::persistence::Database;
 use migration::sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbErr, Statement, TransactionTrait as _,
+    ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait as _,
 };
 
-use crate::helpers::{Backend, TestDatabase, test_settings};
+use crate::helpers::{Backend, TestDatabase, connect, count, postgres_admin_url, test_settings};
 
 /// A pool of exactly one connection, so that every statement reuses the one before it.
 async fn pool_of_one(database: &TestDatabase) -> Database {
@@ -25,13 +25,13 @@ async fn pool_of_one(database: &TestDatabase) -> Database {
         .expect("the pool opens")
 }
 
-fn statement(db: &DatabaseConnection, sql: &str) -> Statement {
-    Statement::from_string(db.get_database_backend(), sql)
+fn statement(sql: &str) -> Statement {
+    Statement::from_string(DbBackend::Postgres, sql)
 }
 
 /// The text the one row of `sql` holds in its first column.
-async fn text(db: &DatabaseConnection, sql: &str) -> Result<String, DbErr> {
-    db.query_one_raw(statement(db, sql))
+async fn text(db: &impl ConnectionTrait, sql: &str) -> Result<String, DbErr> {
+    db.query_one_raw(statement(sql))
         .await?
         .ok_or_else(|| DbErr::RecordNotFound(sql.to_owned()))?
         .try_get_by_index::<String>(0)
@@ -70,13 +70,13 @@ async fn a_transaction_dropped_without_commit_is_rolled_back_before_its_connecti
     let database = TestDatabase::empty(Backend::Postgres).await;
     let pool = pool_of_one(&database).await;
     let db = pool.connection();
-    db.execute_raw(statement(db, "CREATE TABLE notes (body text)"))
+    db.execute_raw(statement("CREATE TABLE notes (body text)"))
         .await
         .unwrap();
 
     let transaction = db.begin().await.unwrap();
     transaction
-        .execute_raw(statement(db, "INSERT INTO notes VALUES ('uncommitted')"))
+        .execute_raw(statement("INSERT INTO notes VALUES ('uncommitted')"))
         .await
         .unwrap();
     drop(transaction);
@@ -98,6 +98,49 @@ async fn a_transaction_dropped_without_commit_is_rolled_back_before_its_connecti
 }
 
 #[tokio::test]
+async fn a_dropped_transaction_ends_on_the_server_when_its_connection_is_released() {
+    let database = TestDatabase::empty(Backend::Postgres).await;
+    let pool = pool_of_one(&database).await;
+    let db = pool.connection();
+    let transaction = db.begin().await.unwrap();
+    let pid = text(&transaction, "SELECT pg_backend_pid()::text")
+        .await
+        .unwrap();
+    transaction
+        .execute_raw(statement("SELECT pg_advisory_xact_lock(727275)"))
+        .await
+        .unwrap();
+    drop(transaction);
+
+    // Nothing uses the pool again: the release alone sends the queued ROLLBACK, so the server
+    // sees the transaction end and its lock go (without it, both would wait for the next
+    // statement on this connection).
+    let admin = connect(&postgres_admin_url()).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while count(
+        &admin,
+        &format!("SELECT count(*) FROM pg_stat_activity WHERE pid = {pid} AND state = 'idle'"),
+    )
+    .await
+        == 0
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the dropped transaction never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(
+        count(
+            &admin,
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 727275"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
 async fn a_connection_killed_between_two_statements_fails_at_most_one_and_is_replaced() {
     let database = TestDatabase::empty(Backend::Postgres).await;
     let pool = pool_of_one(&database).await;
@@ -105,8 +148,8 @@ async fn a_connection_killed_between_two_statements_fails_at_most_one_and_is_rep
     let killed = backend_pid(db).await.unwrap();
 
     TestDatabase::admin_sql(&format!("SELECT pg_terminate_backend({killed})")).await;
-    let admin = crate::helpers::connect(&crate::helpers::postgres_admin_url()).await;
-    while crate::helpers::count(
+    let admin = connect(&postgres_admin_url()).await;
+    while count(
         &admin,
         &format!("SELECT count(*) FROM pg_stat_activity WHERE pid = {killed}"),
     )

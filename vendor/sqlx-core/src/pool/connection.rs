@@ -312,14 +312,21 @@ impl<DB: Database> Floating<DB, Live<DB>> {
         // this is simply a band-aid as SQLx-next connections should be able
         // to recover from cancellations
         //
-        // PLANT TEXTS PATCH (see vendor/README.md): `flush` instead of `ping`. It sends what is
-        // still buffered (a queued ROLLBACK) and reads until every ReadyForQuery still owed
-        // (a statement cancelled mid-way, or one that failed on a broken socket) has arrived,
-        // failing, as the ping did, on a connection that broke while it owed one. It skips the
-        // extra Sync/ReadyForQuery round trip on a connection that owes nothing: one that broke
-        // after its last answer fails its next statement (or the checkout test after 500 ms
-        // idle) and is closed then.
-        if let Err(error) = self.raw.flush().await {
+        // PLANT TEXTS PATCH (see vendor/README.md): PostgreSQL connections are released after
+        // `flush` instead of `ping`. `flush` sends what is still buffered (a queued ROLLBACK)
+        // and reads until every ReadyForQuery still owed (a statement cancelled mid-way, or one
+        // that failed on a broken socket) has arrived, failing, as the ping did, on a
+        // connection that broke while it owed one. It skips the extra Sync/ReadyForQuery round
+        // trip on a connection that owes nothing: one that broke after its last answer fails
+        // its next statement (or the checkout test after 500 ms idle) and is closed then.
+        // COPY does not count what it owes, so the service never uses COPY. Other databases
+        // (SQLite, whose `flush` checks nothing) keep the ping.
+        let released = if DB::NAME == "PostgreSQL" {
+            self.raw.flush().await
+        } else {
+            self.raw.ping().await
+        };
+        if let Err(error) = released {
             tracing::warn!(
                 %error,
                 "error occurred while testing the connection on-release",
