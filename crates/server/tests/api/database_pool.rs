@@ -42,6 +42,32 @@ async fn backend_pid(db: &DatabaseConnection) -> Result<String, DbErr> {
     text(db, "SELECT pg_backend_pid()::text").await
 }
 
+/// Opens a transaction, runs `sql` in it and drops it without a commit; the server process it
+/// ran on.
+async fn abandon_a_transaction_after(db: &DatabaseConnection, sql: &str) -> String {
+    let transaction = db.begin().await.unwrap();
+    let pid = text(&transaction, "SELECT pg_backend_pid()::text")
+        .await
+        .unwrap();
+    transaction.execute_raw(statement(sql)).await.unwrap();
+    drop(transaction);
+    pid
+}
+
+/// Waits until the count `sql` selects on the server (as the administrator) is `expected`;
+/// fails after ten seconds.
+async fn until_the_server_counts(sql: &str, expected: i64) {
+    let admin = connect(&postgres_admin_url()).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while count(&admin, sql).await != expected {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never counted {expected}: {sql}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 #[tokio::test]
 async fn a_statement_cancelled_mid_way_leaves_its_connection_clean_for_the_next() {
     let database = TestDatabase::empty(Backend::Postgres).await;
@@ -74,12 +100,7 @@ async fn a_transaction_dropped_without_commit_is_rolled_back_before_its_connecti
         .await
         .unwrap();
 
-    let transaction = db.begin().await.unwrap();
-    transaction
-        .execute_raw(statement("INSERT INTO notes VALUES ('uncommitted')"))
-        .await
-        .unwrap();
-    drop(transaction);
+    abandon_a_transaction_after(db, "INSERT INTO notes VALUES ('uncommitted')").await;
 
     assert_eq!(
         text(db, "SELECT count(*)::text FROM notes").await.unwrap(),
@@ -102,34 +123,17 @@ async fn a_dropped_transaction_ends_on_the_server_when_its_connection_is_release
     let database = TestDatabase::empty(Backend::Postgres).await;
     let pool = pool_of_one(&database).await;
     let db = pool.connection();
-    let transaction = db.begin().await.unwrap();
-    let pid = text(&transaction, "SELECT pg_backend_pid()::text")
-        .await
-        .unwrap();
-    transaction
-        .execute_raw(statement("SELECT pg_advisory_xact_lock(727275)"))
-        .await
-        .unwrap();
-    drop(transaction);
+    let pid = abandon_a_transaction_after(db, "SELECT pg_advisory_xact_lock(727275)").await;
 
     // Nothing uses the pool again: the release alone sends the queued ROLLBACK, so the server
     // sees the transaction end and its lock go (without it, both would wait for the next
     // statement on this connection).
-    let admin = connect(&postgres_admin_url()).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while count(
-        &admin,
+    until_the_server_counts(
         &format!("SELECT count(*) FROM pg_stat_activity WHERE pid = {pid} AND state = 'idle'"),
+        1,
     )
-    .await
-        == 0
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the dropped transaction never ended"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    .await;
+    let admin = connect(&postgres_admin_url()).await;
     assert_eq!(
         count(
             &admin,
@@ -148,16 +152,11 @@ async fn a_connection_killed_between_two_statements_fails_at_most_one_and_is_rep
     let killed = backend_pid(db).await.unwrap();
 
     TestDatabase::admin_sql(&format!("SELECT pg_terminate_backend({killed})")).await;
-    let admin = connect(&postgres_admin_url()).await;
-    while count(
-        &admin,
+    until_the_server_counts(
         &format!("SELECT count(*) FROM pg_stat_activity WHERE pid = {killed}"),
+        0,
     )
-    .await
-        > 0
-    {
-        tokio::task::yield_now().await;
-    }
+    .await;
 
     // Owing nothing when it died, the connection is not found out at release: its next
     // statement may fail, and that failure closes it. Every later statement gets a new one.
