@@ -3,9 +3,12 @@
 
 use std::sync::Arc;
 
-use sea_orm::{DatabaseExecutor, DatabaseTransaction};
+use sea_orm::{DatabaseExecutor, DatabaseTransaction, DbErr};
 
-use super::Database;
+use super::{
+    Database,
+    transaction::{open_on_pool, open_within},
+};
 
 /// The pool, or one transaction.
 #[derive(Debug, Clone)]
@@ -22,6 +25,17 @@ impl Executor {
         match self {
             Self::Pool(db) => DatabaseExecutor::Connection(db.connection()),
             Self::Transaction(transaction) => DatabaseExecutor::Transaction(transaction),
+        }
+    }
+
+    /// A transaction of its own: on a pooled connection, or a savepoint inside the open one.
+    ///
+    /// # Errors
+    /// The driver's error when it cannot be opened.
+    pub(crate) async fn open_transaction(&self) -> Result<DatabaseTransaction, DbErr> {
+        match self {
+            Self::Pool(db) => open_on_pool(db.connection()).await,
+            Self::Transaction(transaction) => open_within(transaction).await,
         }
     }
 }

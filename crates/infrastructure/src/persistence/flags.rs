@@ -6,12 +6,11 @@ use application::{
 };
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
-    sea_query::OnConflict,
-};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set, sea_query::OnConflict};
 
-use super::{Database, entities::feature_flags, store_error::store_error};
+use super::{
+    Database, entities::feature_flags, store_error::store_error, transaction::open_on_pool,
+};
 
 /// Flags stored in the database, one row per flag.
 #[derive(Debug, Clone)]
@@ -66,7 +65,9 @@ impl FlagStore for SeaOrmFlagStore {
         changes: &FlagValues,
         now: DateTime<Utc>,
     ) -> Result<FlagValues, StoreError> {
-        let transaction = self.db.connection().begin().await.map_err(store_error)?;
+        let transaction = open_on_pool(self.db.connection())
+            .await
+            .map_err(store_error)?;
         let names: Vec<&str> = changes.keys().map(|flag| flag.as_str()).collect();
         // Locked (on PostgreSQL) until the commit, so that two changes racing on two instances
         // each report the value the other replaced.

@@ -20,6 +20,7 @@ mod schema;
 pub mod sms;
 mod store_error;
 mod stores;
+mod transaction;
 mod unit_of_work;
 
 pub use account_standings::AccountStandingCache;

@@ -10,13 +10,14 @@ use application::{
     unit_of_work::{Transaction, UnitOfWork},
 };
 use async_trait::async_trait;
-use sea_orm::{DatabaseTransaction, TransactionTrait};
+use sea_orm::DatabaseTransaction;
 
 use super::{
     AccountStandingCache, Database, SeaOrmAuditLog,
     account_standings::ChangedAccounts,
     identity::{SeaOrmRefreshTokenRepository, SeaOrmUserRepository},
     store_error::store_error,
+    transaction::open_on_pool,
 };
 
 /// Opens transactions on the pool.
@@ -37,7 +38,11 @@ impl SeaOrmUnitOfWork {
 impl UnitOfWork for SeaOrmUnitOfWork {
     #[tracing::instrument(name = "db.transaction.begin", skip_all)]
     async fn begin(&self) -> Result<Box<dyn Transaction>, StoreError> {
-        let transaction = Arc::new(self.db.connection().begin().await.map_err(store_error)?);
+        let transaction = Arc::new(
+            open_on_pool(self.db.connection())
+                .await
+                .map_err(store_error)?,
+        );
         let standings = self.db.changes().accounts().clone();
         let changed_accounts = ChangedAccounts::default();
         Ok(Box::new(SeaOrmTransaction {

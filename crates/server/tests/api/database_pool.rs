@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use infrastructure::persistence::Database;
+use application::unit_of_work::UnitOfWork as _;
+use infrastructure::persistence::{Database, SeaOrmUnitOfWork};
 use migration::sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, DbErr, Statement, TransactionTrait as _,
 };
@@ -88,6 +89,53 @@ async fn a_statement_cancelled_mid_way_leaves_its_connection_clean_for_the_next(
         backend_pid(db).await.unwrap(),
         before,
         "the connection was kept"
+    );
+}
+
+/// Sends `signal` to the server process `pid` (the suite's PostgreSQL runs on this machine).
+fn signal_server_process(pid: &str, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid)
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -{signal} {pid}");
+}
+
+#[tokio::test]
+async fn a_transaction_cancelled_while_it_opens_does_not_stay_open_on_its_connection() {
+    let database = TestDatabase::empty(Backend::Postgres).await;
+    let pool = pool_of_one(&database).await;
+    let db = pool.connection();
+    let pid = backend_pid(db).await.unwrap();
+    let unit_of_work = SeaOrmUnitOfWork::new(pool.clone());
+
+    // The server process is stopped, so that the request is cancelled (as our request timeout
+    // does) while the BEGIN waits for its answer: the one moment sqlx does not yet count the
+    // transaction as open, so dropping it queues no ROLLBACK.
+    signal_server_process(&pid, "STOP");
+    let cancelled = tokio::time::timeout(Duration::from_millis(100), unit_of_work.begin()).await;
+    signal_server_process(&pid, "CONT");
+    assert!(
+        cancelled.is_err(),
+        "the BEGIN was answered by a stopped server"
+    );
+
+    // The pool's one connection is handed out again only once the release has drained it; after
+    // the next statement on it, its server process is idle, not idle inside the cancelled BEGIN.
+    assert_eq!(
+        backend_pid(db).await.unwrap(),
+        pid,
+        "the connection was kept"
+    );
+    let admin = connect(&postgres_admin_url()).await;
+    assert_eq!(
+        count(
+            &admin,
+            &format!("SELECT count(*) FROM pg_stat_activity WHERE pid = {pid} AND state = 'idle'"),
+        )
+        .await,
+        1
     );
 }
 

@@ -176,6 +176,23 @@ fn no_source_copies_through_the_database_pool() {
 }
 
 #[test]
+fn transactions_are_opened_in_one_place_that_a_cancelled_request_cannot_interrupt() {
+    // sqlx-postgres counts a transaction as open only once its BEGIN is answered: a request
+    // cancelled in between would leave the connection inside it (persistence/transaction.rs).
+    let openers: Vec<String> = production_sources()
+        .into_iter()
+        .filter(|(name, code)| {
+            name.starts_with("crates/infrastructure/") && code.contains(".begin()")
+        })
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(
+        openers,
+        ["crates/infrastructure/src/persistence/transaction.rs"]
+    );
+}
+
+#[test]
 fn the_system_clock_is_built_in_one_place_outside_tests() {
     let builders: Vec<String> = production_sources()
         .into_iter()

@@ -10,8 +10,7 @@ use domain::{
     identity::{TenantId, UserId},
 };
 use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
-    sea_query::Expr,
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Expr,
 };
 
 use super::plantings::insert_planting;
@@ -19,6 +18,7 @@ use crate::persistence::{
     Database,
     entities::{compliance_audit, users},
     store_error::store_error,
+    transaction::open_on_pool,
 };
 
 /// The compliance audit: appended in the transaction that flags the user (and, in log-only
@@ -61,7 +61,9 @@ impl ComplianceAudit for SeaOrmComplianceAudit {
         entry: &ComplianceEntry,
         planting: Option<&Planting>,
     ) -> Result<bool, StoreError> {
-        let transaction = self.db.connection().begin().await.map_err(store_error)?;
+        let transaction = open_on_pool(self.db.connection())
+            .await
+            .map_err(store_error)?;
         if let Some(planting) = planting
             && !insert_planting(&transaction, planting).await?
         {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use sea_orm::{
     ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait, sea_query::Expr,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -99,7 +99,7 @@ impl RefreshTokenRepository for SeaOrmRefreshTokenRepository {
         new: &RefreshTokenRecord,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let txn = self.db.conn().begin().await.map_err(store_error)?;
+        let txn = self.db.open_transaction().await.map_err(store_error)?;
         // The conditional update is the lock: of two concurrent rotations of one token, only
         // one finds it still live.
         let claimed = refresh_tokens::Entity::update_many()

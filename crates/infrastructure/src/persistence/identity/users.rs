@@ -13,7 +13,6 @@ use domain::{
 };
 use sea_orm::{
     ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set,
-    TransactionTrait,
     sea_query::{Expr, ExprTrait as _},
 };
 
@@ -402,7 +401,7 @@ impl UserRepository for SeaOrmUserRepository {
 
     #[tracing::instrument(name = "db.users.erase", skip_all)]
     async fn erase(&self, tenant: TenantId, id: UserId) -> Result<bool, StoreError> {
-        let txn = self.db.conn().begin().await.map_err(store_error)?;
+        let txn = self.db.open_transaction().await.map_err(store_error)?;
         // The SMS log keeps other users' rows when a user is deleted (SET NULL); an erased
         // user's own messages go with them.
         sms_log::Entity::delete_many()

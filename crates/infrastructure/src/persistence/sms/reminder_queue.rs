@@ -6,7 +6,6 @@ use chrono::{DateTime, Utc};
 use domain::{plants::next_watering, sms::SmsPurpose};
 use sea_orm::{
     ColumnTrait, ConnectionTrait as _, DbBackend, EntityTrait, FromQueryResult, QueryFilter, Set,
-    TransactionTrait as _,
     sea_query::{Expr, ExprTrait as _, LockBehavior, LockType, Order, Query},
 };
 use uuid::Uuid;
@@ -16,6 +15,7 @@ use crate::persistence::{
     Database,
     entities::{catalog_plants, sms_log, user_plants, users},
     store_error::{corrupt, store_error},
+    transaction::open_on_pool,
 };
 
 /// The reminder schedule kept in `user_plants.next_reminder_at`.
@@ -97,7 +97,7 @@ impl ReminderQueue for SeaOrmReminderQueue {
             );
         }
         // On SQLite the transaction's write lock serialises claimers instead.
-        let transaction = connection.begin().await.map_err(store_error)?;
+        let transaction = open_on_pool(connection).await.map_err(store_error)?;
         let rows = transaction
             .query_all(&select)
             .await

@@ -20,7 +20,7 @@ use domain::{
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait as _, DbBackend, EntityTrait, PaginatorTrait as _,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait as _,
+    QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::{Expr, ExprTrait as _, LockBehavior, LockType, Order, Query},
 };
 
@@ -28,6 +28,7 @@ use crate::persistence::{
     Database,
     entities::sms_log,
     store_error::{corrupt, store_error},
+    transaction::open_on_pool,
 };
 
 /// The SMS log table.
@@ -288,7 +289,7 @@ impl SmsLog for SeaOrmSmsLog {
                 .map_err(store_error)
         };
         if connection.get_database_backend() == DbBackend::Postgres {
-            let transaction = connection.begin().await.map_err(store_error)?;
+            let transaction = open_on_pool(connection).await.map_err(store_error)?;
             let chosen = ids(transaction
                 .query_all(&candidates)
                 .await
