@@ -1,6 +1,7 @@
 //! Opening a transaction that a cancelled request cannot leave half-open.
 
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait as _};
+use tracing::Instrument as _;
 
 /// Opens a transaction on a pooled connection, on a task of its own.
 ///
@@ -19,7 +20,8 @@ pub(crate) async fn open_on_pool(
     connection: &DatabaseConnection,
 ) -> Result<DatabaseTransaction, DbErr> {
     let connection = connection.clone();
-    tokio::spawn(async move { connection.begin().await })
+    // In the caller's span, so that the BEGIN stays in the request's trace.
+    tokio::spawn(async move { connection.begin().await }.in_current_span())
         .await
         .map_err(|stopped| DbErr::Custom(format!("opening a transaction stopped: {stopped}")))?
 }

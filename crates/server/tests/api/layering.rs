@@ -182,7 +182,18 @@ fn transactions_are_opened_in_one_place_that_a_cancelled_request_cannot_interrup
     let openers: Vec<String> = production_sources()
         .into_iter()
         .filter(|(name, code)| {
-            name.starts_with("crates/infrastructure/") && code.contains(".begin()")
+            // sea-orm's every way in: `begin`, `begin_with_config`, `begin_with_options`,
+            // the `transaction` closures, and the trait called by its path.
+            name.starts_with("crates/infrastructure/")
+                && [
+                    ".begin(",
+                    ".begin_with_",
+                    ".transaction(",
+                    ".transaction_with_",
+                    "TransactionTrait::",
+                ]
+                .iter()
+                .any(|opener| code.contains(opener))
         })
         .map(|(name, _)| name)
         .collect();
