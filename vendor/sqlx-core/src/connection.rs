@@ -245,13 +245,10 @@ pub trait ConnectOptions: 'static + Send + Sync + FromStr<Err = Error> + Debug +
     /// Additional settings are driver-specific. Refer to the source of a given implementation
     /// to see which options are preserved in the URL.
     ///
-    /// ### Panics
-    /// This defaults to `unimplemented!()`.
-    ///
-    /// Individual drivers should override this to implement the intended behavior.
-    fn to_url_lossy(&self) -> Url {
-        unimplemented!()
-    }
+    /// Each driver implements this.
+    // PLANT TEXTS PATCH (see vendor/README.md): required instead of a provided method that
+    // panics; every driver of 0.9.0 implements it.
+    fn to_url_lossy(&self) -> Url;
 
     /// Establish a new database connection with the options specified by `self`.
     fn connect(&self) -> impl Future<Output = Result<Self::Connection, Error>> + Send + '_
